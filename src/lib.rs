@@ -1,0 +1,4 @@
+//! car-conformance: load → plan → sign → send → check → report, for Tencent Cloud CAR's CreateSession.
+#![forbid(unsafe_code)]
+
+pub mod sign;
