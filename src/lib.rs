@@ -1,4 +1,5 @@
 //! car-conformance: load → plan → sign → send → check → report, for Tencent Cloud CAR's CreateSession.
 #![forbid(unsafe_code)]
 
+pub mod cli;
 pub mod sign;

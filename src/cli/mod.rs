@@ -1,0 +1,59 @@
+//! cli: the command line of `car-conformance` — one subcommand per file, `run` by default.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod coverage;
+mod mock;
+mod run;
+mod sign;
+
+/// Conformance suite for Tencent Cloud CAR's CreateSession API (2022-01-10).
+#[derive(Debug, Parser)]
+#[command(
+    name = "car-conformance",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Arguments of `run`, the default command.
+    #[command(flatten)]
+    run: run::RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the cases against a target (the embedded mock by default).
+    Run(run::RunArgs),
+    /// Sign a request with TC3-HMAC-SHA256 and print the headers to send.
+    Sign(Box<sign::SignArgs>),
+    /// Serve the reference mock of the CAR API.
+    Mock(mock::MockArgs),
+    /// Show which catalogue items the cases cover, without sending anything.
+    Coverage(coverage::CoverageArgs),
+}
+
+/// Exit code for usage and case-file errors.
+pub const EXIT_USAGE: u8 = 2;
+
+/// Parses the process's arguments and runs the chosen command.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        None => run::execute(cli.run),
+        Some(Command::Run(args)) => run::execute(args),
+        Some(Command::Sign(args)) => sign::execute(*args),
+        Some(Command::Mock(args)) => mock::execute(args),
+        Some(Command::Coverage(args)) => coverage::execute(args),
+    }
+}
+
+/// Prints a one-line error to stderr and returns the usage exit code.
+pub(crate) fn usage_error(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(EXIT_USAGE)
+}
