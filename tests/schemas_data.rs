@@ -118,6 +118,18 @@ const UNCONFIRMED: &[&str] = &[
     "response.http-status.error",
 ];
 
+/// Contract points the response schemas enforce. The check step applies the schemas in cases of
+/// every level, so these items must be `must`, or a `should` fact would fail `must` cases.
+const SCHEMA_ENFORCED: &[&str] = &[
+    "response.envelope",
+    "response.request-id.present",
+    "response.request-id.uuid",
+    "response.server-session",
+    "response.error.code",
+    "response.error.message",
+    "response.error.no-success-fields",
+];
+
 fn schemas_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("schemas")
 }
@@ -455,6 +467,12 @@ fn catalogue_problems(catalogue: &Value) -> Vec<String> {
         }
     }
 
+    for id in SCHEMA_ENFORCED {
+        if !rules.iter().any(|r| item_id(r) == *id) {
+            problems.push(format!("schema-enforced rule {id} missing"));
+        }
+    }
+
     for (code, description) in SEED_CODES {
         match by_code.get(code) {
             None => problems.push(format!("seed code {code} missing")),
@@ -492,6 +510,11 @@ fn catalogue_problems(catalogue: &Value) -> Vec<String> {
     for item in rules.iter().chain(&codes) {
         let id = item_id(item);
         let must = item["level"] == "must";
+        if !must && SCHEMA_ENFORCED.contains(&id) {
+            problems.push(format!(
+                "{id} is enforced by the response schemas but is not must"
+            ));
+        }
         if must && UNCONFIRMED.contains(&id) {
             problems.push(format!("{id} rests on something unconfirmed but is must"));
         }
@@ -631,6 +654,14 @@ fn remove(catalogue: &mut Value, code: &str) {
 #[case::self_declared_unconfirmed_as_must(
     |c: &mut Value| { let r = find(c, "gateway.method.get"); r["note"] = json!("Unconfirmed."); },
     "gateway.method.get calls itself unconfirmed but is must"
+)]
+#[case::schema_enforced_as_should(
+    |c: &mut Value| find(c, "response.request-id.uuid")["level"] = json!("should"),
+    "response.request-id.uuid is enforced by the response schemas but is not must"
+)]
+#[case::schema_enforced_missing(
+    |c: &mut Value| find(c, "response.server-session")["id"] = json!("response.server-session.present"),
+    "schema-enforced rule response.server-session missing"
 )]
 #[case::fault_injected_as_must(
     |c: &mut Value| find(c, "OperationDenied")["level"] = json!("must"),
