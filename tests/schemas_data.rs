@@ -467,6 +467,20 @@ fn catalogue_problems(catalogue: &Value) -> Vec<String> {
         }
     }
 
+    let rule_ids: BTreeSet<&str> = rules.iter().map(item_id).collect();
+    for item in rules.iter().chain(&codes) {
+        for key in ["how", "note", "not_applicable"] {
+            for named in rule_ids_named(item[key].as_str().unwrap_or_default()) {
+                if !rule_ids.contains(named) {
+                    problems.push(format!(
+                        "{}: {key} names unknown rule {named}",
+                        item_id(item)
+                    ));
+                }
+            }
+        }
+    }
+
     for id in SCHEMA_ENFORCED {
         if !rules.iter().any(|r| item_id(r) == *id) {
             problems.push(format!("schema-enforced rule {id} missing"));
@@ -540,6 +554,21 @@ fn catalogue_problems(catalogue: &Value) -> Vec<String> {
         }
     }
     problems
+}
+
+/// Rule ids a prose field names, e.g. "(rule.lock.required)"; patterns such as `param.*.type` are
+/// left out.
+fn rule_ids_named(text: &str) -> Vec<&str> {
+    let in_id = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || ".-*".contains(c);
+    text.split(|c: char| !in_id(c))
+        .map(|word| word.trim_end_matches(['.', '-']))
+        .filter(|word| {
+            ["param.", "rule.", "auth.", "gateway.", "response."]
+                .iter()
+                .any(|area| word.starts_with(area))
+                && !word.contains('*')
+        })
+        .collect()
 }
 
 fn catalogue() -> Value {
@@ -662,6 +691,10 @@ fn remove(catalogue: &mut Value, code: &str) {
 #[case::schema_enforced_missing(
     |c: &mut Value| find(c, "response.server-session")["id"] = json!("response.server-session.present"),
     "schema-enforced rule response.server-session missing"
+)]
+#[case::how_names_unknown_rule(
+    |c: &mut Value| find(c, "FailedOperation.SlowDown")["how"] = json!("See rule.slowdown."),
+    "FailedOperation.SlowDown: how names unknown rule rule.slowdown"
 )]
 #[case::fault_injected_as_must(
     |c: &mut Value| find(c, "OperationDenied")["level"] = json!("must"),
