@@ -7,6 +7,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 
 use super::business;
+use super::checks::Checks;
 use super::config::MockConfig;
 use super::faults::Faults;
 use super::gateway::{Gateway, Incoming};
@@ -44,6 +45,11 @@ fn now_unix() -> i64 {
 
 impl App {
     pub fn new(config: &MockConfig) -> Self {
+        Self::with_checks(config, Checks::all())
+    }
+
+    /// A mock that skips the checks switched off in `checks` (how defects are built).
+    pub fn with_checks(config: &MockConfig, checks: Checks) -> Self {
         let limits = Limits {
             concurrency_quota: config.concurrency_quota,
             lock_lifetime: Duration::from_millis(config.lock_lifetime_ms),
@@ -53,9 +59,9 @@ impl App {
             viewer_limit: config.viewer_limit,
         };
         Self {
-            gateway: Gateway::new(config),
+            gateway: Gateway::new(config, checks.clone()),
             faults: Faults::new(&config.faults),
-            state: Mutex::new(State::new(limits, Instant::now())),
+            state: Mutex::new(State::new(limits, checks, Instant::now())),
             max_get_bytes: config.max_get_bytes,
             max_post_bytes: config.max_post_bytes,
         }

@@ -115,6 +115,7 @@ mod tests {
                 player_limit: 7,
                 viewer_limit: 50,
             },
+            crate::mock::checks::Checks::all(),
             now,
         )
     }

@@ -76,7 +76,7 @@ fn post(action: &str, body: &str) -> Built {
 }
 
 fn gateway(config: MockConfig) -> Gateway {
-    Gateway::new(&config)
+    Gateway::new(&config, Checks::all())
 }
 
 fn code(gateway: &Gateway, built: &Built) -> String {
@@ -315,4 +315,88 @@ fn the_timestamp_window_is_configurable() {
     assert_eq!(code(&gateway, &built), "AuthFailure.SignatureExpire");
     let built = build("POST", "DestroySession", "", br#"{"UserId":"u"}"#, NOW - 10);
     assert_eq!(code(&gateway, &built), "");
+}
+
+#[test]
+fn each_switched_off_check_lets_its_problem_through() {
+    let gateway_without = |check: Check| {
+        Gateway::new(
+            &MockConfig {
+                rate_limit_per_second: Some(0),
+                max_post_bytes: 10,
+                ..MockConfig::default()
+            },
+            Checks::all()
+                .without(check)
+                .without(Check::RateLimit)
+                .without(Check::Size),
+        )
+    };
+    let wrong_key = {
+        let credentials = Credentials::new(crate::mock::TEST_SECRET_ID, "wrong");
+        let signed = sign(&SignRequest::post_json(
+            HOST,
+            "DestroySession",
+            br#"{"UserId":"u"}"#,
+            NOW,
+            &credentials,
+        ))
+        .unwrap();
+        post("DestroySession", r#"{"UserId":"u"}"#).set("authorization", &signed.authorization)
+    };
+    let cases: Vec<(Check, Built, &str)> = vec![
+        (
+            Check::Method,
+            build("PUT", "DestroySession", "", br#"{"UserId":"u"}"#, NOW),
+            "UnsupportedProtocol",
+        ),
+        (
+            Check::Version,
+            post("DestroySession", r#"{"UserId":"u"}"#).set("x-tc-version", "2017-03-12"),
+            "NoSuchVersion",
+        ),
+        (Check::Signature, wrong_key, "AuthFailure.SignatureFailure"),
+        (
+            Check::TimestampWindow,
+            build(
+                "POST",
+                "DestroySession",
+                "",
+                br#"{"UserId":"u"}"#,
+                NOW - 3600,
+            ),
+            "AuthFailure.SignatureExpire",
+        ),
+        (
+            Check::Param(params::ParamRule::Unknown),
+            post("DestroySession", r#"{"UserId":"u","Extra":"x"}"#),
+            "UnknownParameter",
+        ),
+    ];
+    let strict = Gateway::new(
+        &MockConfig::default(),
+        Checks::all().without(Check::RateLimit),
+    );
+    for (check, built, code_when_on) in cases {
+        assert_eq!(code(&strict, &built), code_when_on, "{check:?} on");
+        assert_eq!(code(&gateway_without(check), &built), "", "{check:?} off");
+    }
+    // A body that is not JSON counts as `{}`: the next refusal is the missing UserId.
+    let lenient = gateway_without(Check::JsonBody);
+    assert_eq!(
+        code(&lenient, &post("DestroySession", "{oops")),
+        "MissingParameter"
+    );
+    // The rate limit and size checks were off throughout; on, they refuse.
+    let limited = Gateway::new(
+        &MockConfig {
+            rate_limit_per_second: Some(0),
+            ..MockConfig::default()
+        },
+        Checks::all(),
+    );
+    assert_eq!(
+        code(&limited, &post("DestroySession", r#"{"UserId":"u"}"#)),
+        "RequestLimitExceeded"
+    );
 }

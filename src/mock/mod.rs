@@ -48,6 +48,7 @@
 mod action;
 mod app;
 mod business;
+pub mod checks;
 mod config;
 mod faults;
 pub mod gateway;
@@ -64,6 +65,7 @@ use std::time::Duration;
 
 pub use action::Action;
 pub use app::{App, RequestView};
+pub use checks::{Check, Checks};
 pub use config::{Fault, MockConfig, MockCredential};
 pub use messages::Lang;
 pub use reply::{ApiError, CONTENT_TYPE};

@@ -123,7 +123,7 @@ pub fn specs(action: Action) -> &'static [ParamSpec] {
 }
 
 /// The named checks, in the order they run. Ids follow the catalogue's `param.*` naming.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ParamRule {
     /// A required parameter is absent → `MissingParameter`.
     Required,

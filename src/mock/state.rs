@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use super::checks::{Check, Checks};
 use super::reply::ApiError;
 
 /// Role in a multi-person room.
@@ -93,6 +94,7 @@ pub struct LiveState {
 #[derive(Debug)]
 pub struct State {
     limits: Limits,
+    checks: Checks,
     locks: HashMap<String, Lock>,
     sessions: HashMap<String, Session>,
     next_sweep: Instant,
@@ -101,9 +103,10 @@ pub struct State {
 const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
 impl State {
-    pub fn new(limits: Limits, now: Instant) -> Self {
+    pub fn new(limits: Limits, checks: Checks, now: Instant) -> Self {
         Self {
             limits,
+            checks,
             locks: HashMap::new(),
             sessions: HashMap::new(),
             next_sweep: now + SWEEP_EVERY,
@@ -154,6 +157,9 @@ impl State {
 
     /// `UnsupportedOperation.Stopping` while the user's session is being stopped.
     fn refuse_if_stopping(&mut self, user_id: &str, now: Instant) -> Result<(), ApiError> {
+        if !self.checks.on(Check::Stopping) {
+            return Ok(());
+        }
         match self.session(user_id, now) {
             Some(session) if session.is_stopping(now) => {
                 Err(ApiError::code("UnsupportedOperation.Stopping"))
@@ -179,7 +185,9 @@ impl State {
             self.locks.insert(user_id.to_owned(), Lock { expires });
             return Ok(());
         }
-        if self.used_concurrency() >= self.limits.concurrency_quota as usize {
+        if self.checks.on(Check::Quota)
+            && self.used_concurrency() >= self.limits.concurrency_quota as usize
+        {
             self.sweep(now);
             if self.used_concurrency() >= self.limits.concurrency_quota as usize {
                 return Err(ApiError::code("ResourceNotFound.NoIdle"));
@@ -200,16 +208,21 @@ impl State {
         self.sweep_if_due(now);
         let user_id = request.user_id;
         self.refuse_if_stopping(user_id, now)?;
-        if self.session(user_id, now).is_some_and(|s| now < s.ready_at) {
+        if self.checks.on(Check::SlowDown)
+            && self.session(user_id, now).is_some_and(|s| now < s.ready_at)
+        {
             return Err(ApiError::code("FailedOperation.SlowDown"));
         }
-        check_client_session(request)?;
+        if self.checks.on(Check::ClientSession) {
+            check_client_session(request)?;
+        }
         let host = request.host_user_id;
         let is_guest = host.is_some_and(|h| h != user_id);
         if is_guest {
             self.check_room(request, now)?;
         } else {
-            if host.is_some() && request.role != Role::Player {
+            if host.is_some() && request.role != Role::Player && self.checks.on(Check::HostIsPlayer)
+            {
                 // The host is counted as the room's first Player; a Viewer host has no
                 // documented meaning, so the mock refuses it as a bad value.
                 return Err(super::messages::invalid_parameter_value(
@@ -221,7 +234,7 @@ impl State {
             let reconnect = self
                 .session(user_id, now)
                 .is_some_and(|s| s.owns_concurrency);
-            if !reconnect && !self.live_lock(user_id, now) {
+            if !reconnect && !self.live_lock(user_id, now) && self.checks.on(Check::LockRequired) {
                 return Err(ApiError::code("FailedOperation.LockTimeout"));
             }
         }
@@ -259,7 +272,7 @@ impl State {
         let host_running = self.session(host, now).is_some_and(|s| {
             s.room.as_deref() == Some(host) && !s.is_stopping(now) && now >= s.ready_at
         });
-        if !host_running {
+        if !host_running && self.checks.on(Check::RoomExists) {
             return Err(ApiError::code("ResourceNotFound.SessionNotFound"));
         }
         let limit = match request.role {
@@ -276,7 +289,7 @@ impl State {
                     && !s.is_gone(now)
             })
             .count();
-        if taken >= limit as usize {
+        if taken >= limit as usize && self.checks.on(Check::RoleLimit) {
             return Err(ApiError::code("LimitExceeded.Role"));
         }
         Ok(())

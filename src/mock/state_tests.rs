@@ -38,7 +38,7 @@ fn code<T>(result: Result<T, ApiError>) -> String {
 #[test]
 fn apply_then_create_then_destroy() {
     let t0 = Instant::now();
-    let mut state = State::new(limits(), t0);
+    let mut state = State::new(limits(), Checks::all(), t0);
     state.apply_concurrent("a", t0).unwrap();
     assert_eq!(state.live(t0).locks, vec!["a"]);
     state.create_session(&single("a"), t0).unwrap();
@@ -53,7 +53,7 @@ fn apply_then_create_then_destroy() {
 #[test]
 fn create_without_a_lock_or_after_it_expired_is_lock_timeout() {
     let t0 = Instant::now();
-    let mut state = State::new(limits(), t0);
+    let mut state = State::new(limits(), Checks::all(), t0);
     assert_eq!(
         code(state.create_session(&single("a"), t0)),
         "FailedOperation.LockTimeout"
@@ -69,7 +69,7 @@ fn create_without_a_lock_or_after_it_expired_is_lock_timeout() {
 #[test]
 fn the_quota_counts_locks_and_sessions_and_recovers_when_locks_expire() {
     let t0 = Instant::now();
-    let mut state = State::new(limits(), t0);
+    let mut state = State::new(limits(), Checks::all(), t0);
     state.apply_concurrent("a", t0).unwrap();
     state.create_session(&single("a"), t0).unwrap();
     state.apply_concurrent("b", t0).unwrap();
@@ -93,6 +93,7 @@ fn a_zero_quota_refuses_every_lock() {
             concurrency_quota: 0,
             ..limits()
         },
+        Checks::all(),
         t0,
     );
     assert_eq!(
@@ -109,6 +110,7 @@ fn a_second_request_while_creating_is_slow_down() {
             create_session: Duration::from_millis(500),
             ..limits()
         },
+        Checks::all(),
         t0,
     );
     state.apply_concurrent("a", t0).unwrap();
@@ -132,6 +134,7 @@ fn the_stopping_phase_refuses_requests_for_that_user_until_it_ends() {
             stopping: Duration::from_millis(300),
             ..limits()
         },
+        Checks::all(),
         t0,
     );
     state.apply_concurrent("a", t0).unwrap();
@@ -156,7 +159,7 @@ fn the_stopping_phase_refuses_requests_for_that_user_until_it_ends() {
 #[test]
 fn client_session_is_required_unless_running_without_client() {
     let t0 = Instant::now();
-    let mut state = State::new(limits(), t0);
+    let mut state = State::new(limits(), Checks::all(), t0);
     state.apply_concurrent("a", t0).unwrap();
     let no_client = CreateRequest {
         client_session: Some(""),
@@ -177,7 +180,7 @@ fn client_session_is_required_unless_running_without_client() {
 #[test]
 fn rooms_need_a_running_host_and_respect_role_limits() {
     let t0 = Instant::now();
-    let mut state = State::new(limits(), t0);
+    let mut state = State::new(limits(), Checks::all(), t0);
     assert_eq!(
         code(state.create_session(&in_room("g1", "h", Role::Player), t0)),
         "ResourceNotFound.SessionNotFound"
@@ -229,6 +232,7 @@ fn a_guest_cannot_join_a_room_still_being_created() {
             create_session: Duration::from_millis(200),
             ..limits()
         },
+        Checks::all(),
         t0,
     );
     state.apply_concurrent("h", t0).unwrap();
@@ -248,7 +252,7 @@ fn a_guest_cannot_join_a_room_still_being_created() {
 #[test]
 fn destroying_nothing_succeeds_and_releases_a_lock() {
     let t0 = Instant::now();
-    let mut state = State::new(limits(), t0);
+    let mut state = State::new(limits(), Checks::all(), t0);
     state.destroy_session("nobody", t0);
     state.apply_concurrent("a", t0).unwrap();
     state.destroy_session("a", t0);
@@ -265,6 +269,7 @@ fn memory_stays_bounded_under_churn() {
             stopping: Duration::from_millis(10),
             ..limits()
         },
+        Checks::all(),
         t0,
     );
     for round in 0..200u64 {
@@ -287,4 +292,95 @@ fn role_parameter_mapping() {
     assert_eq!(Role::from_param(Some("")), Some(Role::Player));
     assert_eq!(Role::from_param(Some("Viewer")), Some(Role::Viewer));
     assert_eq!(Role::from_param(Some("viewer")), None);
+}
+
+#[test]
+fn each_switched_off_business_check_lets_its_problem_through() {
+    let t0 = Instant::now();
+    let without = |check: Check| {
+        State::new(
+            Limits {
+                concurrency_quota: 0,
+                create_session: Duration::from_secs(1),
+                stopping: Duration::from_secs(1),
+                player_limit: 1,
+                ..limits()
+            },
+            Checks::all().without(check),
+            t0,
+        )
+    };
+    // Quota 0: with the quota check on no lock is granted.
+    assert_eq!(
+        code(without(Check::LockRequired).apply_concurrent("a", t0)),
+        "ResourceNotFound.NoIdle"
+    );
+    without(Check::Quota).apply_concurrent("a", t0).unwrap();
+    // No lock at all.
+    without(Check::LockRequired)
+        .create_session(&single("a"), t0)
+        .unwrap();
+    let mut state = without(Check::ClientSession);
+    let no_client = CreateRequest {
+        client_session: None,
+        ..single("a")
+    };
+    assert_eq!(
+        code(state.create_session(&no_client, t0)),
+        "FailedOperation.LockTimeout"
+    );
+    let mut state = without(Check::Quota);
+    state.apply_concurrent("a", t0).unwrap();
+    assert_eq!(
+        code(state.create_session(&no_client, t0)),
+        "InvalidParameterValue"
+    );
+    // SlowDown and Stopping.
+    let mut state = without(Check::SlowDown).without_lock_check();
+    state.create_session(&single("a"), t0).unwrap();
+    state.create_session(&single("a"), t0).unwrap();
+    state.destroy_session("a", t0);
+    assert_eq!(
+        code(state.create_session(&single("a"), t0)),
+        "UnsupportedOperation.Stopping"
+    );
+    let mut state = without(Check::Stopping).without_lock_check();
+    state.create_session(&single("a"), t0).unwrap();
+    state.destroy_session("a", t0 + Duration::from_secs(2));
+    state
+        .create_session(&single("a"), t0 + Duration::from_secs(2))
+        .unwrap();
+    // Rooms.
+    let mut state = without(Check::RoomExists);
+    state
+        .create_session(&in_room("g", "nobody", Role::Viewer), t0)
+        .unwrap();
+    let mut state = without(Check::HostIsPlayer).without_lock_check();
+    state
+        .create_session(&in_room("h", "h", Role::Viewer), t0)
+        .unwrap();
+    let mut state = without(Check::RoleLimit).without_lock_check();
+    state
+        .create_session(&in_room("h", "h", Role::Player), t0)
+        .unwrap();
+    let ready = t0 + Duration::from_secs(1);
+    state
+        .create_session(&in_room("g", "h", Role::Player), ready)
+        .unwrap();
+    let mut strict = without(Check::LockRequired);
+    strict
+        .create_session(&in_room("h", "h", Role::Player), t0)
+        .unwrap();
+    assert_eq!(
+        code(strict.create_session(&in_room("g", "h", Role::Player), ready)),
+        "LimitExceeded.Role"
+    );
+}
+
+impl State {
+    /// The same state with the lock check off too, so a test can create sessions freely.
+    fn without_lock_check(mut self) -> Self {
+        self.checks = self.checks.without(Check::LockRequired);
+        self
+    }
 }
