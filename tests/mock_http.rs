@@ -459,3 +459,122 @@ async fn the_rate_limit_applies_per_action() {
     assert_eq!(other.code(), "");
     mock.shutdown().await;
 }
+
+#[tokio::test]
+async fn multi_person_rooms_reconnects_and_counts() {
+    let config = MockConfig {
+        player_limit: 2,
+        viewer_limit: 1,
+        ..MockConfig::default()
+    };
+    let mock = start(config).await;
+    let join = |user: &str, host: &str, role: Option<&str>| {
+        let mut body = create_body(user);
+        body["HostUserId"] = json!(host);
+        if let Some(role) = role {
+            body["Role"] = json!(role);
+        }
+        body
+    };
+    let code = |answer: Answer| answer.code().to_owned();
+    assert_eq!(
+        code(
+            send(
+                &mock,
+                Call::post("CreateSession", join("g1", "host", Some("Player")))
+            )
+            .await
+        ),
+        "ResourceNotFound.SessionNotFound"
+    );
+    assert_eq!(
+        code(send(&mock, Call::post("ApplyConcurrent", apply_body("host"))).await),
+        ""
+    );
+    assert_eq!(
+        code(
+            send(
+                &mock,
+                Call::post("CreateSession", join("host", "host", None))
+            )
+            .await
+        ),
+        ""
+    );
+    assert_eq!(
+        code(
+            send(
+                &mock,
+                Call::post("CreateSession", join("g1", "host", Some("Player")))
+            )
+            .await
+        ),
+        ""
+    );
+    assert_eq!(
+        code(
+            send(
+                &mock,
+                Call::post("CreateSession", join("g2", "host", Some("Player")))
+            )
+            .await
+        ),
+        "LimitExceeded.Role"
+    );
+    assert_eq!(
+        code(
+            send(
+                &mock,
+                Call::post("CreateSession", join("g2", "host", Some("Viewer")))
+            )
+            .await
+        ),
+        ""
+    );
+    assert_eq!(
+        code(
+            send(
+                &mock,
+                Call::post("CreateSession", join("g3", "host", Some("Viewer")))
+            )
+            .await
+        ),
+        "LimitExceeded.Role"
+    );
+    let no_host = Call::post(
+        "CreateSession",
+        json!({"UserId": "solo", "UserIp": "1.2.3.4", "ClientSession": "c", "Role": "Viewer"}),
+    );
+    let answer = send(&mock, no_host).await;
+    assert_eq!(answer.code(), "MissingParameter");
+    assert!(answer.message().contains("HostUserId"));
+    // The host reconnects with the same UserId: a fresh ServerSession, the room stays.
+    let again = send(
+        &mock,
+        Call::post("CreateSession", join("host", "host", None)),
+    )
+    .await;
+    assert!(
+        again.json["Response"]["ServerSession"].is_string(),
+        "{}",
+        again.json
+    );
+    assert_eq!(mock.live().sessions, vec!["g1", "g2", "host"]);
+
+    let count = send(&mock, Call::post("DescribeConcurrentCount", json!({}))).await;
+    assert_eq!(count.json["Response"]["Total"], 1000);
+    assert_eq!(count.json["Response"]["Running"], 1);
+
+    assert_eq!(
+        code(
+            send(
+                &mock,
+                Call::post("DestroySession", json!({"UserId": "host"}))
+            )
+            .await
+        ),
+        ""
+    );
+    assert_eq!(mock.live(), mock::LiveState::default());
+    mock.shutdown().await;
+}

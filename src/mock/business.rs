@@ -75,8 +75,6 @@ fn create_session(
     })?;
     let request = CreateRequest {
         user_id,
-        client_session: get_str(params, "ClientSession"),
-        run_without_client: get_str(params, "RunMode") == Some("RunWithoutClient"),
         host_user_id: get_non_empty(params, "HostUserId"),
         role,
     };

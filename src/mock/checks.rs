@@ -29,8 +29,6 @@ pub enum Check {
     Stopping,
     /// A second request while CreateSession runs (`FailedOperation.SlowDown`).
     SlowDown,
-    /// ClientSession required unless RunWithoutClient (`InvalidParameterValue`).
-    ClientSession,
     /// CreateSession needs a live lock (`FailedOperation.LockTimeout`).
     LockRequired,
     /// Locks plus sessions within the quota (`ResourceNotFound.NoIdle`).
@@ -45,7 +43,7 @@ pub enum Check {
 
 impl Check {
     /// Every check, in the order a request meets them.
-    pub const ALL: [Check; 21] = [
+    pub const ALL: [Check; 22] = [
         Check::Method,
         Check::RequiredHeaders,
         Check::Version,
@@ -57,11 +55,12 @@ impl Check {
         Check::Param(ParamRule::Type),
         Check::Param(ParamRule::Enum),
         Check::Param(ParamRule::Value),
+        Check::Param(ParamRule::ClientSession),
+        Check::Param(ParamRule::RoleNeedsHost),
         Check::Param(ParamRule::Unknown),
         Check::RateLimit,
         Check::Stopping,
         Check::SlowDown,
-        Check::ClientSession,
         Check::LockRequired,
         Check::Quota,
         Check::HostIsPlayer,

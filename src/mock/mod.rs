@@ -40,7 +40,8 @@
 //! # Choices where the documentation is silent
 //!
 //! Documented in place: empty ClientSession without `RunWithoutClient` and an empty required
-//! string are `InvalidParameterValue` ([`state::check_client_session`], [`params::ValueRule`]);
+//! string are `InvalidParameterValue`, a Role without HostUserId is `MissingParameter` naming
+//! `HostUserId` ([`params::DEPENDENCIES`], [`params::ValueRule`]);
 //! `null` counts as absent; guests of a room need no lock and hold no concurrency; a host's
 //! DestroySession ends its room; DestroySession of nothing succeeds; an unknown `X-TC-Language`
 //! falls back to English.

@@ -82,8 +82,8 @@ const fn one_of(spec: ParamSpec, allowed: &'static [&'static str]) -> ParamSpec 
 
 /// RunMode: `RunWithoutClient`, or the empty string (the default).
 pub const RUN_MODES: &[&str] = &["", "RunWithoutClient"];
-/// Role in a multi-person room; the empty string means "not given".
-pub const ROLES: &[&str] = &["", "Player", "Viewer"];
+/// Role in a multi-person room (the empty string is not a documented value).
+pub const ROLES: &[&str] = &["Player", "Viewer"];
 /// ApplicationCategory of DescribeConcurrentCount.
 pub const APPLICATION_CATEGORIES: &[&str] = &["DESKTOP", "MOBILE"];
 
@@ -122,6 +122,52 @@ pub fn specs(action: Action) -> &'static [ParamSpec] {
     }
 }
 
+/// A rule between two parameters of one action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dependency {
+    /// `param` must be present and non-empty unless `other` equals `value`
+    /// (→ `InvalidParameterValue` naming `param`).
+    RequiredUnless {
+        param: &'static str,
+        other: &'static str,
+        value: &'static str,
+    },
+    /// When `param` is given, `needs` must be given and non-empty
+    /// (→ `MissingParameter` naming `needs`).
+    Requires {
+        param: &'static str,
+        needs: &'static str,
+    },
+}
+
+/// The cross-parameter rules, each under the rule that switches it.
+///
+/// - ClientSession "can be empty" only with `RunMode=RunWithoutClient`. The code for a missing or
+///   empty one is not documented; the mock picks `InvalidParameterValue` (the table marks
+///   ClientSession optional, so `MissingParameter` would contradict it).
+/// - Role is a "[Multi-person Interaction]" parameter and HostUserId "is required in
+///   multi-person interaction mode": a Role without HostUserId is `MissingParameter` naming
+///   `HostUserId` (the rule's accepted codes: MissingParameter, InvalidParameter(Value)).
+pub const DEPENDENCIES: &[(Action, ParamRule, Dependency)] = &[
+    (
+        Action::CreateSession,
+        ParamRule::ClientSession,
+        Dependency::RequiredUnless {
+            param: "ClientSession",
+            other: "RunMode",
+            value: "RunWithoutClient",
+        },
+    ),
+    (
+        Action::CreateSession,
+        ParamRule::RoleNeedsHost,
+        Dependency::Requires {
+            param: "Role",
+            needs: "HostUserId",
+        },
+    ),
+];
+
 /// The named checks, in the order they run. Ids follow the catalogue's `param.*` naming.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ParamRule {
@@ -133,16 +179,22 @@ pub enum ParamRule {
     Enum,
     /// A value failing its [`ValueRule`] → `InvalidParameterValue`.
     Value,
+    /// ClientSession required unless RunWithoutClient (see [`DEPENDENCIES`]).
+    ClientSession,
+    /// Role needs HostUserId (see [`DEPENDENCIES`]).
+    RoleNeedsHost,
     /// A parameter the action does not have → `UnknownParameter`.
     Unknown,
 }
 
 impl ParamRule {
-    pub const ALL: [ParamRule; 5] = [
+    pub const ALL: [ParamRule; 7] = [
         ParamRule::Required,
         ParamRule::Type,
         ParamRule::Enum,
         ParamRule::Value,
+        ParamRule::ClientSession,
+        ParamRule::RoleNeedsHost,
         ParamRule::Unknown,
     ];
 
@@ -152,13 +204,16 @@ impl ParamRule {
             ParamRule::Type => "param.type",
             ParamRule::Enum => "param.enum",
             ParamRule::Value => "param.value",
+            ParamRule::ClientSession => "rule.client-session.required-with-client",
+            ParamRule::RoleNeedsHost => "rule.role.requires-host-user-id",
             ParamRule::Unknown => "param.unknown",
         }
     }
 }
 
-/// Checks `params` against the table of `action`: for each parameter in table order its
-/// presence, type, enumeration and value rule, then any parameter the table lacks. An explicit
+/// Checks `params` against the table of `action`: each parameter's presence and type (table
+/// order), parameters the table lacks, each value's enumeration and value rule, then the
+/// [`DEPENDENCIES`]. An explicit
 /// `null` counts as absent (SDKs never send one; a JSON body's null most plausibly means "not
 /// given"). Which of several problems the cloud names first is undocumented; this order is stable.
 /// `enabled` lets a caller switch single rules off.
@@ -168,28 +223,37 @@ pub fn check(
     enabled: &dyn Fn(ParamRule) -> bool,
 ) -> Result<(), ApiError> {
     let table = specs(action);
+    // The shape first, as a gateway checks a request against the API's definition: presence
+    // and type of each parameter, then names the definition lacks.
     for spec in table {
         let value = params.get(spec.name).filter(|v| !v.is_null());
-        let Some(value) = value else {
-            if spec.required && enabled(ParamRule::Required) {
+        match value {
+            None if spec.required && enabled(ParamRule::Required) => {
                 return Err(missing_parameter(spec.name));
             }
-            continue;
-        };
-        if !spec.kind.accepts(value) {
-            if enabled(ParamRule::Type) {
+            Some(value) if !spec.kind.accepts(value) && enabled(ParamRule::Type) => {
                 return Err(invalid_parameter_type(spec.name, spec.kind.name()));
             }
-            continue;
+            _ => {}
         }
-        let Some(text) = value.as_str() else {
+    }
+    if enabled(ParamRule::Unknown)
+        && let Some(name) = params
+            .keys()
+            .find(|name| !table.iter().any(|spec| spec.name == name.as_str()))
+    {
+        return Err(unknown_parameter(name));
+    }
+    // Then the values, as the service checks them: enumerations, value rules, dependencies.
+    for spec in table {
+        let Some(text) = params.get(spec.name).and_then(Value::as_str) else {
             continue;
         };
         if let Some(allowed) = spec.allowed
             && enabled(ParamRule::Enum)
             && !allowed.contains(&text)
         {
-            let listed: Vec<&str> = allowed.iter().copied().filter(|a| !a.is_empty()).collect();
+            let listed: Vec<String> = allowed.iter().map(|a| format!("\"{a}\"")).collect();
             let listed = listed.join(", ");
             return Err(invalid_parameter_value(
                 spec.name,
@@ -203,14 +267,38 @@ pub fn check(
             check_value(spec.name, rule, text)?;
         }
     }
-    if enabled(ParamRule::Unknown)
-        && let Some(name) = params
-            .keys()
-            .find(|name| !table.iter().any(|spec| spec.name == name.as_str()))
-    {
-        return Err(unknown_parameter(name));
+    for (_, rule, dependency) in DEPENDENCIES.iter().filter(|(a, _, _)| *a == action) {
+        if enabled(*rule) {
+            check_dependency(params, *dependency)?;
+        }
     }
     Ok(())
+}
+
+fn check_dependency(params: &Map<String, Value>, dependency: Dependency) -> Result<(), ApiError> {
+    match dependency {
+        Dependency::RequiredUnless {
+            param,
+            other,
+            value,
+        } => {
+            if get_str(params, other) == Some(value) || get_non_empty(params, param).is_some() {
+                return Ok(());
+            }
+            Err(invalid_parameter_value(
+                param,
+                &format!("it is required unless {other} is {value}"),
+                &format!("{other} 不是 {value} 时必须提供"),
+            ))
+        }
+        Dependency::Requires { param, needs } => {
+            let given = params.get(param).is_some_and(|v| !v.is_null());
+            if !given || get_non_empty(params, needs).is_some() {
+                return Ok(());
+            }
+            Err(missing_parameter(needs))
+        }
+    }
 }
 
 fn check_value(name: &str, rule: ValueRule, text: &str) -> Result<(), ApiError> {
@@ -261,6 +349,11 @@ mod tests {
     fn the_seed_example_passes() {
         let body = json!({"UserIp": "125.127.178.228", "ClientSession": "eyJhYmMiOjEyM30=", "UserId": "cg_user"});
         assert_eq!(run(Action::CreateSession, body), Ok(()));
+        let headless = json!({"UserIp": "1.2.3.4", "UserId": "u", "RunMode": "RunWithoutClient"});
+        assert_eq!(run(Action::CreateSession, headless), Ok(()));
+        let room = json!({"UserIp": "1.2.3.4", "UserId": "u", "ClientSession": "x",
+                          "HostUserId": "h", "Role": "Viewer"});
+        assert_eq!(run(Action::CreateSession, room), Ok(()));
     }
 
     #[test]
@@ -278,7 +371,7 @@ mod tests {
     #[test]
     fn wrong_types_bad_values_and_unknown_names_have_their_codes() {
         let base = |extra: Value| {
-            let mut body = json!({"UserId": "u", "UserIp": "1.2.3.4"});
+            let mut body = json!({"UserId": "u", "UserIp": "1.2.3.4", "ClientSession": "c"});
             body.as_object_mut()
                 .unwrap()
                 .extend(extra.as_object().unwrap().clone());
@@ -300,8 +393,40 @@ mod tests {
         );
         assert_eq!(code(base(json!({"UserId": ""}))), "InvalidParameterValue");
         assert_eq!(code(base(json!({"Nonsense": "x"}))), "UnknownParameter");
-        assert_eq!(base(json!({"Role": "Viewer", "RunMode": ""})), Ok(()));
+        assert_eq!(code(base(json!({"Role": ""}))), "InvalidParameterValue");
+        assert_eq!(
+            base(json!({"Role": "Viewer", "HostUserId": "h", "RunMode": ""})),
+            Ok(())
+        );
         assert_eq!(base(json!({"UserIp": "2001:db8::1"})), Ok(()));
+    }
+
+    #[test]
+    fn cross_parameter_rules_name_the_parameter() {
+        let error = run(
+            Action::CreateSession,
+            json!({"UserId": "u", "UserIp": "1.2.3.4"}),
+        )
+        .unwrap_err();
+        assert_eq!(error.code, "InvalidParameterValue");
+        assert!(error.en.contains("`ClientSession`"));
+        let empty = json!({"UserId": "u", "UserIp": "1.2.3.4", "ClientSession": "", "RunMode": ""});
+        assert_eq!(
+            code(run(Action::CreateSession, empty)),
+            "InvalidParameterValue"
+        );
+        let error = run(
+            Action::CreateSession,
+            json!({"UserId": "u", "UserIp": "1.2.3.4", "ClientSession": "c", "Role": "Player"}),
+        )
+        .unwrap_err();
+        assert_eq!(error.code, "MissingParameter");
+        assert!(error.en.contains("`HostUserId`"));
+        let Value::Object(no_client) = json!({"UserId": "u", "UserIp": "1.2.3.4"}) else {
+            unreachable!()
+        };
+        let lenient = |rule: ParamRule| rule != ParamRule::ClientSession;
+        assert_eq!(check(Action::CreateSession, &no_client, &lenient), Ok(()));
     }
 
     #[test]
@@ -312,7 +437,12 @@ mod tests {
         let no_required = |rule: ParamRule| rule != ParamRule::Required;
         let error = check(Action::CreateSession, &body, &no_required).unwrap_err();
         assert_eq!(error.code, "UnknownParameter");
-        let neither = |rule: ParamRule| !matches!(rule, ParamRule::Required | ParamRule::Unknown);
+        let neither = |rule: ParamRule| {
+            !matches!(
+                rule,
+                ParamRule::Required | ParamRule::Unknown | ParamRule::ClientSession
+            )
+        };
         assert_eq!(check(Action::CreateSession, &body, &neither), Ok(()));
     }
 

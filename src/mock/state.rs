@@ -71,8 +71,6 @@ impl Session {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreateRequest<'a> {
     pub user_id: &'a str,
-    pub client_session: Option<&'a str>,
-    pub run_without_client: bool,
     pub host_user_id: Option<&'a str>,
     pub role: Role,
 }
@@ -197,8 +195,7 @@ impl State {
         Ok(())
     }
 
-    /// CreateSession, in the order the rules apply: stopping, still processing, ClientSession,
-    /// then single user / host (needs a live lock or a session to reconnect) or guest (needs the
+    /// CreateSession, in the order the rules apply: stopping, still processing, then single user / host (needs a live lock or a session to reconnect) or guest (needs the
     /// host's running room and a free place for its role).
     pub fn create_session(
         &mut self,
@@ -212,9 +209,6 @@ impl State {
             && self.session(user_id, now).is_some_and(|s| now < s.ready_at)
         {
             return Err(ApiError::code("FailedOperation.SlowDown"));
-        }
-        if self.checks.on(Check::ClientSession) {
-            check_client_session(request)?;
         }
         let host = request.host_user_id;
         let is_guest = host.is_some_and(|h| h != user_id);
@@ -365,20 +359,6 @@ impl State {
     pub fn held(&self) -> usize {
         self.locks.len() + self.sessions.len()
     }
-}
-
-/// ClientSession is required unless `RunMode=RunWithoutClient`. The code for its absence is not
-/// documented; the mock picks `InvalidParameterValue` (the parameter itself is optional in the
-/// table, so `MissingParameter` would contradict the table).
-pub fn check_client_session(request: &CreateRequest<'_>) -> Result<(), ApiError> {
-    if request.run_without_client || request.client_session.is_some_and(|s| !s.is_empty()) {
-        return Ok(());
-    }
-    Err(super::messages::invalid_parameter_value(
-        "ClientSession",
-        "it is required unless RunMode is RunWithoutClient",
-        "RunMode 不是 RunWithoutClient 时必须提供",
-    ))
 }
 
 #[cfg(test)]

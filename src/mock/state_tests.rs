@@ -16,8 +16,6 @@ fn limits() -> Limits {
 fn single(user_id: &str) -> CreateRequest<'_> {
     CreateRequest {
         user_id,
-        client_session: Some("eyJhYmMiOjEyM30="),
-        run_without_client: false,
         host_user_id: None,
         role: Role::Player,
     }
@@ -154,27 +152,6 @@ fn the_stopping_phase_refuses_requests_for_that_user_until_it_ends() {
     let after = t0 + Duration::from_millis(300);
     state.apply_concurrent("a", after).unwrap();
     state.create_session(&single("a"), after).unwrap();
-}
-
-#[test]
-fn client_session_is_required_unless_running_without_client() {
-    let t0 = Instant::now();
-    let mut state = State::new(limits(), Checks::all(), t0);
-    state.apply_concurrent("a", t0).unwrap();
-    let no_client = CreateRequest {
-        client_session: Some(""),
-        ..single("a")
-    };
-    assert_eq!(
-        code(state.create_session(&no_client, t0)),
-        "InvalidParameterValue"
-    );
-    let headless = CreateRequest {
-        client_session: None,
-        run_without_client: true,
-        ..single("a")
-    };
-    state.create_session(&headless, t0).unwrap();
 }
 
 #[test]
@@ -320,21 +297,6 @@ fn each_switched_off_business_check_lets_its_problem_through() {
     without(Check::LockRequired)
         .create_session(&single("a"), t0)
         .unwrap();
-    let mut state = without(Check::ClientSession);
-    let no_client = CreateRequest {
-        client_session: None,
-        ..single("a")
-    };
-    assert_eq!(
-        code(state.create_session(&no_client, t0)),
-        "FailedOperation.LockTimeout"
-    );
-    let mut state = without(Check::Quota);
-    state.apply_concurrent("a", t0).unwrap();
-    assert_eq!(
-        code(state.create_session(&no_client, t0)),
-        "InvalidParameterValue"
-    );
     // SlowDown and Stopping.
     let mut state = without(Check::SlowDown).without_lock_check();
     state.create_session(&single("a"), t0).unwrap();
