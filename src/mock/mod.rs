@@ -42,9 +42,16 @@
 //! Documented in place: empty ClientSession without `RunWithoutClient` and an empty required
 //! string are `InvalidParameterValue`, a Role without HostUserId is `MissingParameter` naming
 //! `HostUserId` ([`params::DEPENDENCIES`], [`params::ValueRule`]);
-//! `null` counts as absent; guests of a room need no lock and hold no concurrency; a host's
-//! DestroySession ends its room; DestroySession of nothing succeeds; an unknown `X-TC-Language`
-//! falls back to English.
+//! `null` counts as absent; an empty POST body counts as `{}`; UserIp must parse as an IPv4 or
+//! IPv6 address; parameters are checked for shape (presence, type, unknown names) before values
+//! (enumerations, value rules, dependencies); a Role defaults to Player and a host must be a
+//! Player; guests of a room need no lock and hold no concurrency; a host's DestroySession ends
+//! its room; DestroySession of nothing succeeds; an unknown `X-TC-Language` falls back to English.
+//!
+//! # Switching decisions off
+//!
+//! Every refusal is a named [`Check`]; [`App::with_checks`] builds a mock with some switched off,
+//! which is how the named defects of the defect catalogue plug in without forking the rules.
 
 mod action;
 mod app;
