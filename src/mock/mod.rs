@@ -51,13 +51,15 @@
 //! # Switching decisions off
 //!
 //! Every refusal is a named [`Check`]; [`App::with_checks`] builds a mock with some switched off,
-//! which is how the named defects of the defect catalogue plug in without forking the rules.
+//! which is how the named defects of [`defects::DEFECTS`] plug in without forking the rules.
+//! `MockConfig.defect` (or `--defect NAME`) switches one defect on; `--list-defects` lists them.
 
 mod action;
 mod app;
 mod business;
 pub mod checks;
 mod config;
+pub mod defects;
 mod faults;
 pub mod gateway;
 mod messages;
@@ -75,6 +77,7 @@ pub use action::Action;
 pub use app::{App, RequestView};
 pub use checks::{Check, Checks};
 pub use config::{Fault, MockConfig, MockCredential};
+pub use defects::{DEFECTS, Defect, UnknownDefect};
 pub use messages::Lang;
 pub use reply::{ApiError, CONTENT_TYPE};
 pub use server::{Constant, Handler, ServerHandle, Timeouts};
