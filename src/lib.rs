@@ -1,5 +1,7 @@
 //! car-conformance: load → plan → sign → send → check → report, for Tencent Cloud CAR's CreateSession.
 #![forbid(unsafe_code)]
 
+pub mod case;
+pub mod catalogue;
 pub mod cli;
 pub mod sign;
