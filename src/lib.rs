@@ -3,5 +3,8 @@
 
 pub mod case;
 pub mod catalogue;
+pub mod check;
 pub mod cli;
+pub mod run;
+pub mod send;
 pub mod sign;

@@ -118,6 +118,21 @@ fn check_step(
                 format!("{pointer}/sign/extra_signed_headers/{i}"),
                 format!("`{name}` is always signed; list only further headers"),
             ));
+        } else if !STANDARD_HEADERS
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case(name))
+            && !step
+                .headers
+                .iter()
+                .any(|(h, v)| h.eq_ignore_ascii_case(name) && !v.is_null())
+        {
+            problems.push(Problem::new(
+                format!("{pointer}/sign/extra_signed_headers/{i}"),
+                format!(
+                    "`{name}` is not a header the request sends; give it a value in `headers`, or sign one of {}",
+                    STANDARD_HEADERS.join(", ")
+                ),
+            ));
         }
     }
     check_templates(step, pointer, captures, problems);
@@ -198,6 +213,17 @@ fn check_step(
         }
     }
 }
+
+/// Headers every request sends (X-TC-Region and X-TC-Token when configured, the payload marker
+/// with `unsigned_payload`), which `extra_signed_headers` may name without a value in `headers`.
+const STANDARD_HEADERS: [&str; 6] = [
+    "x-tc-action",
+    "x-tc-timestamp",
+    "x-tc-version",
+    "x-tc-region",
+    "x-tc-token",
+    "x-tc-content-sha256",
+];
 
 fn check_code(code: &str, pointer: &str, ctx: Context<'_>, problems: &mut Vec<Problem>) {
     if !ctx.catalogue.is_error_code(code) {
@@ -371,7 +397,7 @@ mod tests {
     fn step_shape_problems_are_reported() {
         let case = base(json!([
             {"action": "A", "params": {}, "body": "x", "expect": {"success": true, "code": "MissingParameter"}},
-            {"action": "A", "method": "GET", "sign": {"body_changed_after_signing": true, "extra_signed_headers": ["Host"]},
+            {"action": "A", "method": "GET", "sign": {"body_changed_after_signing": true, "extra_signed_headers": ["Host", "X-Unknown"]},
              "expect": {"tally": {"success": 1}, "capture": {"x": "/a"}}},
             {"action": "A"}
         ]));
@@ -383,6 +409,7 @@ mod tests {
                 "/cases/0/steps/0/expect",
                 "/cases/0/steps/1/sign/body_changed_after_signing",
                 "/cases/0/steps/1/sign/extra_signed_headers/0",
+                "/cases/0/steps/1/sign/extra_signed_headers/1",
                 "/cases/0/steps/1/expect/tally",
                 "/cases/0/steps/2",
             ]
