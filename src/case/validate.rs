@@ -193,25 +193,39 @@ fn check_step(
     if let Some(schema) = &expect.schema
         && schema != "auto"
         && schema != "none"
+        && !schema_exists(ctx.schemas_dir, schema)
     {
-        let valid_name = !schema.contains(['/', '\\']) && schema.ends_with(".json");
-        if !valid_name || !ctx.schemas_dir.join(schema).is_file() {
-            let known = schema_files(ctx.schemas_dir);
-            problems.push(
-                Problem::new(
-                    format!("{expect_ptr}/schema"),
-                    format!(
-                        "`{schema}` is not \"auto\", \"none\" or a schema file in {}",
-                        ctx.schemas_dir.display()
-                    ),
-                )
-                .help(did_you_mean(
-                    schema,
-                    known.iter().map(String::as_str).chain(["auto", "none"]),
-                )),
-            );
-        }
+        let known = schema_files(ctx.schemas_dir);
+        let file = crate::check::schema::split_name(schema).0;
+        problems.push(
+            Problem::new(
+                format!("{expect_ptr}/schema"),
+                format!(
+                    "`{schema}` is not \"auto\", \"none\" or a schema in {} (FILE or FILE#/POINTER)",
+                    ctx.schemas_dir.display()
+                ),
+            )
+            .help(did_you_mean(
+                file,
+                known.iter().map(String::as_str).chain(["auto", "none"]),
+            )),
+        );
     }
+}
+
+/// Whether `name` (`file.json` or `file.json#/pointer`) is a schema in `dir`.
+fn schema_exists(dir: &Path, name: &str) -> bool {
+    let (file, fragment) = crate::check::schema::split_name(name);
+    if file.contains(['/', '\\']) || !file.ends_with(".json") {
+        return false;
+    }
+    let Ok(text) = std::fs::read_to_string(dir.join(file)) else {
+        return false;
+    };
+    let Ok(schema) = serde_json::from_str::<Value>(&text) else {
+        return false;
+    };
+    schema.pointer(&fragment[1..]).is_some()
 }
 
 /// Headers every request sends (X-TC-Region and X-TC-Token when configured, the payload marker
@@ -349,6 +363,8 @@ mod tests {
              "expect": {"success": true, "capture": {"s": "/Response/RequestId"}}},
             {"action": "CreateSession", "params": {"UserId": "{{capture.s}}"},
              "expect": {"code": "MissingParameter", "schema": "response.error.schema.json"}},
+            {"action": "CreateSession",
+             "expect": {"success": true, "schema": "response.success.schema.json#/$defs/CreateSession"}},
             {"action": "CreateSession", "copies": 2,
              "expect": {"tally": {"success": 1, "FailedOperation.SlowDown": 1}}}
         ]));
@@ -360,6 +376,7 @@ mod tests {
         let mut case = base(json!([
             {"action": "CreateSession", "params": {"UserId": "{{capture.later}}"},
              "expect": {"code": "MissingParameters", "schema": "response.eror.schema.json"}},
+            {"action": "CreateSession", "expect": {"success": true, "schema": "response.success.schema.json#/$defs/Nope"}},
             {"action": "CreateSession", "expect": {"success": true, "capture": {"later": "/x"}}}
         ]));
         case["covers"] = json!(["param.user-id.requird"]);
@@ -388,6 +405,10 @@ mod tests {
                 (
                     "/cases/0/steps/0/expect/schema",
                     Some("did you mean `response.error.schema.json`?")
+                ),
+                (
+                    "/cases/0/steps/1/expect/schema",
+                    Some("did you mean `response.success.schema.json`?")
                 ),
             ]
         );
