@@ -5,6 +5,8 @@ pub mod case;
 pub mod catalogue;
 pub mod check;
 pub mod cli;
+pub mod coverage;
+pub mod report;
 pub mod run;
 pub mod send;
 pub mod sign;
