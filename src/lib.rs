@@ -6,6 +6,8 @@ pub mod catalogue;
 pub mod check;
 pub mod cli;
 pub mod coverage;
+pub mod mock;
+pub mod plan;
 pub mod report;
 pub mod run;
 pub mod send;
