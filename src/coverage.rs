@@ -308,6 +308,7 @@ mod tests {
             file: PathBuf::from("x.json"),
             pointer: "/cases/0".into(),
             spec,
+            mock: None,
         }
     }
 

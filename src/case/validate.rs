@@ -11,6 +11,7 @@ use super::diagnostic::did_you_mean;
 use super::model::{CaseSpec, SUCCESS, Step, TokenKnob};
 use super::template::{self, Var, escape};
 use crate::catalogue::Catalogue;
+use crate::mock::MockConfig;
 
 /// One problem in a case, at a JSON pointer of its file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,12 +85,19 @@ pub fn check_case(spec: &CaseSpec, base: &str, ctx: Context<'_>) -> Vec<Problem>
 }
 
 fn check_mock(mock: &Value, pointer: &str, problems: &mut Vec<Problem>) {
-    if !mock.is_object() {
-        problems.push(Problem::new(
-            pointer,
-            "the mock configuration must be an object",
-        ));
+    if let Err(message) = parse_mock(mock) {
+        problems.push(Problem::new(pointer, message));
     }
+}
+
+/// A case's `requires.mock` as the mock's configuration, or what is wrong with it.
+pub fn parse_mock(mock: &Value) -> Result<MockConfig, String> {
+    let config: MockConfig = serde_json::from_value(mock.clone())
+        .map_err(|e| format!("the mock does not accept this configuration: {e}"))?;
+    config
+        .validate()
+        .map_err(|e| format!("mock configuration: {e}"))?;
+    Ok(config)
 }
 
 fn check_step(
@@ -183,6 +191,12 @@ fn check_step(
                 problems,
             );
         }
+    }
+    if expect.snapshot && step.copies > 1 {
+        problems.push(Problem::new(
+            format!("{expect_ptr}/snapshot"),
+            "`snapshot` needs a single request; this step sends copies",
+        ));
     }
     if !expect.capture.is_empty() && step.copies > 1 {
         problems.push(Problem::new(
@@ -447,9 +461,24 @@ mod tests {
     }
 
     #[test]
+    fn the_case_schema_describes_every_mock_field() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/case.schema.json");
+        let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let described: BTreeSet<&String> = schema["$defs"]["mock_config"]["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
+        let config = serde_json::to_value(MockConfig::default()).unwrap();
+        let fields: BTreeSet<&String> = config.as_object().unwrap().keys().collect();
+        assert_eq!(described, fields);
+    }
+
+    #[test]
     fn bad_mock_configurations_are_reported() {
         let mut case = base(json!([{"action": "A", "expect": {"success": true}}]));
-        case["requires"] = json!({"mock": 5});
+        case["requires"] =
+            json!({"mock": {"concurency_quota": 1, "faults": [{"action": "Nope", "code": "X"}]}});
         let found = problems(case);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].pointer, "/cases/0/requires/mock");
