@@ -166,11 +166,17 @@ pub fn load_sources(
                 continue;
             }
             names.insert(case["name"].as_str().unwrap_or_default(), index);
+            let mock = spec
+                .requires
+                .mock
+                .as_ref()
+                .and_then(|m| validate::parse_mock(m).ok());
             cases.push(Case {
                 id: format!("{}/{}", source.stem, spec.name),
                 file: source.path.clone(),
                 pointer: base,
                 spec,
+                mock,
             });
         }
         for p in problems {

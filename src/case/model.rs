@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
+use crate::mock::MockConfig;
+
 /// How much a case matters: `must` and `should` failures fail a run, `info` ones never do.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
@@ -64,6 +66,9 @@ pub struct CaseSpec {
     pub covers: Vec<String>,
     #[serde(default)]
     pub requires: Requires,
+    /// Ignored unless `--ignored` / `--include-ignored`, with this reason.
+    #[serde(default)]
+    pub ignore: Option<String>,
     pub steps: Vec<Step>,
     #[serde(default)]
     pub cleanup: Vec<Step>,
@@ -328,12 +333,14 @@ pub struct Case {
     /// JSON pointer of the case in its file (`/cases/N`).
     pub pointer: String,
     pub spec: CaseSpec,
+    /// `requires.mock`, parsed (the loader has checked it).
+    pub mock: Option<MockConfig>,
 }
 
 impl Case {
     /// Mock-only: the case needs a mock configuration, so it cannot run against a URL target.
-    pub fn mock_config(&self) -> Option<&Value> {
-        self.spec.requires.mock.as_ref()
+    pub fn mock_config(&self) -> Option<&MockConfig> {
+        self.mock.as_ref()
     }
 
     pub fn level(&self) -> Level {

@@ -11,6 +11,7 @@ use super::diagnostic::did_you_mean;
 use super::model::{CaseSpec, SUCCESS, Step, TokenKnob};
 use super::template::{self, Var, escape};
 use crate::catalogue::Catalogue;
+use crate::mock::MockConfig;
 
 /// One problem in a case, at a JSON pointer of its file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,12 +85,19 @@ pub fn check_case(spec: &CaseSpec, base: &str, ctx: Context<'_>) -> Vec<Problem>
 }
 
 fn check_mock(mock: &Value, pointer: &str, problems: &mut Vec<Problem>) {
-    if !mock.is_object() {
-        problems.push(Problem::new(
-            pointer,
-            "the mock configuration must be an object",
-        ));
+    if let Err(message) = parse_mock(mock) {
+        problems.push(Problem::new(pointer, message));
     }
+}
+
+/// A case's `requires.mock` as the mock's configuration, or what is wrong with it.
+pub fn parse_mock(mock: &Value) -> Result<MockConfig, String> {
+    let config: MockConfig = serde_json::from_value(mock.clone())
+        .map_err(|e| format!("the mock does not accept this configuration: {e}"))?;
+    config
+        .validate()
+        .map_err(|e| format!("mock configuration: {e}"))?;
+    Ok(config)
 }
 
 fn check_step(
@@ -184,6 +192,12 @@ fn check_step(
             );
         }
     }
+    if expect.snapshot && step.copies > 1 {
+        problems.push(Problem::new(
+            format!("{expect_ptr}/snapshot"),
+            "`snapshot` needs a single request; this step sends copies",
+        ));
+    }
     if !expect.capture.is_empty() && step.copies > 1 {
         problems.push(Problem::new(
             format!("{expect_ptr}/capture"),
@@ -193,25 +207,39 @@ fn check_step(
     if let Some(schema) = &expect.schema
         && schema != "auto"
         && schema != "none"
+        && !schema_exists(ctx.schemas_dir, schema)
     {
-        let valid_name = !schema.contains(['/', '\\']) && schema.ends_with(".json");
-        if !valid_name || !ctx.schemas_dir.join(schema).is_file() {
-            let known = schema_files(ctx.schemas_dir);
-            problems.push(
-                Problem::new(
-                    format!("{expect_ptr}/schema"),
-                    format!(
-                        "`{schema}` is not \"auto\", \"none\" or a schema file in {}",
-                        ctx.schemas_dir.display()
-                    ),
-                )
-                .help(did_you_mean(
-                    schema,
-                    known.iter().map(String::as_str).chain(["auto", "none"]),
-                )),
-            );
-        }
+        let known = schema_files(ctx.schemas_dir);
+        let file = crate::check::schema::split_name(schema).0;
+        problems.push(
+            Problem::new(
+                format!("{expect_ptr}/schema"),
+                format!(
+                    "`{schema}` is not \"auto\", \"none\" or a schema in {} (FILE or FILE#/POINTER)",
+                    ctx.schemas_dir.display()
+                ),
+            )
+            .help(did_you_mean(
+                file,
+                known.iter().map(String::as_str).chain(["auto", "none"]),
+            )),
+        );
     }
+}
+
+/// Whether `name` (`file.json` or `file.json#/pointer`) is a schema in `dir`.
+fn schema_exists(dir: &Path, name: &str) -> bool {
+    let (file, fragment) = crate::check::schema::split_name(name);
+    if file.contains(['/', '\\']) || !file.ends_with(".json") {
+        return false;
+    }
+    let Ok(text) = std::fs::read_to_string(dir.join(file)) else {
+        return false;
+    };
+    let Ok(schema) = serde_json::from_str::<Value>(&text) else {
+        return false;
+    };
+    schema.pointer(&fragment[1..]).is_some()
 }
 
 /// Headers every request sends (X-TC-Region and X-TC-Token when configured, the payload marker
@@ -349,6 +377,8 @@ mod tests {
              "expect": {"success": true, "capture": {"s": "/Response/RequestId"}}},
             {"action": "CreateSession", "params": {"UserId": "{{capture.s}}"},
              "expect": {"code": "MissingParameter", "schema": "response.error.schema.json"}},
+            {"action": "CreateSession",
+             "expect": {"success": true, "schema": "response.success.schema.json#/$defs/CreateSession"}},
             {"action": "CreateSession", "copies": 2,
              "expect": {"tally": {"success": 1, "FailedOperation.SlowDown": 1}}}
         ]));
@@ -360,6 +390,7 @@ mod tests {
         let mut case = base(json!([
             {"action": "CreateSession", "params": {"UserId": "{{capture.later}}"},
              "expect": {"code": "MissingParameters", "schema": "response.eror.schema.json"}},
+            {"action": "CreateSession", "expect": {"success": true, "schema": "response.success.schema.json#/$defs/Nope"}},
             {"action": "CreateSession", "expect": {"success": true, "capture": {"later": "/x"}}}
         ]));
         case["covers"] = json!(["param.user-id.requird"]);
@@ -388,6 +419,10 @@ mod tests {
                 (
                     "/cases/0/steps/0/expect/schema",
                     Some("did you mean `response.error.schema.json`?")
+                ),
+                (
+                    "/cases/0/steps/1/expect/schema",
+                    Some("did you mean `response.success.schema.json`?")
                 ),
             ]
         );
@@ -426,9 +461,24 @@ mod tests {
     }
 
     #[test]
+    fn the_case_schema_describes_every_mock_field() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/case.schema.json");
+        let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let described: BTreeSet<&String> = schema["$defs"]["mock_config"]["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
+        let config = serde_json::to_value(MockConfig::default()).unwrap();
+        let fields: BTreeSet<&String> = config.as_object().unwrap().keys().collect();
+        assert_eq!(described, fields);
+    }
+
+    #[test]
     fn bad_mock_configurations_are_reported() {
         let mut case = base(json!([{"action": "A", "expect": {"success": true}}]));
-        case["requires"] = json!({"mock": 5});
+        case["requires"] =
+            json!({"mock": {"concurency_quota": 1, "faults": [{"action": "Nope", "code": "X"}]}});
         let found = problems(case);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].pointer, "/cases/0/requires/mock");

@@ -119,10 +119,10 @@ pub fn judge(expect: &Expect, action: &str, received: &Received, schemas: &Schem
         && expect.schema() != "none"
     {
         let name = schemas.pick(expect.schema(), action, body);
-        let violations = schemas.validate(name, body);
+        let violations = schemas.validate(&name, body);
         if !violations.is_empty() {
             failures.push(FailureKind::Schema {
-                schema: name.to_owned(),
+                schema: name,
                 violations,
             });
         }

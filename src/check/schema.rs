@@ -5,15 +5,14 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use jsonschema::Validator;
-use serde_json::{Value, json};
+use jsonschema::ValidatorMap;
+use serde_json::Value;
 
 use crate::run::outcome::SchemaViolation;
 
+/// Success envelope of every action; `#/$defs/<Action>` holds each action's own fields.
 pub const SUCCESS_SCHEMA: &str = "response.success.schema.json";
 pub const ERROR_SCHEMA: &str = "response.error.schema.json";
-/// The name the built-in envelope schema is reported under.
-pub const ENVELOPE: &str = "API 3.0 response envelope";
 
 /// Why a schema cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -23,32 +22,32 @@ pub struct SchemaError {
     pub message: String,
 }
 
-/// Compiled response schemas, by file name.
+/// Compiled response schemas: per file, a validator for the root and for every subschema.
 #[derive(Debug)]
 pub struct SchemaSet {
-    validators: BTreeMap<String, Validator>,
-    envelope: Validator,
+    files: BTreeMap<String, ValidatorMap>,
 }
 
-fn compile(schema: &Value) -> Result<Validator, String> {
-    jsonschema::options()
-        .should_validate_formats(true)
-        .build(schema)
-        .map_err(|e| e.to_string())
+/// Splits `file.json#/pointer` into the file and the fragment (`#` for the root).
+pub fn split_name(name: &str) -> (&str, String) {
+    match name.split_once('#') {
+        Some((file, pointer)) => (file, format!("#{pointer}")),
+        None => (name, "#".to_owned()),
+    }
 }
 
 impl SchemaSet {
-    /// Compiles the success and error schemas of `dir` and every file in `extra` (names that
-    /// cases give in `expect.schema`).
+    /// Compiles the success and error schemas of `dir` and every file `extra` names (the
+    /// `expect.schema` values of the cases, `file.json` or `file.json#/$defs/X`).
     pub fn load<'a>(
         dir: &Path,
         extra: impl IntoIterator<Item = &'a str>,
     ) -> Result<Self, SchemaError> {
         let mut names: Vec<&str> = vec![SUCCESS_SCHEMA, ERROR_SCHEMA];
-        names.extend(extra);
+        names.extend(extra.into_iter().map(|n| split_name(n).0));
         names.sort_unstable();
         names.dedup();
-        let mut validators = BTreeMap::new();
+        let mut files = BTreeMap::new();
         for name in names {
             let path = dir.join(name);
             let error = |message: String| SchemaError {
@@ -57,49 +56,49 @@ impl SchemaSet {
             };
             let text = std::fs::read_to_string(&path).map_err(|e| error(e.to_string()))?;
             let schema: Value = serde_json::from_str(&text).map_err(|e| error(e.to_string()))?;
-            validators.insert(name.to_owned(), compile(&schema).map_err(error)?);
+            let map = jsonschema::options()
+                .should_validate_formats(true)
+                .build_map(&schema)
+                .map_err(|e| error(e.to_string()))?;
+            files.insert(name.to_owned(), map);
         }
-        let envelope = compile(&json!({
-            "type": "object",
-            "required": ["Response"],
-            "properties": {"Response": {
-                "type": "object",
-                "required": ["RequestId"],
-                "properties": {"RequestId": {"type": "string", "format": "uuid"}}
-            }}
-        }))
-        .map_err(|message| SchemaError {
-            path: PathBuf::from(ENVELOPE),
-            message,
-        })?;
-        Ok(Self {
-            validators,
-            envelope,
-        })
+        Ok(Self { files })
     }
 
-    /// The schema `choice` (`auto`, or a file name) names for an answer to `action`.
-    pub fn pick<'a>(&self, choice: &'a str, action: &str, body: &Value) -> &'a str {
+    /// The schema `choice` (`auto`, or a name) names for an answer to `action`: for `auto`, the
+    /// error schema for errors, else the success schema's `#/$defs/<action>` (its root when the
+    /// action has no subschema).
+    pub fn pick(&self, choice: &str, action: &str, body: &Value) -> String {
         if choice != "auto" {
-            return choice;
+            return choice.to_owned();
         }
         if body.pointer("/Response/Error").is_some() {
-            ERROR_SCHEMA
-        } else if action == "CreateSession" {
-            SUCCESS_SCHEMA
-        } else {
-            ENVELOPE
+            return ERROR_SCHEMA.to_owned();
         }
+        let fragment = format!("#/$defs/{action}");
+        let has_action = self
+            .files
+            .get(SUCCESS_SCHEMA)
+            .is_some_and(|map| map.contains_key(&fragment));
+        if has_action {
+            format!("{SUCCESS_SCHEMA}{fragment}")
+        } else {
+            SUCCESS_SCHEMA.to_owned()
+        }
+    }
+
+    /// Whether `name` is a loaded file and (sub)schema.
+    pub fn contains(&self, name: &str) -> bool {
+        let (file, fragment) = split_name(name);
+        self.files
+            .get(file)
+            .is_some_and(|map| map.contains_key(&fragment))
     }
 
     /// Validates `body` against the schema `name`; every violation, in the validator's order.
     pub fn validate(&self, name: &str, body: &Value) -> Vec<SchemaViolation> {
-        let validator = if name == ENVELOPE {
-            Some(&self.envelope)
-        } else {
-            self.validators.get(name)
-        };
-        let Some(validator) = validator else {
+        let (file, fragment) = split_name(name);
+        let Some(validator) = self.files.get(file).and_then(|map| map.get(&fragment)) else {
             return vec![SchemaViolation {
                 instance_path: String::new(),
                 schema_path: String::new(),
@@ -120,11 +119,14 @@ impl SchemaSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn set() -> SchemaSet {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas");
         SchemaSet::load(&dir, []).unwrap()
     }
+
+    const UUID: &str = "fcf4146f-64d3-496c-88dc-d12f832de313";
 
     #[test]
     fn auto_picks_by_outcome_and_action() {
@@ -132,21 +134,27 @@ mod tests {
         let error = json!({"Response": {"Error": {"Code": "X", "Message": "m"}, "RequestId": "r"}});
         assert_eq!(set.pick("auto", "CreateSession", &error), ERROR_SCHEMA);
         let ok = json!({"Response": {"RequestId": "r"}});
-        assert_eq!(set.pick("auto", "CreateSession", &ok), SUCCESS_SCHEMA);
-        assert_eq!(set.pick("auto", "ApplyConcurrent", &ok), ENVELOPE);
+        assert_eq!(
+            set.pick("auto", "CreateSession", &ok),
+            "response.success.schema.json#/$defs/CreateSession"
+        );
+        assert_eq!(set.pick("auto", "NoSuchAction", &ok), SUCCESS_SCHEMA);
         assert_eq!(
             set.pick("x.schema.json", "ApplyConcurrent", &ok),
             "x.schema.json"
         );
+        assert!(set.contains("response.success.schema.json#/$defs/ApplyConcurrent"));
+        assert!(!set.contains("response.success.schema.json#/$defs/Nope"));
     }
 
     #[test]
     fn violations_carry_instance_and_schema_paths() {
         let set = set();
-        let good = json!({"Response": {"ServerSession": "s", "RequestId": "fcf4146f-64d3-496c-88dc-d12f832de313"}});
-        assert_eq!(set.validate(SUCCESS_SCHEMA, &good), vec![]);
+        let create = "response.success.schema.json#/$defs/CreateSession";
+        let good = json!({"Response": {"ServerSession": "s", "RequestId": UUID}});
+        assert_eq!(set.validate(create, &good), vec![]);
         let bad = json!({"Response": {"RequestId": "not-a-uuid"}});
-        let violations = set.validate(SUCCESS_SCHEMA, &bad);
+        let violations = set.validate(create, &bad);
         let paths: Vec<&str> = violations
             .iter()
             .map(|v| v.instance_path.as_str())
@@ -154,7 +162,7 @@ mod tests {
         assert!(paths.contains(&"/Response"), "{violations:?}");
         assert!(paths.contains(&"/Response/RequestId"), "{violations:?}");
         assert!(violations.iter().all(|v| !v.schema_path.is_empty()));
-        assert_eq!(set.validate(ENVELOPE, &bad).len(), 1);
+        assert_eq!(set.validate(SUCCESS_SCHEMA, &good), vec![]);
     }
 
     #[test]
