@@ -9,6 +9,8 @@ mod mock;
 mod run;
 mod sign;
 
+pub use run::test_main;
+
 /// Conformance suite for Tencent Cloud CAR's CreateSession API (2022-01-10).
 #[derive(Debug, Parser)]
 #[command(
@@ -28,7 +30,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the cases against a target (the embedded mock by default).
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
     /// Sign a request with TC3-HMAC-SHA256 and print the headers to send.
     Sign(Box<sign::SignArgs>),
     /// Serve the reference mock of the CAR API.
@@ -45,7 +47,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         None => run::execute(cli.run),
-        Some(Command::Run(args)) => run::execute(args),
+        Some(Command::Run(args)) => run::execute(*args),
         Some(Command::Sign(args)) => sign::execute(*args),
         Some(Command::Mock(args)) => mock::execute(*args),
         Some(Command::Coverage(args)) => coverage::execute(args),
