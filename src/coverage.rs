@@ -227,25 +227,21 @@ pub fn render_table(coverage: &Coverage) -> String {
             (None, None) => "yes",
         };
         let cases = match &item.not_applicable {
-            Some(reason) => format!("not applicable: {reason}"),
+            Some(reason) => format!("not applicable: {}", shorten(reason, 72)),
             None => summarise(&item.cases),
         };
-        out.push_str(&format!(
-            "{:width$}  {kind:4}  {:6}  {state:9}  {cases}\n",
+        let line = format!(
+            "{:width$}  {kind:4}  {:6}  {state:9}  {cases}",
             item.id,
             item.level.as_str()
-        ));
+        );
+        out.push_str(line.trim_end());
+        out.push('\n');
     }
     out.push('\n');
+    let outcome_heads = if run { "  passed  failed" } else { "" };
     out.push_str(&format!(
-        "{:7} {:>6} {:>8} {:>7}{} {:>5}  {:>7}\n",
-        "level",
-        "items",
-        "covered",
-        "n/a",
-        if run { "  passed  failed" } else { "" },
-        "",
-        "percent"
+        "level    items  covered  n/a{outcome_heads}  percent\n"
     ));
     for totals in coverage.levels.iter().chain([&coverage.total]) {
         let name = totals.level.map_or("total", Level::as_str);
@@ -255,11 +251,21 @@ pub fn render_table(coverage: &Coverage) -> String {
             String::new()
         };
         out.push_str(&format!(
-            "{name:7} {:>6} {:>8} {:>7}{outcome} {:>5}  {:>6.1}%\n",
-            totals.applicable, totals.covered, totals.not_applicable, "", totals.percent
+            "{name:7} {:>6} {:>8} {:>4}{outcome}  {:>6.1}%\n",
+            totals.applicable, totals.covered, totals.not_applicable, totals.percent
         ));
     }
     out
+}
+
+/// The first `max` characters of `text`, with `…` when cut (the JSON keeps the whole text).
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_owned()
+    } else {
+        let cut: String = text.chars().take(max - 1).collect();
+        format!("{}…", cut.trim_end())
+    }
 }
 
 fn summarise(cases: &[String]) -> String {
@@ -390,7 +396,10 @@ mod tests {
             table.contains("C      code  info    n/a        not applicable: never\n"),
             "{table}"
         );
-        assert!(table.contains("total        3        1       1"), "{table}");
-        assert!(table.contains("33.3%"), "{table}");
+        assert!(table.contains("r.two  rule  should  no\n"), "{table}");
+        assert!(
+            table.contains("total        3        1    1    33.3%\n"),
+            "{table}"
+        );
     }
 }

@@ -100,7 +100,8 @@ impl fmt::Display for Diagnostic {
             writeln!(f, "{pad} | {caret_pad}^")?;
         }
         if let Some(help) = &self.help {
-            writeln!(f, "  = help: {help}")?;
+            let width = self.position.map_or(1, |p| p.line.to_string().len());
+            writeln!(f, "{}= help: {help}", " ".repeat(width + 1))?;
         }
         Ok(())
     }

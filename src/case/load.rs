@@ -142,7 +142,9 @@ pub fn load_sources(
             .enumerate()
         {
             let base = format!("/cases/{index}");
-            if problems.iter().any(|p| within(&p.pointer, &base)) {
+            let schema_valid = !problems.iter().any(|p| within(&p.pointer, &base));
+            problems.extend(validate::check_references(case, &base, ctx));
+            if !schema_valid {
                 continue;
             }
             let spec: CaseSpec = match serde_json::from_value(case.clone()) {
@@ -152,7 +154,7 @@ pub fn load_sources(
                     continue;
                 }
             };
-            problems.extend(validate::check_case(&spec, &base, ctx));
+            problems.extend(validate::check_shape(&spec, &base));
             if let Some(first) = names.get(spec.name.as_str()) {
                 problems.push(problem(
                     &format!("{base}/name"),

@@ -8,7 +8,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::diagnostic::did_you_mean;
-use super::model::{CaseSpec, SUCCESS, Step, TokenKnob};
+use super::model::{CaseSpec, SUCCESS, Step};
 use super::template::{self, Var, escape};
 use crate::catalogue::Catalogue;
 use crate::mock::MockConfig;
@@ -44,11 +44,15 @@ pub struct Context<'a> {
     pub schemas_dir: &'a Path,
 }
 
-/// Checks one case (`base` is its pointer, e.g. `/cases/3`).
-pub fn check_case(spec: &CaseSpec, base: &str, ctx: Context<'_>) -> Vec<Problem> {
+/// Checks a case's references on its raw JSON (`base` is its pointer, e.g. `/cases/3`): catalogue
+/// ids, error codes, template variables and capture order, schema names, the mock configuration.
+/// Works on a case the schema refused too, so one pass reports as much as possible.
+pub fn check_references(case: &Value, base: &str, ctx: Context<'_>) -> Vec<Problem> {
     let mut problems = Vec::new();
-    for (i, id) in spec.covers.iter().enumerate() {
-        if ctx.catalogue.item(id).is_none() {
+    for (i, id) in array(case.get("covers")).iter().enumerate() {
+        if let Some(id) = id.as_str()
+            && ctx.catalogue.item(id).is_none()
+        {
             problems.push(
                 Problem::new(
                     format!("{base}/covers/{i}"),
@@ -58,36 +62,47 @@ pub fn check_case(spec: &CaseSpec, base: &str, ctx: Context<'_>) -> Vec<Problem>
             );
         }
     }
-    if let Some(mock) = &spec.requires.mock {
-        check_mock(mock, &format!("{base}/requires/mock"), &mut problems);
+    if let Some(mock) = case.pointer("/requires/mock")
+        && let Err(message) = parse_mock(mock)
+    {
+        problems.push(Problem::new(format!("{base}/requires/mock"), message));
     }
+    let steps = array(case.get("steps"));
+    let cleanup = array(case.get("cleanup"));
     // Captures defined so far, in step order; cleanup sees every step's captures.
     let mut captures: BTreeSet<String> = BTreeSet::new();
-    for (i, step) in spec.steps.iter().enumerate() {
-        let pointer = format!("{base}/steps/{i}");
-        check_step(step, &pointer, false, &captures, ctx, &mut problems);
-        if let Some(expect) = &step.expect {
-            captures.extend(expect.capture.keys().cloned());
-        }
+    for (i, step) in steps.iter().enumerate() {
+        check_step_references(
+            step,
+            &format!("{base}/steps/{i}"),
+            &captures,
+            ctx,
+            &mut problems,
+        );
+        captures.extend(captured(step));
     }
-    let all_captures: BTreeSet<String> = spec
-        .steps
-        .iter()
-        .chain(&spec.cleanup)
-        .filter_map(|s| s.expect.as_ref())
-        .flat_map(|e| e.capture.keys().cloned())
-        .collect();
-    for (i, step) in spec.cleanup.iter().enumerate() {
-        let pointer = format!("{base}/cleanup/{i}");
-        check_step(step, &pointer, true, &all_captures, ctx, &mut problems);
+    captures.extend(cleanup.iter().flat_map(captured));
+    for (i, step) in cleanup.iter().enumerate() {
+        check_step_references(
+            step,
+            &format!("{base}/cleanup/{i}"),
+            &captures,
+            ctx,
+            &mut problems,
+        );
     }
     problems
 }
 
-fn check_mock(mock: &Value, pointer: &str, problems: &mut Vec<Problem>) {
-    if let Err(message) = parse_mock(mock) {
-        problems.push(Problem::new(pointer, message));
-    }
+fn array(value: Option<&Value>) -> &[Value] {
+    value.and_then(Value::as_array).map_or(&[], Vec::as_slice)
+}
+
+fn captured(step: &Value) -> Vec<String> {
+    step.pointer("/expect/capture")
+        .and_then(Value::as_object)
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default()
 }
 
 /// A case's `requires.mock` as the mock's configuration, or what is wrong with it.
@@ -100,14 +115,69 @@ pub fn parse_mock(mock: &Value) -> Result<MockConfig, String> {
     Ok(config)
 }
 
-fn check_step(
-    step: &Step,
+fn check_step_references(
+    step: &Value,
     pointer: &str,
-    cleanup: bool,
     captures: &BTreeSet<String>,
     ctx: Context<'_>,
     problems: &mut Vec<Problem>,
 ) {
+    check_templates(step, pointer, captures, problems);
+    let expect_ptr = format!("{pointer}/expect");
+    let Some(expect) = step.get("expect") else {
+        return;
+    };
+    if let Some(code) = expect.get("code").and_then(Value::as_str) {
+        check_code(code, &format!("{expect_ptr}/code"), ctx, problems);
+    }
+    for (i, code) in array(expect.get("one_of")).iter().enumerate() {
+        if let Some(code) = code.as_str().filter(|c| *c != SUCCESS) {
+            check_code(code, &format!("{expect_ptr}/one_of/{i}"), ctx, problems);
+        }
+    }
+    if let Some(tally) = expect.get("tally").and_then(Value::as_object) {
+        for code in tally.keys().filter(|k| *k != SUCCESS) {
+            let at = format!("{expect_ptr}/tally/{}", escape(code));
+            check_code(code, &at, ctx, problems);
+        }
+    }
+    if let Some(schema) = expect.get("schema").and_then(Value::as_str)
+        && schema != "auto"
+        && schema != "none"
+        && !schema_exists(ctx.schemas_dir, schema)
+    {
+        let known = schema_files(ctx.schemas_dir);
+        let file = crate::check::schema::split_name(schema).0;
+        problems.push(
+            Problem::new(
+                format!("{expect_ptr}/schema"),
+                format!(
+                    "`{schema}` is not \"auto\", \"none\" or a schema in {} (FILE or FILE#/POINTER)",
+                    ctx.schemas_dir.display()
+                ),
+            )
+            .help(did_you_mean(
+                file,
+                known.iter().map(String::as_str).chain(["auto", "none"]),
+            )),
+        );
+    }
+}
+
+/// Checks what a schema-valid case's typed form must also satisfy: one of `params` and `body`,
+/// exactly one outcome per `expect`, knobs that fit the step, copies where tallies need them.
+pub fn check_shape(spec: &CaseSpec, base: &str) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for (i, step) in spec.steps.iter().enumerate() {
+        check_step_shape(step, &format!("{base}/steps/{i}"), false, &mut problems);
+    }
+    for (i, step) in spec.cleanup.iter().enumerate() {
+        check_step_shape(step, &format!("{base}/cleanup/{i}"), true, &mut problems);
+    }
+    problems
+}
+
+fn check_step_shape(step: &Step, pointer: &str, cleanup: bool, problems: &mut Vec<Problem>) {
     if step.params.is_some() && step.body.is_some() {
         problems.push(Problem::new(
             format!("{pointer}/body"),
@@ -143,7 +213,6 @@ fn check_step(
             ));
         }
     }
-    check_templates(step, pointer, captures, problems);
     let Some(expect) = &step.expect else {
         if !cleanup {
             problems.push(Problem::new(pointer, "a step needs `expect`"));
@@ -168,29 +237,11 @@ fn check_step(
             ),
         ));
     }
-    if let Some(code) = &expect.code {
-        check_code(code, &format!("{expect_ptr}/code"), ctx, problems);
-    }
-    for (i, code) in expect.one_of.iter().flatten().enumerate() {
-        if code != SUCCESS {
-            check_code(code, &format!("{expect_ptr}/one_of/{i}"), ctx, problems);
-        }
-    }
-    if let Some(tally) = &expect.tally {
-        if step.copies < 2 {
-            problems.push(Problem::new(
-                format!("{expect_ptr}/tally"),
-                "`tally` counts copies; give the step `copies` of 2 or more",
-            ));
-        }
-        for code in tally.keys().filter(|k| *k != SUCCESS) {
-            check_code(
-                code,
-                &format!("{expect_ptr}/tally/{}", escape(code)),
-                ctx,
-                problems,
-            );
-        }
+    if expect.tally.is_some() && step.copies < 2 {
+        problems.push(Problem::new(
+            format!("{expect_ptr}/tally"),
+            "`tally` counts copies; give the step `copies` of 2 or more",
+        ));
     }
     if expect.snapshot && step.copies > 1 {
         problems.push(Problem::new(
@@ -203,27 +254,6 @@ fn check_step(
             format!("{expect_ptr}/capture"),
             "`capture` needs a single request; this step sends copies",
         ));
-    }
-    if let Some(schema) = &expect.schema
-        && schema != "auto"
-        && schema != "none"
-        && !schema_exists(ctx.schemas_dir, schema)
-    {
-        let known = schema_files(ctx.schemas_dir);
-        let file = crate::check::schema::split_name(schema).0;
-        problems.push(
-            Problem::new(
-                format!("{expect_ptr}/schema"),
-                format!(
-                    "`{schema}` is not \"auto\", \"none\" or a schema in {} (FILE or FILE#/POINTER)",
-                    ctx.schemas_dir.display()
-                ),
-            )
-            .help(did_you_mean(
-                file,
-                known.iter().map(String::as_str).chain(["auto", "none"]),
-            )),
-        );
     }
 }
 
@@ -266,32 +296,33 @@ fn check_code(code: &str, pointer: &str, ctx: Context<'_>, problems: &mut Vec<Pr
 }
 
 fn check_templates(
-    step: &Step,
+    step: &Value,
     pointer: &str,
     captures: &BTreeSet<String>,
     problems: &mut Vec<Problem>,
 ) {
     let mut vars = Vec::new();
     let mut errors = Vec::new();
-    if let Some(params) = &step.params {
+    if let Some(params) = step.get("params").and_then(Value::as_object) {
         for (key, value) in params {
             let at = format!("{pointer}/params/{}", escape(key));
             template::check_value(value, &at, &mut vars, &mut errors);
         }
     }
-    if let Some(body) = &step.body {
+    // Values of other types are the schema's to report.
+    let stringy = |v: &Value| v.is_string() || v.is_object();
+    if let Some(body) = step.get("body").filter(|b| stringy(b)) {
         template::check_string_value(body, &format!("{pointer}/body"), &mut vars, &mut errors);
     }
-    for (name, value) in &step.headers {
-        if !value.is_null() {
+    if let Some(headers) = step.get("headers").and_then(Value::as_object) {
+        for (name, value) in headers.iter().filter(|(_, v)| stringy(v)) {
             let at = format!("{pointer}/headers/{}", escape(name));
             template::check_string_value(value, &at, &mut vars, &mut errors);
         }
     }
-    if let TokenKnob::Value(token) = &step.sign.token {
-        let value = Value::String(token.clone());
+    if let Some(token) = step.pointer("/sign/token").filter(|t| t.is_string()) {
         template::check_value(
-            &value,
+            token,
             &format!("{pointer}/sign/token"),
             &mut vars,
             &mut errors,
@@ -352,17 +383,18 @@ mod tests {
     }
 
     fn problems(case: Value) -> Vec<Problem> {
-        let spec: CaseSpec = serde_json::from_value(case).unwrap();
         let catalogue = catalogue();
         let schemas = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas");
-        check_case(
-            &spec,
-            "/cases/0",
-            Context {
-                catalogue: &catalogue,
-                schemas_dir: &schemas,
-            },
-        )
+        let ctx = Context {
+            catalogue: &catalogue,
+            schemas_dir: &schemas,
+        };
+        let mut found = check_references(&case, "/cases/0", ctx);
+        if let Ok(spec) = serde_json::from_value::<CaseSpec>(case) {
+            found.extend(check_shape(&spec, "/cases/0"));
+        }
+        found.sort_by(|a, b| a.pointer.cmp(&b.pointer));
+        found
     }
 
     fn base(steps: Value) -> Value {
@@ -407,18 +439,18 @@ mod tests {
                     Some("did you mean `param.user-id.required`?")
                 ),
                 (
-                    "/cases/0/steps/0/params/UserId",
-                    Some(
-                        "capture it first: \"expect\": {\"capture\": {\"NAME\": \"/Response/...\"}}"
-                    )
-                ),
-                (
                     "/cases/0/steps/0/expect/code",
                     Some("did you mean `MissingParameter`?")
                 ),
                 (
                     "/cases/0/steps/0/expect/schema",
                     Some("did you mean `response.error.schema.json`?")
+                ),
+                (
+                    "/cases/0/steps/0/params/UserId",
+                    Some(
+                        "capture it first: \"expect\": {\"capture\": {\"NAME\": \"/Response/...\"}}"
+                    )
                 ),
                 (
                     "/cases/0/steps/1/expect/schema",
@@ -442,10 +474,10 @@ mod tests {
             [
                 "/cases/0/steps/0/body",
                 "/cases/0/steps/0/expect",
+                "/cases/0/steps/1/expect/tally",
                 "/cases/0/steps/1/sign/body_changed_after_signing",
                 "/cases/0/steps/1/sign/extra_signed_headers/0",
                 "/cases/0/steps/1/sign/extra_signed_headers/1",
-                "/cases/0/steps/1/expect/tally",
                 "/cases/0/steps/2",
             ]
         );
