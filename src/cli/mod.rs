@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod coverage;
 mod mock;
+mod mutants;
 mod run;
 mod sign;
 
@@ -37,6 +38,8 @@ enum Command {
     Mock(Box<mock::MockArgs>),
     /// Show which catalogue items the cases cover, without sending anything.
     Coverage(coverage::CoverageArgs),
+    /// Run the suite against the mock once per named defect: which cases catch which defect.
+    Mutants(mutants::MutantsArgs),
 }
 
 /// Exit code for usage and case-file errors.
@@ -51,6 +54,7 @@ pub fn main() -> ExitCode {
         Some(Command::Sign(args)) => sign::execute(*args),
         Some(Command::Mock(args)) => mock::execute(*args),
         Some(Command::Coverage(args)) => coverage::execute(args),
+        Some(Command::Mutants(args)) => mutants::execute(args),
     }
 }
 
