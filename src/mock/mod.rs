@@ -30,6 +30,8 @@
 //!     [--rate-limit N | --no-rate-limit] [--timestamp-window-secs S]
 //!     [--max-get-bytes N] [--max-post-bytes N] [--header-timeout-ms MS] [--body-timeout-ms MS]
 //!     [--fault ACTION=CODE[:TIMES][@PROBABILITY]]...
+//!     [--defect NAME]                        switch one named defect on (see --list-defects)
+//!     [--list-defects]                       print the defects and the cases that catch them
 //! ```
 //!
 //! Keys come from the pairs, else `TENCENTCLOUD_SECRET_ID` / `TENCENTCLOUD_SECRET_KEY` (and
