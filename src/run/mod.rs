@@ -22,7 +22,7 @@ use crate::case::{Case, LoadError, load_dir};
 use crate::catalogue::Catalogue;
 use crate::check::SchemaSet;
 use crate::check::snapshot::{Snapshots, UpdateMode};
-use crate::coverage::{self, render_table};
+use crate::coverage::{self, render_table, render_totals};
 use crate::mock::{self, MockConfig, MockCredential};
 use crate::plan::{CredentialSource, Planned, Settings, Target, plan};
 use crate::report::{self, RunReport, SuiteInfo, Summary, TargetInfo};
@@ -204,11 +204,14 @@ pub fn run(invocation: Invocation) -> ExitCode {
         cases: outcomes,
         coverage,
     };
-    let _ = writeln!(
-        out,
-        "\ncoverage of the catalogue on this target:\n{}",
+    // Quiet runs (`-q`, `--format terse`) keep the totals and leave the item lines out.
+    let quiet = args.quiet || args.format == Some(FormatSetting::Terse);
+    let table = if quiet {
+        render_totals(&report.coverage)
+    } else {
         render_table(&report.coverage)
-    );
+    };
+    let _ = writeln!(out, "\ncoverage of the catalogue on this target:\n{table}");
     let _ = write!(out, "{}", report::render_summary(&report));
     let _ = out.flush();
     if let Some(dir) = &settings.report_dir {
