@@ -394,3 +394,38 @@ fn ignored_cases_are_reported_and_run_only_with_ignored() {
     std::fs::remove_dir_all(&dir).unwrap();
     std::fs::remove_dir_all(&report).unwrap();
 }
+
+#[test]
+fn the_shipped_cases_pass_on_the_embedded_mock_and_leave_nothing_behind() {
+    let output = run(&["-q"]);
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("50 cases, 50 passed"), "{stdout}");
+    assert!(!stdout.contains("warning: cases left"), "{stdout}");
+    assert!(
+        !stdout.contains("no snapshot"),
+        "every snapshot is committed: {stdout}"
+    );
+}
+
+#[test]
+fn a_case_without_cleanup_is_pointed_out() {
+    let dir = temp_dir("leak");
+    write_case_file(
+        &dir,
+        "leak.json",
+        &json!({"cases": [{
+            "name": "no-cleanup", "title": "t", "level": "must", "source": "s", "covers": ["rule.lock.required"],
+            "steps": [{"action": "ApplyConcurrent",
+                       "params": {"UserId": "{{user_id}}", "UserIp": "{{client_ip}}", "ProjectId": "{{project_id}}"},
+                       "expect": {"success": true}}]
+        }]}),
+    );
+    let output = run(&["--cases", dir.to_str().unwrap()]);
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains("warning: cases left 1 lock(s) and 0 session(s)"),
+        "{stdout}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -184,7 +184,19 @@ pub fn run(invocation: Invocation) -> ExitCode {
             lock(&outcomes).push(skipped(&p.case, reason));
         }
     }
+    // Every case must clean up after itself (against a real account a leftover session keeps
+    // running and billing): the shared mock shows what was left behind.
+    let mut leftovers = Vec::new();
     if let Some(handle) = shared_mock {
+        let live = handle.live();
+        if !live.locks.is_empty() || !live.sessions.is_empty() {
+            leftovers.push(format!(
+                "warning: cases left {} lock(s) and {} session(s) on the embedded mock (UserIds {}); a case lacks cleanup",
+                live.locks.len(),
+                live.sessions.len(),
+                live.locks.iter().chain(&live.sessions).cloned().collect::<Vec<_>>().join(", ")
+            ));
+        }
         runtime.block_on(handle.shutdown());
     }
 
@@ -212,6 +224,9 @@ pub fn run(invocation: Invocation) -> ExitCode {
         render_table(&report.coverage)
     };
     let _ = writeln!(out, "\ncoverage of the catalogue on this target:\n{table}");
+    for line in &leftovers {
+        let _ = writeln!(out, "{line}");
+    }
     let _ = write!(out, "{}", report::render_summary(&report));
     let _ = out.flush();
     if let Some(dir) = &settings.report_dir {
