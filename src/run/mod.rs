@@ -131,12 +131,15 @@ pub fn run(invocation: Invocation) -> ExitCode {
     } else {
         None
     };
+    // Without a shared mock no case sends to the shared target: the discard port stands in.
     let base_url = match (&settings.target, &shared_mock) {
-        (Target::Url(url), _) => url.clone(),
-        (Target::Embedded, Some(handle)) => {
-            url::Url::parse(&handle.url()).unwrap_or_else(|_| unreachable_url())
-        }
-        (Target::Embedded, None) => unreachable_url(),
+        (Target::Url(url), _) => Ok(url.clone()),
+        (Target::Embedded, Some(handle)) => url::Url::parse(&handle.url()),
+        (Target::Embedded, None) => url::Url::parse("http://127.0.0.1:9/"),
+    };
+    let base_url = match base_url {
+        Ok(url) => url,
+        Err(error) => return usage(format!("bad target URL: {error}")),
     };
     let shared = match build_shared(&settings, &cases, base_url.clone()) {
         Ok(shared) => Arc::new(shared),
@@ -242,11 +245,6 @@ pub fn run(invocation: Invocation) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
-}
-
-fn unreachable_url() -> url::Url {
-    // Only used when no case needs the shared target; never sent to.
-    url::Url::parse("http://127.0.0.1:9/").unwrap_or_else(|_| unreachable!("a literal URL parses"))
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
