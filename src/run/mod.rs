@@ -5,6 +5,7 @@
 
 pub mod execute;
 pub mod outcome;
+pub mod pace;
 pub mod request;
 
 use std::io::Write;
@@ -300,6 +301,8 @@ fn build_shared(settings: &Settings, cases: &[Case], url: url::Url) -> Result<Sh
         project_id: settings.project_id.clone(),
         client_ip: settings.client_ip.clone(),
         run_id,
+        // The embedded mock runs without a rate limit; a URL target keeps the documented one.
+        pacer: matches!(settings.target, Target::Url(_)).then(pace::Pacer::per_second),
     })
 }
 
