@@ -183,7 +183,11 @@ fn list_filters_and_empty_selections_behave_like_cargo_test() {
     let stdout = text(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("running 1 test"), "{stdout}");
-    assert!(stdout.contains("49 filtered out"), "{stdout}");
+    assert!(
+        stdout.contains("1 passed; 0 failed; 0 ignored; 0 measured; "),
+        "{stdout}"
+    );
+    assert!(stdout.contains(" filtered out"), "{stdout}");
 
     let output = run(&["no-such-case-anywhere"]);
     assert_eq!(output.status.code(), Some(2));
@@ -273,7 +277,11 @@ fn coverage_is_computed_statically_as_a_table_or_json() {
         .unwrap();
     assert_eq!(item["kind"], "error_code");
     assert_eq!(item["level"], "must");
-    assert_eq!(item["cases"], json!(["business/concurrency/slow-down"]));
+    let cases = item["cases"].as_array().unwrap();
+    assert!(
+        cases.contains(&json!("business/concurrency/slow-down")),
+        "{cases:?}"
+    );
     assert!(coverage["total"]["percent"].as_f64().unwrap() > 0.0);
 }
 
@@ -322,7 +330,7 @@ fn a_separately_started_mock_passes_with_mock_only_cases_skipped() {
         "{stdout}"
     );
     assert!(
-        stdout.contains(" 0 failed (must 0, should 0, info 0), 8 skipped"),
+        stdout.contains(" 0 failed (must 0, should 0, info 0), ") && stdout.contains(" skipped"),
         "{stdout}"
     );
     assert!(stdout.contains(&format!("against url {url}")), "{stdout}");
@@ -400,7 +408,10 @@ fn the_shipped_cases_pass_on_the_embedded_mock_and_leave_nothing_behind() {
     let output = run(&["-q"]);
     let stdout = text(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{stdout}");
-    assert!(stdout.contains("50 cases, 50 passed"), "{stdout}");
+    assert!(
+        stdout.contains(" 0 failed (must 0, should 0, info 0)"),
+        "{stdout}"
+    );
     assert!(!stdout.contains("warning: cases left"), "{stdout}");
     assert!(
         !stdout.contains("no snapshot"),
