@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Signing throughput, Rust beside the official Python SDK, in one run (issue 2 point 6):
+#   1. `cargo bench --bench signing` — car_conformance::sign, uncached and with the key cache;
+#   2. benches/python/sdk_signing.py with .venv's python — the SDK's own TC3 signing;
+# both on the requests of benches/signing-requests.json (each side first checks it reproduces
+# the expected signatures), then prints medians (signatures/s) and the Rust/Python ratios.
+#
+# Usage: benches/compare-signing.sh [criterion args, e.g. --measurement-time 3]
+# Needs .venv (scripts/setup-python-sdk.sh). Writes the raw outputs to target/compare-signing/.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+python="$root/.venv/bin/python"
+if [[ ! -x "$python" ]]; then
+    echo "compare-signing: no .venv — run scripts/setup-python-sdk.sh first" >&2
+    exit 1
+fi
+target="${CARGO_TARGET_DIR:-$root/target}"
+out="$target/compare-signing"
+mkdir -p "$out"
+# Fresh estimates only: a stale file from an earlier run must not be read as this run's.
+rm -rf "$target/criterion/signing"
+
+echo "compare-signing: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "compare-signing: cargo bench --bench signing (log: $out/rust.log)"
+cargo bench --quiet --bench signing -- --noplot "$@" >"$out/rust.log" 2>&1 \
+    || { tail -20 "$out/rust.log" >&2; exit 1; }
+echo "compare-signing: $python benches/python/sdk_signing.py --json"
+"$python" benches/python/sdk_signing.py --json >"$out/python.json"
+
+"$python" - "$target/criterion/signing" "$out/python.json" <<'PY'
+import json, sys, os
+criterion_dir, python_json = sys.argv[1], sys.argv[2]
+py = json.load(open(python_json))
+
+def rust_rate(bench):
+    path = os.path.join(criterion_dir, bench, "new", "estimates.json")
+    nanos = json.load(open(path))["median"]["point_estimate"]  # per signature
+    return 1e9 / nanos
+
+print()
+print(f"Signatures per second, one core; Rust: criterion median; Python ({py['sdk']}, "
+      f"Python {py['python']}): median of {py['runs']} runs")
+header = (f"{'request':15} {'body':>6}  {'Rust uncached':>13} {'Rust cached':>12}  "
+          f"{'SDK core':>9} {'SDK full':>9}  {'uncached/core':>13} {'cached/core':>11} "
+          f"{'uncached/full':>13}")
+print(header)
+print("-" * len(header))
+for name, entry in py["requests"].items():
+    uncached, cached = rust_rate(f"{name}_uncached"), rust_rate(f"{name}_cached")
+    core, full = entry["core"]["median_per_sec"], entry["full"]["median_per_sec"]
+    print(f"{name:15} {entry['body_bytes']:>5}B  {uncached:>13,.0f} {cached:>12,.0f}  "
+          f"{core:>9,} {full:>9,}  {uncached / core:>12.1f}x {cached / core:>10.1f}x "
+          f"{uncached / full:>12.1f}x")
+print()
+print("SDK core = AbstractClient._get_tc3_signature (hash, canonical request, key derivation, HMAC);")
+print("SDK full = AbstractClient._build_req_inter (json.dumps of params, headers, signature).")
+PY
