@@ -32,7 +32,7 @@ enum Command {
     /// Sign a request with TC3-HMAC-SHA256 and print the headers to send.
     Sign(Box<sign::SignArgs>),
     /// Serve the reference mock of the CAR API.
-    Mock(mock::MockArgs),
+    Mock(Box<mock::MockArgs>),
     /// Show which catalogue items the cases cover, without sending anything.
     Coverage(coverage::CoverageArgs),
 }
@@ -47,7 +47,7 @@ pub fn main() -> ExitCode {
         None => run::execute(cli.run),
         Some(Command::Run(args)) => run::execute(args),
         Some(Command::Sign(args)) => sign::execute(*args),
-        Some(Command::Mock(args)) => mock::execute(args),
+        Some(Command::Mock(args)) => mock::execute(*args),
         Some(Command::Coverage(args)) => coverage::execute(args),
     }
 }

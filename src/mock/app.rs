@@ -1,0 +1,139 @@
+//! mock: one request's way through the mock — gateway, injected faults, business layer — and its
+//! answer. Independent of the HTTP server, so tests (and the property test) can drive it directly.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+
+use super::business;
+use super::checks::Checks;
+use super::config::MockConfig;
+use super::faults::Faults;
+use super::gateway::{Gateway, Incoming};
+use super::messages::Lang;
+use super::reply::{ApiError, error_body, http_response, request_id, success_body};
+use super::state::{Limits, LiveState, State};
+
+/// The mock's request handler and all its state.
+#[derive(Debug)]
+pub struct App {
+    gateway: Gateway,
+    faults: Faults,
+    state: Mutex<State>,
+    max_get_bytes: usize,
+    max_post_bytes: usize,
+}
+
+/// A request's head and (possibly cut) body as the server read it.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestView<'a> {
+    pub method: &'a str,
+    pub uri: &'a http::Uri,
+    pub headers: &'a http::HeaderMap,
+    /// The body, at most [`App::body_limit`] bytes of it.
+    pub body: &'a [u8],
+    /// Bytes the client sent or announced, including any the server did not keep.
+    pub body_len: u64,
+}
+
+fn now_unix() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+impl App {
+    pub fn new(config: &MockConfig) -> Self {
+        Self::with_checks(config, Checks::all())
+    }
+
+    /// A mock that skips the checks switched off in `checks` (how defects are built).
+    pub fn with_checks(config: &MockConfig, checks: Checks) -> Self {
+        let limits = Limits {
+            concurrency_quota: config.concurrency_quota,
+            lock_lifetime: Duration::from_millis(config.lock_lifetime_ms),
+            create_session: Duration::from_millis(config.create_session_ms),
+            stopping: Duration::from_millis(config.stopping_ms),
+            player_limit: config.player_limit,
+            viewer_limit: config.viewer_limit,
+        };
+        Self {
+            gateway: Gateway::new(config, checks.clone()),
+            faults: Faults::new(&config.faults),
+            state: Mutex::new(State::new(limits, checks, Instant::now())),
+            max_get_bytes: config.max_get_bytes,
+            max_post_bytes: config.max_post_bytes,
+        }
+    }
+
+    /// How many body bytes the server should keep for a request with `method`: one more than the
+    /// limit, so an oversized body is recognised without holding all of it.
+    pub fn body_limit(&self, method: &http::Method) -> usize {
+        let limit = if method == http::Method::GET {
+            self.max_get_bytes
+        } else {
+            self.max_post_bytes
+        };
+        limit.saturating_add(1)
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Answers one request: always HTTP 200 with a JSON envelope.
+    pub async fn handle(&self, request: RequestView<'_>) -> http::Response<Bytes> {
+        let lang = Lang::from_header(
+            request
+                .headers
+                .get("x-tc-language")
+                .and_then(|v| v.to_str().ok()),
+        );
+        let id = request_id();
+        let body = match self.answer(request).await {
+            Ok(fields) => success_body(fields, &id),
+            Err(error) => {
+                tracing::debug!(code = %error.code, "mock answered an error");
+                error_body(&error, lang, &id)
+            }
+        };
+        http_response(body, false)
+    }
+
+    async fn answer(
+        &self,
+        request: RequestView<'_>,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+        let incoming = Incoming {
+            method: request.method,
+            path: request.uri.path(),
+            query: request.uri.query().unwrap_or(""),
+            headers: request.headers,
+            body: request.body,
+            body_len: request.body_len,
+        };
+        let checked = self.gateway.check(&incoming, now_unix(), Instant::now())?;
+        if let Some(error) = self.faults.pick(checked.action) {
+            return Err(error);
+        }
+        let outcome = {
+            let mut state = self.state();
+            business::run(checked.action, &checked.params, &mut state, Instant::now())?
+        };
+        // A slow CreateSession answers when it is done; a fast one must not touch the timer.
+        if let Some(ready_at) = outcome.ready_at
+            && ready_at > Instant::now()
+        {
+            tokio::time::sleep_until(tokio::time::Instant::from_std(ready_at)).await;
+        }
+        Ok(outcome.fields)
+    }
+
+    /// Live locks and sessions, sorted by UserId.
+    pub fn live(&self) -> LiveState {
+        self.state().live(Instant::now())
+    }
+}

@@ -1,0 +1,277 @@
+//! mock: the reference mock's configuration — what a case's `requires.mock` or the `mock` command
+//! line may change (quota, lifetimes, limits, injected faults), with the documented defaults.
+
+use serde::{Deserialize, Serialize};
+
+use super::action::Action;
+
+/// One SecretId the mock accepts. Never read from case files; `Debug` hides the key and token.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct MockCredential {
+    pub secret_id: String,
+    pub secret_key: String,
+    /// Temporary credentials: requests must carry this value in `X-TC-Token`.
+    pub token: Option<String>,
+}
+
+impl MockCredential {
+    pub fn new(secret_id: impl Into<String>, secret_key: impl Into<String>) -> Self {
+        Self {
+            secret_id: secret_id.into(),
+            secret_key: secret_key.into(),
+            token: None,
+        }
+    }
+
+    pub fn with_token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+}
+
+impl std::fmt::Debug for MockCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockCredential")
+            .field("secret_id", &self.secret_id)
+            .field("secret_key", &"<redacted>")
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// An injected error: `code` answers the next `times` calls of `action` (every call when `times`
+/// is absent), each with `probability` when given (a seeded RNG keeps runs deterministic).
+/// `action` is an action name or `*` for every action.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fault {
+    pub action: String,
+    pub code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub times: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probability: Option<f64>,
+}
+
+impl Fault {
+    /// Parses the command-line form `ACTION=CODE[:TIMES][@PROBABILITY]`,
+    /// e.g. `CreateSession=InternalError:2` or `*=FailedOperation@0.1`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let (action, rest) = text
+            .split_once('=')
+            .ok_or_else(|| format!("`{text}`: expected ACTION=CODE[:TIMES][@PROBABILITY]"))?;
+        let (rest, probability) = match rest.split_once('@') {
+            Some((rest, p)) => {
+                let p: f64 = p
+                    .parse()
+                    .map_err(|_| format!("`{text}`: probability `{p}` is not a number"))?;
+                (rest, Some(p))
+            }
+            None => (rest, None),
+        };
+        let (code, times) = match rest.split_once(':') {
+            Some((code, n)) => {
+                let n: u32 = n
+                    .parse()
+                    .map_err(|_| format!("`{text}`: times `{n}` is not a whole number"))?;
+                (code, Some(n))
+            }
+            None => (rest, None),
+        };
+        let fault = Self {
+            action: action.trim().to_owned(),
+            code: code.trim().to_owned(),
+            message: None,
+            times,
+            probability,
+        };
+        fault.validate()?;
+        Ok(fault)
+    }
+
+    /// Whether this fault applies to `action`.
+    pub fn matches(&self, action: Action) -> bool {
+        self.action == "*" || self.action == action.name()
+    }
+
+    /// Says what is wrong with this fault, if anything.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.action != "*" && Action::from_name(&self.action).is_none() {
+            return Err(format!(
+                "fault action `{}` is not one of {} or `*`",
+                self.action,
+                Action::ALL.map(Action::name).join(", ")
+            ));
+        }
+        let code_ok = !self.code.is_empty()
+            && self.code.split('.').all(|part| {
+                !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            });
+        if !code_ok {
+            return Err(format!(
+                "fault code `{}` is not an error code like `FailedOperation.ProcessTimeout`",
+                self.code
+            ));
+        }
+        if let Some(p) = self.probability
+            && !(0.0..=1.0).contains(&p)
+        {
+            return Err(format!("fault probability {p} is not between 0 and 1"));
+        }
+        Ok(())
+    }
+}
+
+/// Everything about the mock a case or the command line may set. Unknown fields are errors, so a
+/// misspelt knob in a case file is reported instead of silently ignored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MockConfig {
+    /// Accepted keys; empty → the built-in test pair. Never from case files.
+    #[serde(skip)]
+    pub credentials: Vec<MockCredential>,
+    /// Concurrencies available: live locks plus sessions that hold one, across all UserIds.
+    pub concurrency_quota: u32,
+    /// How long an ApplyConcurrent lock waits for its CreateSession.
+    pub lock_lifetime_ms: u64,
+    /// How long a CreateSession takes; another request for the same UserId meanwhile is
+    /// answered `FailedOperation.SlowDown`.
+    pub create_session_ms: u64,
+    /// Stopping phase after DestroySession (`UnsupportedOperation.Stopping` for that UserId).
+    pub stopping_ms: u64,
+    /// Players per multi-person room, the host included.
+    pub player_limit: u32,
+    /// Viewers per multi-person room.
+    pub viewer_limit: u32,
+    /// Requests per second per SecretId and action; `None` turns the limit off.
+    pub rate_limit_per_second: Option<u32>,
+    /// Largest allowed distance between X-TC-Timestamp and the mock's clock.
+    pub timestamp_window_secs: i64,
+    /// Largest GET request (query string plus body), bytes.
+    pub max_get_bytes: usize,
+    /// Largest POST body, bytes.
+    pub max_post_bytes: usize,
+    /// Injected errors, checked in order before the business layer.
+    pub faults: Vec<Fault>,
+    /// A client must send its request headers within this time (also the keep-alive idle limit).
+    pub header_timeout_ms: u64,
+    /// A client must send its whole body within this time.
+    pub body_timeout_ms: u64,
+}
+
+impl Default for MockConfig {
+    fn default() -> Self {
+        Self {
+            credentials: Vec::new(),
+            concurrency_quota: 1000,
+            lock_lifetime_ms: 300_000,
+            create_session_ms: 0,
+            stopping_ms: 0,
+            player_limit: 7,
+            viewer_limit: 50,
+            rate_limit_per_second: Some(100),
+            timestamp_window_secs: 300,
+            max_get_bytes: 32 * 1024,
+            max_post_bytes: 10 * 1024 * 1024,
+            faults: Vec::new(),
+            header_timeout_ms: 10_000,
+            body_timeout_ms: 10_000,
+        }
+    }
+}
+
+impl MockConfig {
+    /// Says what is wrong with this configuration, if anything.
+    pub fn validate(&self) -> Result<(), String> {
+        for (index, credential) in self.credentials.iter().enumerate() {
+            if credential.secret_id.is_empty() || credential.secret_key.is_empty() {
+                return Err(format!(
+                    "credential #{}: SecretId and SecretKey must not be empty",
+                    index + 1
+                ));
+            }
+        }
+        for fault in &self.faults {
+            fault.validate()?;
+        }
+        if self.timestamp_window_secs < 0 {
+            return Err("timestamp_window_secs must not be negative".to_owned());
+        }
+        if self.header_timeout_ms == 0 || self.body_timeout_ms == 0 {
+            return Err("header_timeout_ms and body_timeout_ms must be positive".to_owned());
+        }
+        Ok(())
+    }
+
+    /// The keys in force: the configured ones, else the built-in test pair.
+    pub fn effective_credentials(&self) -> Vec<MockCredential> {
+        if self.credentials.is_empty() {
+            vec![MockCredential::new(
+                super::TEST_SECRET_ID,
+                super::TEST_SECRET_KEY,
+            )]
+        } else {
+            self.credentials.clone()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let config = MockConfig::default();
+        assert_eq!(config.concurrency_quota, 1000);
+        assert_eq!(config.rate_limit_per_second, Some(100));
+        assert_eq!(config.max_get_bytes, 32768);
+        assert_eq!(config.max_post_bytes, 10485760);
+        assert_eq!(config.timestamp_window_secs, 300);
+        assert_eq!(config.player_limit, 7);
+        assert!(config.validate().is_ok());
+    }
+
+    #[test]
+    fn a_partial_config_deserializes_over_the_defaults() {
+        let config: MockConfig =
+            serde_json::from_str(r#"{"concurrency_quota": 0, "rate_limit_per_second": null}"#)
+                .unwrap();
+        assert_eq!(config.concurrency_quota, 0);
+        assert_eq!(config.rate_limit_per_second, None);
+        assert_eq!(config.lock_lifetime_ms, 300_000);
+    }
+
+    #[test]
+    fn unknown_fields_and_credentials_are_refused_in_json() {
+        assert!(serde_json::from_str::<MockConfig>(r#"{"concurency_quota": 1}"#).is_err());
+        assert!(serde_json::from_str::<MockConfig>(r#"{"credentials": []}"#).is_err());
+    }
+
+    #[test]
+    fn faults_parse_from_the_command_line_form() {
+        let fault = Fault::parse("CreateSession=InternalError:2").unwrap();
+        assert_eq!(fault.action, "CreateSession");
+        assert_eq!(fault.code, "InternalError");
+        assert_eq!(fault.times, Some(2));
+        let fault = Fault::parse("*=FailedOperation.ProcessTimeout@0.5").unwrap();
+        assert_eq!(fault.probability, Some(0.5));
+        assert_eq!(fault.times, None);
+        assert!(Fault::parse("CreateSesion=InternalError").is_err());
+        assert!(Fault::parse("CreateSession").is_err());
+        assert!(Fault::parse("CreateSession=Bad Code").is_err());
+        assert!(Fault::parse("CreateSession=InternalError:x").is_err());
+        assert!(Fault::parse("CreateSession=InternalError@1.5").is_err());
+    }
+
+    #[test]
+    fn debug_hides_the_secret_key_and_token() {
+        let credential = MockCredential::new("AKIDx", "very-secret").with_token("tok-secret");
+        let shown = format!("{credential:?}");
+        assert!(shown.contains("AKIDx"));
+        assert!(!shown.contains("very-secret"));
+        assert!(!shown.contains("tok-secret"));
+    }
+}

@@ -1,0 +1,169 @@
+//! mock: the reference implementation of CAR's CreateSession API — the embedded default target
+//! of `send`, and a local stand-in for the paid service that official SDKs call unchanged.
+//!
+//! # Layers
+//!
+//! A request goes through the API 3.0 **gateway** ([`gateway::STEPS`], in this order): method
+//! (GET/POST, else `UnsupportedProtocol`); the X-TC-Action / X-TC-Version / X-TC-Timestamp headers
+//! (`MissingParameter` naming `Action`, `Version` or `Timestamp`); the action (`InvalidAction`)
+//! and version (`NoSuchVersion`); size (`RequestSizeLimitExceeded`: GET 32 KB, POST 10 MB);
+//! `Authorization` and the timestamp window through [`crate::sign::verify`] (`AuthFailure.*`);
+//! the body (`InvalidParameter.JsonParseError`); the parameter table of [`params`]
+//! (`MissingParameter`, `InvalidParameter`, `InvalidParameterValue`, `UnknownParameter`); the
+//! per-SecretId, per-action rate limit (`RequestLimitExceeded`). Then configured **faults**, then
+//! the **business** layer ([`state`]): ApplyConcurrent locks, CreateSession, DestroySession,
+//! DescribeConcurrentCount, multi-person rooms.
+//!
+//! Every answer is HTTP 200, `Content-Type: application/json`,
+//! `{"Response": {..., "RequestId": "<lower-case uuid>"}}`; errors carry `Error.Code` and
+//! `Error.Message` (English, or Chinese with `X-TC-Language: zh-CN`).
+//!
+//! # Command line
+//!
+//! ```text
+//! car-conformance mock [--listen 127.0.0.1:8080]
+//!     [--secret-id ID --secret-key KEY]...   accepted keys (repeatable pairs)
+//!     [--token TOKEN]...                     the i-th pair's X-TC-Token ("" = none)
+//!     [--config FILE]                        a JSON MockConfig; the flags below override it
+//!     [--concurrency-quota N] [--lock-lifetime-ms MS] [--create-session-ms MS]
+//!     [--stopping-ms MS] [--player-limit N] [--viewer-limit N]
+//!     [--rate-limit N | --no-rate-limit] [--timestamp-window-secs S]
+//!     [--max-get-bytes N] [--max-post-bytes N] [--header-timeout-ms MS] [--body-timeout-ms MS]
+//!     [--fault ACTION=CODE[:TIMES][@PROBABILITY]]...
+//! ```
+//!
+//! Keys come from the pairs, else `TENCENTCLOUD_SECRET_ID` / `TENCENTCLOUD_SECRET_KEY` (and
+//! `TENCENTCLOUD_SESSION_TOKEN`), else the built-in test pair [`TEST_SECRET_ID`] /
+//! [`TEST_SECRET_KEY`]. The first line on stdout is `listening on http://ADDR` (the real port
+//! when `:0` was asked for); the mock serves until Ctrl-C or SIGTERM, then shuts down gracefully.
+//!
+//! # Choices where the documentation is silent
+//!
+//! Documented in place: empty ClientSession without `RunWithoutClient` and an empty required
+//! string are `InvalidParameterValue`, a Role without HostUserId is `MissingParameter` naming
+//! `HostUserId` ([`params::DEPENDENCIES`], [`params::ValueRule`]);
+//! `null` counts as absent; an empty POST body counts as `{}`; UserIp must parse as an IPv4 or
+//! IPv6 address; parameters are checked for shape (presence, type, unknown names) before values
+//! (enumerations, value rules, dependencies); a Role defaults to Player and a host must be a
+//! Player; guests of a room need no lock and hold no concurrency; a host's DestroySession ends
+//! its room; DestroySession of nothing succeeds; an unknown `X-TC-Language` falls back to English.
+//!
+//! # Switching decisions off
+//!
+//! Every refusal is a named [`Check`]; [`App::with_checks`] builds a mock with some switched off,
+//! which is how the named defects of the defect catalogue plug in without forking the rules.
+
+mod action;
+mod app;
+mod business;
+pub mod checks;
+mod config;
+mod faults;
+pub mod gateway;
+mod messages;
+pub mod params;
+mod ratelimit;
+mod reply;
+pub mod server;
+pub mod state;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use action::Action;
+pub use app::{App, RequestView};
+pub use checks::{Check, Checks};
+pub use config::{Fault, MockConfig, MockCredential};
+pub use messages::Lang;
+pub use reply::{ApiError, CONTENT_TYPE};
+pub use server::{Constant, Handler, ServerHandle, Timeouts};
+pub use state::LiveState;
+
+/// Built-in test pair used when the environment gives no credentials.
+pub const TEST_SECRET_ID: &str = "AKIDcarconformanceTESTKEY00000000";
+/// Built-in test pair used when the environment gives no credentials.
+pub const TEST_SECRET_KEY: &str = "carconformanceTESTsecretKEY000000";
+
+/// Why the mock could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum MockError {
+    #[error("invalid mock configuration: {0}")]
+    Config(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A running mock. Dropping it shuts the server down in the background; [`MockHandle::shutdown`]
+/// waits for that.
+#[derive(Debug)]
+pub struct MockHandle {
+    app: Arc<App>,
+    server: ServerHandle,
+}
+
+impl MockHandle {
+    pub fn addr(&self) -> SocketAddr {
+        self.server.addr()
+    }
+
+    /// `http://IP:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr())
+    }
+
+    /// Live locks and sessions by UserId, sorted (for cleanup checks).
+    pub fn live(&self) -> LiveState {
+        self.app.live()
+    }
+
+    /// Stops accepting, finishes requests in flight, then returns.
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
+    }
+}
+
+/// Binds `listen` (port 0 picks a free port) and serves the mock with `config` in a background
+/// task of the current tokio runtime.
+pub async fn start(config: MockConfig, listen: SocketAddr) -> Result<MockHandle, MockError> {
+    config.validate().map_err(MockError::Config)?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|source| MockError::Bind {
+            addr: listen,
+            source,
+        })?;
+    let timeouts = Timeouts {
+        header: Duration::from_millis(config.header_timeout_ms),
+        body: Duration::from_millis(config.body_timeout_ms),
+    };
+    let app = Arc::new(App::new(&config));
+    let server =
+        server::spawn(listener, app.clone(), timeouts).map_err(|source| MockError::Bind {
+            addr: listen,
+            source,
+        })?;
+    Ok(MockHandle { app, server })
+}
+
+/// Serves `handler` (e.g. [`Constant`]) on the mock's HTTP stack: the benchmark's floor.
+pub async fn start_handler<H: Handler>(
+    handler: H,
+    listen: SocketAddr,
+    timeouts: Timeouts,
+) -> Result<ServerHandle, MockError> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|source| MockError::Bind {
+            addr: listen,
+            source,
+        })?;
+    server::spawn(listener, Arc::new(handler), timeouts).map_err(|source| MockError::Bind {
+        addr: listen,
+        source,
+    })
+}

@@ -1,0 +1,256 @@
+//! mock: the HTTP/1.1 server (hyper on tokio) that carries the mock — keep-alive connections,
+//! header and body time limits so slow clients cannot hold it, a bounded body buffer, a cap on
+//! open connections, and graceful shutdown. Generic over [`Handler`] so the benchmark can run a
+//! constant-body handler on exactly the same stack.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinHandle;
+
+use super::app::{App, RequestView};
+
+/// Open connections at most; further ones are closed at once until some end.
+pub const MAX_CONNECTIONS: usize = 1024;
+/// Bytes read and thrown away beyond the kept part of an oversized body, so the client still
+/// reads the answer; a larger body ends with the connection closed.
+const DRAIN_EXTRA: u64 = 16 * 1024 * 1024;
+/// How long shutdown waits for requests in flight before it drops them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// What the server calls for each request, once its body is read.
+pub trait Handler: Send + Sync + 'static {
+    /// Body bytes to keep for a request with `method` (more are counted, not kept).
+    fn body_limit(&self, method: &http::Method) -> usize;
+    /// The answer to one request.
+    fn handle<'a>(
+        &'a self,
+        request: RequestView<'a>,
+    ) -> impl Future<Output = http::Response<Bytes>> + Send + 'a;
+}
+
+impl Handler for App {
+    fn body_limit(&self, method: &http::Method) -> usize {
+        App::body_limit(self, method)
+    }
+
+    fn handle<'a>(
+        &'a self,
+        request: RequestView<'a>,
+    ) -> impl Future<Output = http::Response<Bytes>> + Send + 'a {
+        App::handle(self, request)
+    }
+}
+
+/// A handler that answers every request with the same JSON body: the floor a benchmark compares
+/// the mock against (same server, no gateway, no business layer).
+#[derive(Debug, Clone)]
+pub struct Constant(pub Bytes);
+
+impl Handler for Constant {
+    fn body_limit(&self, _method: &http::Method) -> usize {
+        64 * 1024
+    }
+
+    fn handle<'a>(
+        &'a self,
+        _request: RequestView<'a>,
+    ) -> impl Future<Output = http::Response<Bytes>> + Send + 'a {
+        std::future::ready(super::reply::http_response(self.0.clone(), false))
+    }
+}
+
+/// Time limits per connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// To send a request's head (also how long an idle keep-alive connection stays open).
+    pub header: Duration,
+    /// To send a request's whole body.
+    pub body: Duration,
+}
+
+/// Why a request's connection was closed without an answer.
+#[derive(Debug, thiserror::Error)]
+enum BodyError {
+    #[error("the client did not send its body in time")]
+    Timeout,
+    #[error("reading the body failed: {0}")]
+    Read(#[from] hyper::Error),
+}
+
+/// A running server; dropping it starts a graceful shutdown.
+#[derive(Debug)]
+pub struct ServerHandle {
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl ServerHandle {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting, lets requests in flight finish (up to a grace period), then returns.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+/// Serves `handler` on `listener` in a background task.
+pub fn spawn<H: Handler>(
+    listener: TcpListener,
+    handler: Arc<H>,
+    timeouts: Timeouts,
+) -> std::io::Result<ServerHandle> {
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = watch::channel(false);
+    let task = tokio::spawn(accept_loop(listener, handler, timeouts, stopped));
+    Ok(ServerHandle {
+        addr,
+        stop,
+        task: Some(task),
+    })
+}
+
+async fn accept_loop<H: Handler>(
+    listener: TcpListener,
+    handler: Arc<H>,
+    timeouts: Timeouts,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let graceful = GracefulShutdown::new();
+    let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(timeouts.header)
+        .keep_alive(true);
+    loop {
+        let accepted = tokio::select! {
+            _ = stopped.changed() => break,
+            accepted = listener.accept() => accepted,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(error) => {
+                // Out of file descriptors and the like: back off instead of spinning.
+                tracing::warn!(%error, "mock: accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            drop(stream);
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let handler = handler.clone();
+        let service = service_fn(move |request| serve_one(handler.clone(), request, timeouts.body));
+        let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            let _ = connection.await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
+}
+
+/// The body as read: the kept bytes, the total length, and whether it was read to its end.
+struct ReadBody {
+    kept: Bytes,
+    len: u64,
+    complete: bool,
+}
+
+async fn read_body(
+    mut body: Incoming,
+    keep: usize,
+    announced: Option<u64>,
+) -> Result<ReadBody, hyper::Error> {
+    let cap = (keep as u64).saturating_add(DRAIN_EXTRA);
+    if let Some(announced) = announced
+        && announced > cap
+    {
+        return Ok(ReadBody {
+            kept: Bytes::new(),
+            len: announced,
+            complete: false,
+        });
+    }
+    let mut kept = BytesMut::new();
+    let mut len: u64 = 0;
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame?.into_data() else {
+            continue;
+        };
+        len = len.saturating_add(data.len() as u64);
+        let room = keep.saturating_sub(kept.len());
+        kept.extend_from_slice(&data[..room.min(data.len())]);
+        if len > cap {
+            return Ok(ReadBody {
+                kept: kept.freeze(),
+                len,
+                complete: false,
+            });
+        }
+    }
+    Ok(ReadBody {
+        kept: kept.freeze(),
+        len,
+        complete: true,
+    })
+}
+
+async fn serve_one<H: Handler>(
+    handler: Arc<H>,
+    request: http::Request<Incoming>,
+    body_timeout: Duration,
+) -> Result<http::Response<Full<Bytes>>, BodyError> {
+    let (parts, body) = request.into_parts();
+    let keep = handler.body_limit(&parts.method);
+    let announced = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let read = tokio::time::timeout(body_timeout, read_body(body, keep, announced))
+        .await
+        .map_err(|_| BodyError::Timeout)??;
+    let view = RequestView {
+        method: parts.method.as_str(),
+        uri: &parts.uri,
+        headers: &parts.headers,
+        body: &read.kept,
+        body_len: read.len,
+    };
+    let mut response = handler.handle(view).await;
+    if !read.complete {
+        response.headers_mut().insert(
+            http::header::CONNECTION,
+            http::HeaderValue::from_static("close"),
+        );
+    }
+    Ok(response.map(Full::new))
+}
