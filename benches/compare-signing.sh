@@ -21,7 +21,7 @@ mkdir -p "$out"
 # Fresh estimates only: a stale file from an earlier run must not be read as this run's.
 rm -rf "$target/criterion/signing"
 
-echo "compare-signing: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "compare-signing: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%Y-%m-%dT%H:%MZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "compare-signing: cargo bench --bench signing (log: $out/rust.log)"
 cargo bench --quiet --bench signing -- --noplot "$@" >"$out/rust.log" 2>&1 \
     || { tail -20 "$out/rust.log" >&2; exit 1; }

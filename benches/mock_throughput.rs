@@ -303,9 +303,13 @@ fn run(options: &Options) -> Result<(), String> {
         .block_on(mock::start_handler(Constant(sample.into()), any, timeouts))
         .map_err(|e| format!("floor: {e}"))?;
 
+    // Other work on the machine moves both figures; the load average says how much there was.
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load: Vec<&str> = load.split_whitespace().take(3).collect();
     println!(
-        "mock_throughput: {} cores, {} keep-alive connections, {} runs of {} s each, interleaved",
+        "mock_throughput: {} cores, load average {}, {} keep-alive connections, {} runs of {} s each, interleaved",
         std::thread::available_parallelism().map_or(0, usize::from),
+        load.join(" "),
         options.connections,
         options.runs,
         options.seconds
