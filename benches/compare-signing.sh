@@ -4,6 +4,8 @@
 #   2. benches/python/sdk_signing.py with .venv's python — the SDK's own TC3 signing;
 # both on the requests of benches/signing-requests.json (each side first checks it reproduces
 # the expected signatures), then prints medians (signatures/s) and the Rust/Python ratios.
+# Python runs half its runs before the Rust bench and half after, and its median is taken over
+# all of them, so a change in the machine's load during the run weighs on both sides.
 #
 # Usage: benches/compare-signing.sh [criterion args, e.g. --measurement-time 3]
 # Needs .venv (scripts/setup-python-sdk.sh). Writes the raw outputs to target/compare-signing/.
@@ -22,16 +24,27 @@ mkdir -p "$out"
 rm -rf "$target/criterion/signing"
 
 echo "compare-signing: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%Y-%m-%dT%H:%MZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+# Build first, so the compile does not fall between the two Python halves.
+cargo bench --quiet --bench signing --no-run >"$out/rust.log" 2>&1 \
+    || { tail -20 "$out/rust.log" >&2; exit 1; }
+echo "compare-signing: benches/python/sdk_signing.py --runs 4 (first half)"
+"$python" benches/python/sdk_signing.py --json --runs 4 >"$out/python-before.json"
 echo "compare-signing: cargo bench --bench signing (log: $out/rust.log)"
 cargo bench --quiet --bench signing -- --noplot "$@" >"$out/rust.log" 2>&1 \
     || { tail -20 "$out/rust.log" >&2; exit 1; }
-echo "compare-signing: $python benches/python/sdk_signing.py --json"
-"$python" benches/python/sdk_signing.py --json >"$out/python.json"
+echo "compare-signing: benches/python/sdk_signing.py --runs 4 (second half)"
+"$python" benches/python/sdk_signing.py --json --runs 4 >"$out/python-after.json"
 
-"$python" - "$target/criterion/signing" "$out/python.json" <<'PY'
-import json, sys, os
-criterion_dir, python_json = sys.argv[1], sys.argv[2]
-py = json.load(open(python_json))
+"$python" - "$target/criterion/signing" "$out/python-before.json" "$out/python-after.json" <<'PY'
+import json, statistics, sys, os
+criterion_dir = sys.argv[1]
+before, after = (json.load(open(path)) for path in sys.argv[2:4])
+py = before
+py["runs"] = before["runs"] + after["runs"]
+for name, entry in py["requests"].items():
+    for level in ("core", "full"):
+        rates = entry[level]["rates"] + after["requests"][name][level]["rates"]
+        entry[level]["median_per_sec"] = round(statistics.median(rates))
 
 def rust_rate(bench):
     path = os.path.join(criterion_dir, bench, "new", "estimates.json")
@@ -40,7 +53,7 @@ def rust_rate(bench):
 
 print()
 print(f"Signatures per second on one core. Rust: criterion median. Python ({py['sdk']}, "
-      f"Python {py['python']}): median of {py['runs']} runs.")
+      f"Python {py['python']}): median of {py['runs']} runs, half before and half after the Rust bench.")
 for name, entry in py["requests"].items():
     rust = {kind: rust_rate(f"{name}_{kind}") for kind in
             ("uncached", "cached", "hash_floor_uncached", "hash_floor_cached")}

@@ -120,7 +120,7 @@ def check_signatures(name, client, fixture):
 
 
 def rate(once, runs, seconds):
-    """Median calls per second over `runs` runs of a calibrated number of calls each."""
+    """Calls per second of each of `runs` runs of a calibrated number of calls, and that number."""
     calls = 1
     while True:  # calibrate: grow the batch until it takes a tenth of a run
         start = time.perf_counter()
@@ -137,7 +137,7 @@ def rate(once, runs, seconds):
         for _ in range(calls):
             once()
         rates.append(calls / (time.perf_counter() - start))
-    return statistics.median(rates), min(rates), max(rates), calls
+    return rates, calls
 
 
 def main():
@@ -163,9 +163,10 @@ def main():
         check_signatures(name, client, fixture)
         entry = {"body_bytes": len(fixture["body"].encode("utf-8"))}
         for level, make in (("core", core_signer), ("full", full_signer)):
-            median, low, high, calls = rate(make(client, fixture), args.runs, args.seconds)
-            entry[level] = {"median_per_sec": round(median), "min_per_sec": round(low),
-                            "max_per_sec": round(high), "calls_per_run": calls}
+            rates, calls = rate(make(client, fixture), args.runs, args.seconds)
+            entry[level] = {"median_per_sec": round(statistics.median(rates)),
+                            "min_per_sec": round(min(rates)), "max_per_sec": round(max(rates)),
+                            "calls_per_run": calls, "rates": [round(r) for r in rates]}
         results["requests"][name] = entry
 
     if args.json:
