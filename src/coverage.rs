@@ -199,6 +199,14 @@ fn finish(
 
 /// The coverage table: one line per item, then totals per level.
 pub fn render_table(coverage: &Coverage) -> String {
+    let mut out = render_items(coverage);
+    out.push('\n');
+    out.push_str(&render_totals(coverage));
+    out
+}
+
+/// One line per catalogue item: id, kind, level, state, covering cases.
+pub fn render_items(coverage: &Coverage) -> String {
     let width = coverage
         .items
         .iter()
@@ -238,7 +246,13 @@ pub fn render_table(coverage: &Coverage) -> String {
         out.push_str(line.trim_end());
         out.push('\n');
     }
-    out.push('\n');
+    out
+}
+
+/// Totals per level and overall.
+pub fn render_totals(coverage: &Coverage) -> String {
+    let run = coverage.kind == "run";
+    let mut out = String::new();
     let outcome_heads = if run { "  passed  failed" } else { "" };
     out.push_str(&format!(
         "level    items  covered  n/a{outcome_heads}  percent\n"

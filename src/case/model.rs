@@ -150,6 +150,9 @@ pub struct SignKnobs {
     pub body_changed_after_signing: bool,
     #[serde(default)]
     pub extra_signed_headers: Vec<String>,
+    /// Always-signed headers (`content-type`, `host`) to leave out of the signature.
+    #[serde(default)]
+    pub omit_signed_headers: Vec<String>,
     #[serde(default)]
     pub unsigned_payload: bool,
     #[serde(default, deserialize_with = "token_knob")]

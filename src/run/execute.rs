@@ -9,6 +9,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use super::outcome::{
     BodyRecord, Exchange, Failure, FailureKind, Outcome, ResponseRecord, Status, StepRef,
 };
+use super::pace::Pacer;
 use super::request::{self, Endpoint};
 use crate::case::template::{Scope, Var};
 use crate::case::{Case, Step};
@@ -31,6 +32,8 @@ pub struct Shared {
     pub client_ip: String,
     /// Eight hex digits, fresh per run: part of every UserId.
     pub run_id: String,
+    /// Paces requests to the shared target when it is a URL (never those to a case's own mock).
+    pub pacer: Option<Pacer>,
 }
 
 /// Template values of one case.
@@ -120,10 +123,16 @@ pub async fn execute(shared: &Shared, planned: &Planned) -> Outcome {
             endpoint.url = url;
         }
     }
+    let pacer = if own_mock.is_none() {
+        shared.pacer.as_ref()
+    } else {
+        None
+    };
     let mut run = CaseRun {
         shared,
         case,
         endpoint,
+        pacer,
         user_id: user_id(&shared.run_id, planned.ordinal),
         captures: BTreeMap::new(),
         exchanges: Vec::new(),
@@ -181,6 +190,7 @@ struct CaseRun<'a> {
     shared: &'a Shared,
     case: &'a Case,
     endpoint: Endpoint,
+    pacer: Option<&'a Pacer>,
     user_id: String,
     captures: BTreeMap<String, String>,
     exchanges: Vec<Exchange>,
@@ -220,6 +230,9 @@ impl CaseRun<'_> {
         }
         if self.failures.len() > failures_before {
             return false;
+        }
+        if let Some(pacer) = self.pacer {
+            pacer.admit(&step.action, built.len()).await;
         }
         // Spawn every copy before awaiting any, so they are in flight together.
         let handles: Vec<_> = built

@@ -6,6 +6,7 @@
 pub mod embedded;
 pub mod execute;
 pub mod outcome;
+pub mod pace;
 pub mod request;
 
 use std::io::Write;
@@ -23,7 +24,7 @@ use crate::case::{Case, LoadError, load_dir};
 use crate::catalogue::Catalogue;
 use crate::check::SchemaSet;
 use crate::check::snapshot::{Snapshots, UpdateMode};
-use crate::coverage::{self, render_table};
+use crate::coverage::{self, render_table, render_totals};
 use crate::mock::{self, MockConfig, MockCredential};
 use crate::plan::{CredentialSource, Planned, Settings, Target, plan};
 use crate::report::{self, RunReport, SuiteInfo, Summary, TargetInfo};
@@ -132,12 +133,15 @@ pub fn run(invocation: Invocation) -> ExitCode {
     } else {
         None
     };
+    // Without a shared mock no case sends to the shared target: the discard port stands in.
     let base_url = match (&settings.target, &shared_mock) {
-        (Target::Url(url), _) => url.clone(),
-        (Target::Embedded, Some(handle)) => {
-            url::Url::parse(&handle.url()).unwrap_or_else(|_| unreachable_url())
-        }
-        (Target::Embedded, None) => unreachable_url(),
+        (Target::Url(url), _) => Ok(url.clone()),
+        (Target::Embedded, Some(handle)) => url::Url::parse(&handle.url()),
+        (Target::Embedded, None) => url::Url::parse("http://127.0.0.1:9/"),
+    };
+    let base_url = match base_url {
+        Ok(url) => url,
+        Err(error) => return usage(format!("bad target URL: {error}")),
     };
     let shared = match build_shared(&settings, &cases, base_url.clone()) {
         Ok(shared) => Arc::new(shared),
@@ -185,7 +189,19 @@ pub fn run(invocation: Invocation) -> ExitCode {
             lock(&outcomes).push(skipped(&p.case, reason));
         }
     }
+    // Every case must clean up after itself (against a real account a leftover session keeps
+    // running and billing): the shared mock shows what was left behind.
+    let mut leftovers = Vec::new();
     if let Some(handle) = shared_mock {
+        let live = handle.live();
+        if !live.locks.is_empty() || !live.sessions.is_empty() {
+            leftovers.push(format!(
+                "warning: cases left {} lock(s) and {} session(s) on the embedded mock (UserIds {}); a case lacks cleanup",
+                live.locks.len(),
+                live.sessions.len(),
+                live.locks.iter().chain(&live.sessions).cloned().collect::<Vec<_>>().join(", ")
+            ));
+        }
         runtime.block_on(handle.shutdown());
     }
 
@@ -205,11 +221,17 @@ pub fn run(invocation: Invocation) -> ExitCode {
         cases: outcomes,
         coverage,
     };
-    let _ = writeln!(
-        out,
-        "\ncoverage of the catalogue on this target:\n{}",
+    // Quiet runs (`-q`, `--format terse`) keep the totals and leave the item lines out.
+    let quiet = args.quiet || args.format == Some(FormatSetting::Terse);
+    let table = if quiet {
+        render_totals(&report.coverage)
+    } else {
         render_table(&report.coverage)
-    );
+    };
+    let _ = writeln!(out, "\ncoverage of the catalogue on this target:\n{table}");
+    for line in &leftovers {
+        let _ = writeln!(out, "{line}");
+    }
     let _ = write!(out, "{}", report::render_summary(&report));
     let _ = out.flush();
     if let Some(dir) = &settings.report_dir {
@@ -225,11 +247,6 @@ pub fn run(invocation: Invocation) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
-}
-
-fn unreachable_url() -> url::Url {
-    // Only used when no case needs the shared target; never sent to.
-    url::Url::parse("http://127.0.0.1:9/").unwrap_or_else(|_| unreachable!("a literal URL parses"))
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -292,6 +309,8 @@ fn build_shared(settings: &Settings, cases: &[Case], url: url::Url) -> Result<Sh
         project_id: settings.project_id.clone(),
         client_ip: settings.client_ip.clone(),
         run_id,
+        // The embedded mock runs without a rate limit; a URL target keeps the documented one.
+        pacer: matches!(settings.target, Target::Url(_)).then(pace::Pacer::per_second),
     })
 }
 

@@ -10,8 +10,8 @@ use crate::case::template::{self, Scope};
 use crate::case::{AuthorizationKnob, Step, TokenKnob};
 use crate::send::Prepared;
 use crate::sign::{
-    ALGORITHM, Credentials, SignRequest, SigningKey, credential_scope, sign, string_to_sign,
-    utc_date,
+    ALGORITHM, Credentials, SignRequest, SigningKey, canonical_headers, canonical_request,
+    credential_scope, sign, string_to_sign, utc_date,
 };
 
 /// The API version CreateSession and its neighbours belong to.
@@ -174,16 +174,44 @@ pub fn build(
         sign(&request).ok_or_else(|| format!("timestamp {timestamp} has no calendar date"))?;
     let mut headers = signed.headers.clone();
 
-    if knobs.scope_date_offset_days != 0 {
-        // Re-sign the same canonical request under another scope date, from the public pieces.
+    if knobs.scope_date_offset_days != 0 || !knobs.omit_signed_headers.is_empty() {
+        // Re-sign from the public pieces: under another scope date, and/or with some of the
+        // always-signed headers left out of the canonical request.
+        let (canonical, signed_headers) = if knobs.omit_signed_headers.is_empty() {
+            (
+                signed.canonical_request.clone(),
+                signed.signed_headers.clone(),
+            )
+        } else {
+            let kept = signed.signed_headers.split(';').filter(|name| {
+                !knobs
+                    .omit_signed_headers
+                    .iter()
+                    .any(|o| o.eq_ignore_ascii_case(name))
+            });
+            let pairs = kept.filter_map(|name| {
+                let value = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name))?;
+                Some((name, value.1.as_str()))
+            });
+            let (block, names) = canonical_headers(pairs);
+            let canonical = canonical_request(
+                &step.method,
+                "/",
+                &query,
+                &block,
+                &names,
+                &signed.hashed_payload,
+            );
+            (canonical, names)
+        };
         let date = utc_date(timestamp + knobs.scope_date_offset_days * 86_400)
             .ok_or_else(|| "the scope date has no calendar date".to_owned())?;
         let scope = credential_scope(&date, service);
-        let to_sign = string_to_sign(timestamp, &scope, &signed.canonical_request);
+        let to_sign = string_to_sign(timestamp, &scope, &canonical);
         let signature = SigningKey::derive(&credentials.secret_key, &date, service).sign(&to_sign);
         let authorization = format!(
-            "{ALGORITHM} Credential={}/{scope}, SignedHeaders={}, Signature={signature}",
-            credentials.secret_id, signed.signed_headers
+            "{ALGORITHM} Credential={}/{scope}, SignedHeaders={signed_headers}, Signature={signature}",
+            credentials.secret_id
         );
         set_header(&mut headers, "Authorization", Some(authorization));
     }

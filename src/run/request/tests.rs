@@ -150,6 +150,19 @@ fn scope_and_date_knobs_fail_for_the_named_reason() {
     ));
     let b = built(json!({"sign": {"body_changed_after_signing": true}}), None);
     assert_eq!(check(&b, None), Err(Rejection::SignatureMismatch));
+    for omitted in ["host", "content-type"] {
+        let b = built(json!({"sign": {"omit_signed_headers": [omitted]}}), None);
+        assert_eq!(
+            check(&b, None),
+            Err(Rejection::RequiredHeaderNotSigned(omitted)),
+            "{omitted}"
+        );
+        let signed_headers = header(&b, "authorization").unwrap();
+        assert!(
+            !signed_headers.contains(&format!("{omitted};")),
+            "{signed_headers}"
+        );
+    }
 }
 
 #[test]
