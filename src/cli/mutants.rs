@@ -77,6 +77,12 @@ pub fn execute(args: MutantsArgs) -> ExitCode {
         }
     };
     let problems = matrix.problems();
+    eprintln!(
+        "{} of {} defects caught in {:.1} s",
+        matrix.caught,
+        matrix.defects.len(),
+        matrix.duration.as_secs_f64()
+    );
     if args.json {
         let mut value = serde_json::to_value(&matrix).unwrap_or_default();
         if let Some(object) = value.as_object_mut() {
