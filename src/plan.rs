@@ -66,6 +66,8 @@ pub struct Settings {
     pub max_response_bytes: usize,
     pub report_dir: Option<PathBuf>,
     pub min_coverage: Option<f64>,
+    /// Rate, concurrency, time limits, capabilities, dry run (`run::guard`).
+    pub safety: crate::run::guard::Safety,
 }
 
 /// Template value defaults when neither a flag nor the environment gives one.
@@ -213,6 +215,7 @@ mod tests {
             max_response_bytes: 1,
             report_dir: None,
             min_coverage: None,
+            safety: Default::default(),
         };
         assert_eq!(settings.target_name(), "mock");
         settings.target = parse_target("http://127.0.0.1:9").unwrap();

@@ -1,6 +1,7 @@
-//! send: the one HTTP client of a run — keep-alive, no redirects (credentials are never resent
-//! elsewhere), a per-request timeout and a cap on the answer's size — and the request it sends,
-//! already built and signed by the runner.
+//! send: the one HTTP client of a run — keep-alive, no redirects (a redirect is an error, so
+//! credentials are never resent elsewhere), a per-request timeout and a cap on the answer's
+//! size — and the request it sends, already built and signed by the runner. Whatever a
+//! misbehaving target does ends in an answer or a [`SendError`] that says what happened.
 
 use std::time::{Duration, Instant};
 
@@ -24,14 +25,31 @@ impl Default for ClientConfig {
     }
 }
 
-/// A request ready to go: every header is sent exactly as listed, Host included.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A request ready to go: every header is sent exactly as listed, Host included. `Debug` shows
+/// the headers redacted (no signature, no token).
+#[derive(Clone, PartialEq, Eq)]
 pub struct Prepared {
     pub method: String,
     /// Absolute URL, query string included.
     pub url: String,
     pub headers: Vec<(String, String)>,
     pub body: Bytes,
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, String)> = self
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), crate::redact::redact_header(n, v)))
+            .collect();
+        f.debug_struct("Prepared")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("headers", &headers)
+            .field("body_bytes", &self.body.len())
+            .finish()
+    }
 }
 
 /// An answer as received.
@@ -59,10 +77,15 @@ impl Received {
 pub enum SendError {
     #[error("the request cannot be sent: {0}")]
     Invalid(String),
-    #[error("no complete answer within {0:?}")]
+    #[error("timed out after {}: no complete answer", crate::run::timeout::human(*.0))]
     Timeout(Duration),
-    #[error("the answer is larger than {limit} bytes")]
+    #[error("the answer is larger than the {limit}-byte cap; not read further")]
     TooLarge { limit: usize },
+    #[error("{}", crate::hostile::redirect(*status, location.as_deref()))]
+    Redirect {
+        status: u16,
+        location: Option<String>,
+    },
     #[error("{0}")]
     Transport(String),
 }
@@ -92,6 +115,15 @@ impl Client {
 
     /// Sends `request` and reads the whole answer (up to the size cap).
     pub async fn send(&self, request: &Prepared) -> Result<Received, SendError> {
+        self.send_within(request, self.config.timeout).await
+    }
+
+    /// [`Client::send`] with its own timeout (e.g. more time to upload a large body).
+    pub async fn send_within(
+        &self,
+        request: &Prepared,
+        timeout: Duration,
+    ) -> Result<Received, SendError> {
         let method = reqwest::Method::from_bytes(request.method.as_bytes())
             .map_err(|_| SendError::Invalid(format!("bad method `{}`", request.method)))?;
         let mut builder = self.inner.request(method, &request.url);
@@ -106,10 +138,17 @@ impl Client {
             builder = builder.body(request.body.clone());
         }
         let started = Instant::now();
-        let timeout = self.config.timeout;
+        let url = request.url.as_str();
         let exchange = async {
-            let mut response = builder.send().await.map_err(describe)?;
+            let mut response = builder.send().await.map_err(|e| describe(url, &e))?;
             let status = response.status().as_u16();
+            if response.status().is_redirection() {
+                let location = response
+                    .headers()
+                    .get(reqwest::header::LOCATION)
+                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+                return Err(SendError::Redirect { status, location });
+            }
             let headers = response
                 .headers()
                 .iter()
@@ -124,8 +163,12 @@ impl Client {
             if response.content_length().is_some_and(|n| n > limit as u64) {
                 return Err(SendError::TooLarge { limit });
             }
+            let announced = response.content_length();
             let mut body = Vec::new();
-            while let Some(chunk) = response.chunk().await.map_err(describe)? {
+            let cut = |body: &Vec<u8>, e: reqwest::Error| {
+                SendError::Transport(crate::hostile::truncated(body.len(), announced, &chain(&e)))
+            };
+            while let Some(chunk) = response.chunk().await.map_err(|e| cut(&body, e))? {
                 if body.len() + chunk.len() > limit {
                     return Err(SendError::TooLarge { limit });
                 }
@@ -144,16 +187,20 @@ impl Client {
     }
 }
 
-fn describe(error: reqwest::Error) -> SendError {
-    // reqwest's Display hides the cause ("error sending request"); the chain says what happened.
+fn describe(url: &str, error: &reqwest::Error) -> SendError {
+    SendError::Transport(crate::hostile::transport(url, &chain(error)))
+}
+
+/// reqwest's Display hides the cause ("error sending request"); the chain says what happened.
+fn chain(error: &reqwest::Error) -> String {
     let mut message = error.to_string();
-    let mut source = std::error::Error::source(&error);
+    let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
         message.push_str(": ");
         message.push_str(&cause.to_string());
         source = cause.source();
     }
-    SendError::Transport(message)
+    message
 }
 
 #[cfg(test)]
@@ -221,7 +268,31 @@ mod tests {
         )
         .await;
         let client = Client::new(ClientConfig::default()).unwrap();
-        assert_eq!(client.send(&get(&url)).await.unwrap().status, 302);
+        let error = client.send(&get(&url)).await.unwrap_err();
+        assert_eq!(
+            error,
+            SendError::Redirect {
+                status: 302,
+                location: Some("http://127.0.0.1:9/".into())
+            }
+        );
+        assert!(error.to_string().contains("not followed"), "{error}");
+    }
+
+    #[test]
+    fn debug_never_shows_the_signature_or_token() {
+        let mut request = get("http://127.0.0.1:9/");
+        let signature = "5e".repeat(32);
+        request.headers.push((
+            "Authorization".into(),
+            format!("TC3-HMAC-SHA256 Credential=AKID/d/car/tc3_request, SignedHeaders=host, Signature={signature}"),
+        ));
+        request
+            .headers
+            .push(("X-TC-Token".into(), "send-test-token-value".into()));
+        let shown = format!("{request:?}");
+        assert!(!shown.contains(&signature), "{shown}");
+        assert!(!shown.contains("send-test-token-value"), "{shown}");
     }
 
     #[tokio::test]
@@ -251,6 +322,10 @@ mod tests {
         .unwrap();
         let error = client.send(&get(&url)).await.unwrap_err();
         assert!(matches!(error, SendError::Timeout(_)));
+        assert_eq!(
+            error.to_string(),
+            "timed out after 200 ms: no complete answer"
+        );
         drop(listener);
     }
 

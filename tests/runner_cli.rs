@@ -420,7 +420,7 @@ fn the_shipped_cases_pass_on_the_embedded_mock_and_leave_nothing_behind() {
 }
 
 #[test]
-fn a_case_without_cleanup_is_pointed_out() {
+fn a_case_without_cleanup_is_cleaned_up_by_the_runner_and_counted() {
     let dir = temp_dir("leak");
     write_case_file(
         &dir,
@@ -435,8 +435,9 @@ fn a_case_without_cleanup_is_pointed_out() {
     let output = run(&["--cases", dir.to_str().unwrap()]);
     let stdout = text(&output.stdout);
     assert!(
-        stdout.contains("warning: cases left 1 lock(s) and 0 session(s)"),
+        stdout.contains("sessions: 1 created, 1 destroyed (1 by the runner's cleanup), 0 left"),
         "{stdout}"
     );
+    assert!(!stdout.contains("warning: cases left"), "{stdout}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

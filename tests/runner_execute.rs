@@ -36,7 +36,7 @@ fn shared(url: &str) -> Shared {
         project_id: "cap-test".into(),
         client_ip: "203.0.113.10".into(),
         run_id: "testrun0".into(),
-        pacer: None,
+        guard: Default::default(),
     }
 }
 

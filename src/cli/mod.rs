@@ -47,6 +47,7 @@ pub const EXIT_USAGE: u8 = 2;
 
 /// Parses the process's arguments and runs the chosen command.
 pub fn main() -> ExitCode {
+    crate::logs::init();
     let cli = Cli::parse();
     match cli.command {
         None => run::execute(cli.run),

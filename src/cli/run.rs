@@ -4,10 +4,11 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use crate::plan::{self, Settings, Target};
 use crate::run::{self, Invocation};
+
+mod safety;
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct RunArgs {
@@ -35,15 +36,15 @@ pub struct RunArgs {
     /// Sent as X-TC-Region (not sent when absent).
     #[arg(long, env = "TENCENTCLOUD_REGION", value_name = "REGION")]
     region: Option<String>,
-    /// Per-request timeout, seconds.
-    #[arg(long, default_value_t = 30, value_name = "SECS")]
-    timeout_secs: u64,
     /// Write DIR/report.json.
     #[arg(long, value_name = "DIR")]
     report_dir: Option<PathBuf>,
     /// Fail the run when less than PCT percent of the applicable catalogue is exercised.
     #[arg(long, value_name = "PCT", value_parser = parse_percent)]
     min_coverage: Option<f64>,
+    /// Pacing, concurrency, time limits, target profile, dry run.
+    #[command(flatten)]
+    safety: safety::SafetyArgs,
     /// libtest's arguments: [FILTER] --list --exact --ignored --include-ignored --skip
     /// --test-threads --format -q ...
     #[command(flatten)]
@@ -68,6 +69,8 @@ fn env(name: &str) -> Option<String> {
 
 /// Settings from the flags and the environment.
 fn settings(args: &RunArgs) -> Result<Settings, String> {
+    let (args, safety, request_timeout) = safety::resolve(args)?;
+    let args = &args;
     let target = match args.target.as_deref().filter(|t| !t.is_empty()) {
         Some(text) => plan::parse_target(text)?,
         None => Target::Embedded,
@@ -105,10 +108,11 @@ fn settings(args: &RunArgs) -> Result<Settings, String> {
             .clone()
             .filter(|p| !p.is_empty())
             .unwrap_or_else(|| plan::DEFAULT_CLIENT_IP.to_owned()),
-        timeout: Duration::from_secs(args.timeout_secs.max(1)),
+        timeout: request_timeout,
         max_response_bytes: 1024 * 1024,
         report_dir: args.report_dir.clone(),
         min_coverage: args.min_coverage,
+        safety,
     })
 }
 
@@ -127,6 +131,11 @@ pub fn execute(args: RunArgs) -> ExitCode {
 /// command line, everything else from the environment (`CAR_TARGET`, `CAR_TARGET_NAME`,
 /// `CAR_PROJECT_ID`, `CAR_CLIENT_IP`, `TENCENTCLOUD_*`).
 pub fn test_main() -> ExitCode {
+    crate::logs::init();
+    let safety = match safety::SafetyArgs::from_env() {
+        Ok(safety) => safety,
+        Err(message) => return super::usage_error(message),
+    };
     let args = RunArgs {
         target: env("CAR_TARGET"),
         target_name: env("CAR_TARGET_NAME"),
@@ -134,7 +143,7 @@ pub fn test_main() -> ExitCode {
         project_id: env("CAR_PROJECT_ID"),
         client_ip: env("CAR_CLIENT_IP"),
         region: env("TENCENTCLOUD_REGION"),
-        timeout_secs: 30,
+        safety,
         libtest: libtest_mimic::Arguments::from_args(),
         ..RunArgs::default()
     };

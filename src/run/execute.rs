@@ -1,16 +1,23 @@
 //! send + check: runs one case — its steps in order (copies of a step at once), stopping at the
-//! first step that fails, then every cleanup step whatever happened — and returns its `Outcome`
-//! with every failure and every exchange. A case with `requires.mock` gets its own mock.
+//! first step that fails, then every cleanup step whatever happened, then the runner's own
+//! DestroySession for every UserId left holding a lock or session (`cleanup`) — and returns its
+//! `Outcome` with every failure and every exchange, secrets scrubbed. A case with
+//! `requires.mock` gets its own mock. On the shared target the run's `Guard` paces requests,
+//! bounds them, runs limit-exceeding cases alone, and stops a case at its time limit or the
+//! run's stop signal.
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use super::cleanup::{self, Answer, CaseSessions};
+use super::guard::Guard;
 use super::outcome::{
     BodyRecord, Exchange, Failure, FailureKind, Outcome, ResponseRecord, Status, StepRef,
 };
-use super::pace::Pacer;
+use super::pace;
 use super::request::{self, Endpoint};
+use super::timeout::{self, Ended, Stop};
 use crate::case::template::{Scope, Var};
 use crate::case::{Case, Step};
 use crate::check::snapshot::{self, Snapshots, Verdict};
@@ -32,8 +39,8 @@ pub struct Shared {
     pub client_ip: String,
     /// Eight hex digits, fresh per run: part of every UserId.
     pub run_id: String,
-    /// Paces requests to the shared target when it is a URL (never those to a case's own mock).
-    pub pacer: Option<Pacer>,
+    /// Pacing, concurrency, time limits, stop signal and session ledger of the shared target.
+    pub guard: Guard,
 }
 
 /// Template values of one case.
@@ -91,6 +98,18 @@ pub fn skipped(case: &Case, reason: String) -> Outcome {
 /// Runs `planned` (which must not be skipped) and returns its outcome.
 pub async fn execute(shared: &Shared, planned: &Planned) -> Outcome {
     let case = &planned.case;
+    let guard = &shared.guard;
+    let on_shared = case.mock_config().is_none();
+    // A case that deliberately exceeds a limit of the shared target runs alone there.
+    let alone = on_shared && pace::runs_alone(case);
+    let _turn = if on_shared {
+        Some(guard.schedule.turn(alone).await)
+    } else {
+        None
+    };
+    if let Some(stop) = guard.stopped() {
+        return skipped(case, stop.not_started());
+    }
     let started = Instant::now();
     let mut outcome = skipped(case, String::new());
     outcome.skip_reason = None;
@@ -123,38 +142,30 @@ pub async fn execute(shared: &Shared, planned: &Planned) -> Outcome {
             endpoint.url = url;
         }
     }
-    let pacer = if own_mock.is_none() {
-        shared.pacer.as_ref()
-    } else {
-        None
-    };
     let mut run = CaseRun {
         shared,
         case,
         endpoint,
-        pacer,
+        on_shared,
+        alone,
         user_id: user_id(&shared.run_id, planned.ordinal),
         captures: BTreeMap::new(),
         exchanges: Vec::new(),
         failures: Vec::new(),
         notes: Vec::new(),
+        sessions: CaseSessions::default(),
+        current: None,
     };
-    let steps = &case.spec.steps;
-    for (index, step) in steps.iter().enumerate() {
-        if !run.step("steps", index, step).await {
-            if index + 1 < steps.len() {
-                run.notes.push(format!(
-                    "steps {}–{} not sent: step {} failed",
-                    index + 2,
-                    steps.len(),
-                    index + 1
-                ));
-            }
-            break;
-        }
-    }
+    let ended = timeout::bounded(&guard.cancel, guard.case_timeout, run.steps()).await;
+    let interrupted = run.ended(ended);
     for (index, step) in case.spec.cleanup.iter().enumerate() {
         run.step("cleanup", index, step).await;
+    }
+    // A case's own mock is discarded with the case: nothing can be left on it.
+    if on_shared {
+        run.destroy_leftovers().await;
+        let notes = run.sessions.settle(&guard.ledger);
+        run.notes.extend(notes);
     }
     if let Some(handle) = own_mock {
         handle.shutdown().await;
@@ -164,10 +175,17 @@ pub async fn execute(shared: &Shared, planned: &Planned) -> Outcome {
     } else {
         Status::Failed
     };
+    if let Some(reason) = interrupted
+        && run.failures.is_empty()
+    {
+        outcome.status = Status::Skipped;
+        outcome.skip_reason = Some(reason);
+    }
     outcome.failures = run.failures;
     outcome.exchanges = run.exchanges;
     outcome.notes = run.notes;
     outcome.duration = started.elapsed();
+    crate::redact::scrub_outcome(&mut outcome);
     outcome
 }
 
@@ -190,15 +208,98 @@ struct CaseRun<'a> {
     shared: &'a Shared,
     case: &'a Case,
     endpoint: Endpoint,
-    pacer: Option<&'a Pacer>,
+    /// Sending to the shared target (not a case's own mock): guarded, and cleaned up.
+    on_shared: bool,
+    /// Running alone on the shared target.
+    alone: bool,
     user_id: String,
     captures: BTreeMap<String, String>,
     exchanges: Vec<Exchange>,
     failures: Vec<Failure>,
     notes: Vec<String>,
+    sessions: CaseSessions,
+    /// The step being sent, for a time limit or stop that interrupts it.
+    current: Option<StepRef>,
+}
+
+/// Aborts the requests of a step that is dropped mid-way (time limit, stop signal).
+struct InFlight<T>(Vec<tokio::task::JoinHandle<T>>);
+
+impl<T> Drop for InFlight<T> {
+    fn drop(&mut self) {
+        for handle in &self.0 {
+            handle.abort();
+        }
+    }
 }
 
 impl CaseRun<'_> {
+    /// The case's steps in order, stopping at the first that fails.
+    async fn steps(&mut self) {
+        let steps = &self.case.spec.steps;
+        for (index, step) in steps.iter().enumerate() {
+            if !self.step("steps", index, step).await {
+                if index + 1 < steps.len() {
+                    self.notes.push(format!(
+                        "steps {}–{} not sent: step {} failed",
+                        index + 2,
+                        steps.len(),
+                        index + 1
+                    ));
+                }
+                break;
+            }
+        }
+        self.current = None;
+    }
+
+    /// Records how the steps ended; the reason when the run was interrupted (the case then has
+    /// no verdict of its own).
+    fn ended(&mut self, ended: Ended) -> Option<String> {
+        let at = self.current.take();
+        let total = self.case.spec.steps.len();
+        let rest = match &at {
+            Some(step) if step.index + 1 < total => {
+                format!("; steps {}–{total} not sent", step.index + 2)
+            }
+            _ => String::new(),
+        };
+        let step = at.unwrap_or(StepRef {
+            phase: "steps",
+            index: 0,
+            label: "case".to_owned(),
+            copy: None,
+        });
+        let error = match ended {
+            Ended::Finished => return None,
+            Ended::Stopped(Stop::Interrupted) => {
+                return Some(format!(
+                    "interrupted (Ctrl-C) during {step}{rest}; cleaned up"
+                ));
+            }
+            Ended::TimedOut(limit) => format!(
+                "timed out after {}: the case's time limit (--case-timeout) ended {step}{rest}",
+                timeout::human(limit)
+            ),
+            Ended::Stopped(Stop::RunTimeout(limit)) => format!(
+                "timed out after {}: the run's time limit (--run-timeout) ended {step}{rest}",
+                timeout::human(limit)
+            ),
+        };
+        self.fail(step, None, FailureKind::Transport { error });
+        None
+    }
+
+    /// Destroys every UserId of the case that may still hold a lock or session.
+    async fn destroy_leftovers(&mut self) {
+        let users = self.sessions.to_destroy();
+        let first = self.case.spec.cleanup.len();
+        for (offset, user) in users.iter().enumerate() {
+            let step = cleanup::destroy_step(user);
+            self.step("cleanup", first + offset, &step).await;
+        }
+    }
+
     /// Sends one step (all its copies at once) and checks the answers; `false` when it failed.
     async fn step(&mut self, phase: &'static str, index: usize, step: &Step) -> bool {
         let failures_before = self.failures.len();
@@ -231,23 +332,89 @@ impl CaseRun<'_> {
         if self.failures.len() > failures_before {
             return false;
         }
-        if let Some(pacer) = self.pacer {
-            pacer.admit(&step.action, built.len()).await;
+        self.current = Some(step_ref(None));
+        let subjects: Vec<(String, Option<String>)> = built
+            .iter()
+            .map(|(_, request)| cleanup::subject(&request.prepared, &step.action))
+            .collect();
+        let shared: &Shared = self.shared;
+        let guard = &shared.guard;
+        if self.on_shared
+            && let Err(reason) = guard.breaker.check()
+        {
+            for (at, _) in built {
+                match &step.expect {
+                    Some(_) => self.fail(
+                        at,
+                        None,
+                        FailureKind::NotSent {
+                            reason: reason.clone(),
+                        },
+                    ),
+                    None => self.notes.push(format!("{at}: not sent: {reason}")),
+                }
+            }
+            return self.failures.len() == failures_before;
+        }
+        let _permits = if self.on_shared {
+            guard.schedule.permits(built.len(), self.alone).await
+        } else {
+            None
+        };
+        if self.on_shared
+            && let Some(pacer) = &guard.pacer
+        {
+            let action = subjects
+                .first()
+                .map_or(step.action.as_str(), |s| s.0.as_str());
+            pacer.admit(action, built.len(), self.alone).await;
+        }
+        for (action, user) in &subjects {
+            self.sessions.sent(action, user.as_deref());
         }
         // Spawn every copy before awaiting any, so they are in flight together.
-        let handles: Vec<_> = built
-            .iter()
-            .map(|(_, request)| {
-                let client = self.shared.client.clone();
-                let prepared = request.prepared.clone();
-                tokio::spawn(async move { client.send(&prepared).await })
-            })
-            .collect();
+        let base_timeout = self.shared.client.config().timeout;
+        let mut handles = InFlight(
+            built
+                .iter()
+                .map(|(_, request)| {
+                    let client = self.shared.client.clone();
+                    let prepared = request.prepared.clone();
+                    let limit = timeout::for_request(base_timeout, prepared.body.len());
+                    tokio::spawn(async move { client.send_within(&prepared, limit).await })
+                })
+                .collect(),
+        );
         let mut outcomes = Vec::new();
-        for ((at, request), handle) in built.into_iter().zip(handles) {
+        for (((at, request), handle), (action, user)) in
+            built.into_iter().zip(handles.0.iter_mut()).zip(&subjects)
+        {
             let result = handle
                 .await
                 .unwrap_or_else(|e| Err(SendError::Transport(e.to_string())));
+            if self.on_shared {
+                guard.breaker.record(match &result {
+                    Err(SendError::Timeout(limit)) => Some(*limit),
+                    _ => None,
+                });
+            }
+            let answer = Answer::of(&result);
+            let shown = match (&result, answer) {
+                (Err(error), _) => format!("got no answer: {error}"),
+                (Ok(received), Answer::Unknown) => {
+                    format!("got HTTP {} without an API answer", received.status)
+                }
+                (Ok(received), _) => format!(
+                    "answered {}",
+                    serde_json::from_slice::<serde_json::Value>(&received.body)
+                        .ok()
+                        .and_then(|body| check::outcome_of(&body).ok())
+                        .unwrap_or_default()
+                ),
+            };
+            tracing::debug!(action = %action, step = %at, answer = %shown, "exchange");
+            self.sessions
+                .answered(action, user.as_deref(), answer, &shown);
             let exchange = self.exchanges.len();
             self.exchanges.push(Exchange {
                 step: at.clone(),
@@ -336,6 +503,8 @@ impl CaseRun<'_> {
             &received.body,
             &volatile,
         );
+        // An answer that echoes a secret never reaches a snapshot file.
+        let content = crate::redact::scrub(&content).into_owned();
         let snapshots: &Snapshots = &self.shared.snapshots;
         let path = snapshots.path(&self.case.id, &format!("{phase}{}", index + 1));
         let expression = format!("{} {at}: {}", self.case.id, step.action);

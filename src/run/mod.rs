@@ -3,11 +3,15 @@
 //! `--format` behave as in `cargo test`), on ONE tokio runtime and ONE HTTP client built here
 //! (libtest-mimic may run a trial on the main thread), then the summary, coverage and report.
 
+pub mod cleanup;
+pub mod dry_run;
 pub mod embedded;
 pub mod execute;
+pub mod guard;
 pub mod outcome;
 pub mod pace;
 pub mod request;
+pub mod timeout;
 
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -78,14 +82,19 @@ fn placeholder(planned: &Planned) -> Trial {
 pub fn run(invocation: Invocation) -> ExitCode {
     let Invocation {
         settings,
-        args,
+        mut args,
         empty_filter_ok,
     } = invocation;
+    // `--concurrency N` also runs N cases at once unless `--test-threads` says otherwise.
+    args.test_threads = args.test_threads.or(settings.safety.concurrency);
     let (catalogue, cases) = match load(&settings) {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
-    let planned = plan(cases.clone(), &settings.target);
+    let planned = crate::profile::skip_missing_capabilities(
+        plan(cases.clone(), &settings.target),
+        settings.safety.capabilities.as_ref(),
+    );
     if args.list {
         let _ = libtest_mimic::run(&args, planned.iter().map(placeholder).collect());
         return ExitCode::SUCCESS;
@@ -110,6 +119,9 @@ pub fn run(invocation: Invocation) -> ExitCode {
         .iter()
         .filter(|p| p.skip.is_none() && !args.is_ignored(&placeholder(p)))
         .count();
+    if settings.safety.dry_run {
+        return dry_run::print(&settings, &selected, &mut std::io::stdout());
+    }
     let needs_shared_mock = settings.target == Target::Embedded
         && selected
             .iter()
@@ -147,6 +159,8 @@ pub fn run(invocation: Invocation) -> ExitCode {
         Ok(shared) => Arc::new(shared),
         Err(error) => return usage(error),
     };
+    // Ctrl-C and --run-timeout stop the run: no new case, cleanup, report.
+    shared.guard.arm(&runtime);
 
     let json = args.format == Some(FormatSetting::Json);
     let mut out: Box<dyn Write> = if json {
@@ -176,6 +190,7 @@ pub fn run(invocation: Invocation) -> ExitCode {
             CredentialSource::TestPair => "the built-in test pair",
         }
     );
+    let _ = write!(out, "{}", guard::describe(&settings));
 
     let outcomes: Arc<Mutex<Vec<Outcome>>> = Arc::default();
     let trials = planned
@@ -232,6 +247,7 @@ pub fn run(invocation: Invocation) -> ExitCode {
     for line in &leftovers {
         let _ = writeln!(out, "{line}");
     }
+    let _ = write!(out, "{}", shared.guard.summary());
     let _ = write!(out, "{}", report::render_summary(&report));
     let _ = out.flush();
     if let Some(dir) = &settings.report_dir {
@@ -242,11 +258,13 @@ pub fn run(invocation: Invocation) -> ExitCode {
             Err(error) => return usage(error),
         }
     }
-    if conclusion.has_failed() || report.fails() {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    }
+    shared
+        .guard
+        .exit_code(if conclusion.has_failed() || report.fails() {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        })
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -273,9 +291,8 @@ fn shared_mock_config(settings: &Settings) -> MockConfig {
             secret_key: credentials.secret_key.clone(),
             token: credentials.token.clone(),
         }],
-        // Cases run in parallel against this one mock; the rate limit is for cases that bring
-        // their own mock (requires.mock), so parallel cases never trip it by chance.
-        rate_limit_per_second: None,
+        // Off unless the run is paced (`--rate`): see `guard::shared_mock_rate_limit`.
+        rate_limit_per_second: guard::shared_mock_rate_limit(settings),
         ..MockConfig::default()
     }
 }
@@ -293,6 +310,10 @@ fn build_shared(settings: &Settings, cases: &[Case], url: url::Url) -> Result<Sh
         .filter(|s| *s != "auto" && *s != "none");
     let schemas = SchemaSet::load(&settings.schemas_dir, named).map_err(|e| e.to_string())?;
     let run_id = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
+    crate::redact::remember_secret(&settings.credentials.secret_key);
+    if let Some(token) = &settings.credentials.token {
+        crate::redact::remember_secret(token);
+    }
     Ok(Shared {
         client,
         schemas,
@@ -309,8 +330,7 @@ fn build_shared(settings: &Settings, cases: &[Case], url: url::Url) -> Result<Sh
         project_id: settings.project_id.clone(),
         client_ip: settings.client_ip.clone(),
         run_id,
-        // The embedded mock runs without a rate limit; a URL target keeps the documented one.
-        pacer: matches!(settings.target, Target::Url(_)).then(pace::Pacer::per_second),
+        guard: guard::Guard::for_run(settings),
     })
 }
 
@@ -331,8 +351,16 @@ fn trial(
             lock(&outcomes).push(skipped(&planned.case, reason.clone()));
             return Ok(Completion::ignored_with(reason));
         }
+        if let Some(stop) = shared.guard.stopped() {
+            let reason = stop.not_started();
+            lock(&outcomes).push(skipped(&planned.case, reason.clone()));
+            return Ok(Completion::ignored_with(reason));
+        }
         let outcome = runtime.block_on(execute(&shared, &planned));
         let verdict = match outcome.status {
+            Status::Skipped => Ok(Completion::ignored_with(
+                outcome.skip_reason.clone().unwrap_or_default(),
+            )),
             Status::Failed if outcome.level.fails_run() => {
                 Err(Failed::from(render_failures(&outcome)))
             }

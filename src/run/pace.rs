@@ -1,65 +1,268 @@
-//! send: keeps a run under the API's documented rate — "A maximum of 100 requests can be
-//! initiated per second for this API" — by pacing the requests sent to a URL target per action,
-//! so parallel cases never meet `RequestLimitExceeded` by chance. Cases that bring their own mock
-//! are not paced: their bursts are what they test.
+//! send: keeps a run within the API's documented rate — "A maximum of 100 requests can be
+//! initiated per second for this API" — and within a bounded number of requests in flight.
+//!
+//! * [`Pacer`]: one shared limiter per action (`--rate`, default the documented 100): at most
+//!   `rate` sends in any window of 1 s plus [`MARGIN`], so a server counting arrivals in its own
+//!   one-second windows (fixed or sliding) never sees more than `rate` even when network delays
+//!   bunch requests up by up to the margin. Waiters are served in arrival order.
+//! * [`Schedule`]: at most `--concurrency` requests in flight; a case that deliberately exceeds
+//!   a limit ([`runs_alone`]: copies sent at once, or a rate-limit case) runs alone — no other
+//!   case in flight — so its burst neither steals the others' budget nor is disturbed by them.
+//!
+//! Both apply to the shared target only: a case's own mock serves that case alone.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex as StdMutex};
 use std::time::Duration;
 
-use tokio::sync::Mutex;
+use tokio::sync::{
+    Mutex, OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, Semaphore, SemaphorePermit,
+};
 use tokio::time::Instant;
 
-/// Requests per second and action a run sends to a URL target: half the documented 100, so a
-/// server's own window (fixed or sliding, counted on arrival) stays well under its limit.
-pub const PER_SECOND: usize = 50;
+use crate::case::Case;
 
-/// A sliding-window pacer: at most `limit` sends per action in any `window`.
+/// Requests per second and action: the documented limit of CreateSession and its neighbours.
+pub const DOCUMENTED_RATE: u32 = 100;
+/// Slack added to the one-second window: arrivals may bunch up by this much without a server
+/// ever counting more than the rate in one of its seconds. Costs under 5% of the allowed rate.
+pub const MARGIN: Duration = Duration::from_millis(50);
+/// Requests in flight to the shared target when `--concurrency` is not given.
+pub const DEFAULT_CONCURRENCY: usize = 8;
+
+/// Catalogue items of rate-limit cases: such a case runs alone on the shared target.
+const RATE_LIMIT_ITEMS: [&str; 2] = ["gateway.rate-limit", "RequestLimitExceeded"];
+
+/// Whether `case` deliberately exceeds a limit of its target — a step sends copies at once, or
+/// it covers the rate limit — and so must run alone there.
+pub fn runs_alone(case: &Case) -> bool {
+    let spec = &case.spec;
+    spec.steps.iter().chain(&spec.cleanup).any(|s| s.copies > 1)
+        || spec.covers.iter().any(|item| {
+            RATE_LIMIT_ITEMS
+                .iter()
+                .any(|limit| item == limit || item.starts_with(&format!("{limit}.")))
+        })
+}
+
+/// What the pacer did for one action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActionStats {
+    pub sent: u64,
+    /// Sends that had to wait for the window.
+    pub waited: u64,
+    /// First and last send.
+    pub first: Instant,
+    pub last: Instant,
+}
+
+impl ActionStats {
+    /// Sends per second sustained while the pacer held requests back: the sends after the
+    /// first window's allowance over the time from the first send to the last (`None` when the
+    /// pacer held back less than a window's worth, so the rate says nothing about pacing).
+    pub fn sustained_rate(&self, limit: u32) -> Option<f64> {
+        let span = self
+            .last
+            .saturating_duration_since(self.first)
+            .as_secs_f64();
+        let beyond = self.sent.saturating_sub(u64::from(limit));
+        (self.waited >= u64::from(limit) && beyond > 0 && span > 0.0).then(|| beyond as f64 / span)
+    }
+}
+
+/// Recent sends of one action, oldest first.
+type Window = std::collections::VecDeque<Instant>;
+
+/// The run's per-action limiter.
 #[derive(Debug)]
 pub struct Pacer {
     limit: usize,
     window: Duration,
-    sent: Mutex<HashMap<String, VecDeque<Instant>>>,
+    actions: StdMutex<HashMap<String, Arc<Mutex<Window>>>>,
+    stats: StdMutex<HashMap<String, ActionStats>>,
 }
 
 impl Pacer {
-    pub fn new(limit: usize, window: Duration) -> Self {
+    /// At most `limit` sends per action in any `window`.
+    pub fn new(limit: u32, window: Duration) -> Self {
         Self {
-            limit: limit.max(1),
+            limit: usize::try_from(limit.max(1)).unwrap_or(usize::MAX),
             window,
-            sent: Mutex::new(HashMap::new()),
+            actions: StdMutex::default(),
+            stats: StdMutex::default(),
         }
     }
 
-    /// The pacer of a run against a URL target.
-    pub fn per_second() -> Self {
-        Self::new(PER_SECOND, Duration::from_secs(1))
+    /// At most `rate` sends per action and second (with the [`MARGIN`]).
+    pub fn per_second(rate: u32) -> Self {
+        Self::new(rate, Duration::from_secs(1) + MARGIN)
     }
 
-    /// Waits until `count` requests of `action` may be sent together, and counts them. A burst
-    /// larger than the limit waits for an empty window and then goes out whole.
-    pub async fn admit(&self, action: &str, count: usize) {
+    /// The configured sends per window.
+    pub fn limit(&self) -> u32 {
+        u32::try_from(self.limit).unwrap_or(u32::MAX)
+    }
+
+    fn window_of(&self, action: &str) -> Arc<Mutex<Window>> {
+        let mut actions = self
+            .actions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Arc::clone(actions.entry(action.to_owned()).or_default())
+    }
+
+    /// Waits until `count` requests of `action` may go together, and counts them. A burst
+    /// larger than the limit waits for an empty window and then goes whole; so does any burst
+    /// when `alone` (its verdict must not depend on what was sent just before).
+    pub async fn admit(&self, action: &str, count: usize, alone: bool) {
+        let window = self.window_of(action);
+        // Held while waiting: later requests of this action queue behind this one.
+        let mut window = window.lock().await;
+        let mut waited = false;
         loop {
-            let wait = {
-                let mut sent = self.sent.lock().await;
-                let times = sent.entry(action.to_owned()).or_default();
-                let now = Instant::now();
-                while times
-                    .front()
-                    .is_some_and(|t| now.saturating_duration_since(*t) >= self.window)
-                {
-                    times.pop_front();
-                }
-                if times.is_empty() || times.len() + count <= self.limit {
-                    times.extend(std::iter::repeat_n(now, count));
-                    return;
-                }
-                // The oldest send leaves the window first; a burst may need several to leave.
-                let needed = (times.len() + count).saturating_sub(self.limit).max(1);
-                let until = times.get(needed - 1).copied().unwrap_or(now) + self.window;
-                until.saturating_duration_since(now)
+            let now = Instant::now();
+            while window
+                .front()
+                .is_some_and(|t| now.saturating_duration_since(*t) >= self.window)
+            {
+                window.pop_front();
+            }
+            let fits = if alone || count > self.limit {
+                window.is_empty()
+            } else {
+                window.len() + count <= self.limit
             };
-            tokio::time::sleep(wait.max(Duration::from_millis(1))).await;
+            if fits {
+                window.extend(std::iter::repeat_n(now, count));
+                self.count(action, count, waited, now);
+                return;
+            }
+            // The oldest sends leave the window first; enough of them must leave.
+            let needed = if alone || count > self.limit {
+                window.len()
+            } else {
+                window.len() + count - self.limit
+            };
+            let until = window.get(needed.max(1) - 1).copied().unwrap_or(now) + self.window;
+            tracing::trace!(
+                action,
+                wait_ms = until.saturating_duration_since(now).as_millis() as u64,
+                "pacing"
+            );
+            waited = true;
+            tokio::time::sleep_until(until.max(now + Duration::from_millis(1))).await;
         }
+    }
+
+    fn count(&self, action: &str, count: usize, waited: bool, now: Instant) {
+        let mut all = self
+            .stats
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let stats = all.entry(action.to_owned()).or_insert(ActionStats {
+            sent: 0,
+            waited: 0,
+            first: now,
+            last: now,
+        });
+        stats.sent += count as u64;
+        stats.waited += if waited { count as u64 } else { 0 };
+        stats.last = now;
+    }
+
+    /// What the pacer did, per action, sorted by action.
+    pub fn stats(&self) -> Vec<(String, ActionStats)> {
+        let mut out: Vec<(String, ActionStats)> = self
+            .stats
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|(name, stats)| (name.clone(), *stats))
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    /// One line per action for the summary: sends, and the sustained rate when pacing held
+    /// requests back.
+    pub fn summary(&self) -> String {
+        let limit = self.limit();
+        let mut out = String::new();
+        for (action, stats) in self.stats() {
+            let rate = match stats.sustained_rate(limit) {
+                Some(rate) => format!(
+                    ", sustained {rate:.1}/s while paced ({:.0}% of {limit}/s)",
+                    rate * 100.0 / f64::from(limit)
+                ),
+                None => String::new(),
+            };
+            out.push_str(&format!(
+                "pacing: {action}: {} sent, {} held back{rate}\n",
+                stats.sent, stats.waited
+            ));
+        }
+        out
+    }
+}
+
+/// Which cases and requests may be in flight together on the shared target.
+#[derive(Debug)]
+pub struct Schedule {
+    alone: Arc<RwLock<()>>,
+    requests: Semaphore,
+    limit: usize,
+}
+
+impl Default for Schedule {
+    /// Unbounded: only run-alone cases are serialised.
+    fn default() -> Self {
+        Self::new(Semaphore::MAX_PERMITS)
+    }
+}
+
+/// A case's turn: shared with other cases, or alone.
+#[derive(Debug)]
+pub enum Turn {
+    Shared(OwnedRwLockReadGuard<()>),
+    Alone(OwnedRwLockWriteGuard<()>),
+}
+
+impl Schedule {
+    /// At most `limit` requests in flight.
+    pub fn new(limit: usize) -> Self {
+        let limit = limit.clamp(1, Semaphore::MAX_PERMITS);
+        Self {
+            alone: Arc::new(RwLock::new(())),
+            requests: Semaphore::new(limit),
+            limit,
+        }
+    }
+
+    /// Requests in flight at most.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Waits for a case's turn: alone (no other case in flight), or alongside the others. Cases
+    /// are served in order: a waiting run-alone case holds back those that come after it.
+    pub async fn turn(&self, alone: bool) -> Turn {
+        if alone {
+            Turn::Alone(Arc::clone(&self.alone).write_owned().await)
+        } else {
+            Turn::Shared(Arc::clone(&self.alone).read_owned().await)
+        }
+    }
+
+    /// Waits until `count` requests may be in flight. A run-alone case takes every permit, and
+    /// its burst then goes whole even when larger than the limit: that is what it tests.
+    pub async fn permits(&self, count: usize, alone: bool) -> Option<SemaphorePermit<'_>> {
+        let wanted = if alone {
+            self.limit
+        } else {
+            count.clamp(1, self.limit)
+        };
+        let wanted = u32::try_from(wanted).unwrap_or(u32::MAX);
+        self.requests.acquire_many(wanted).await.ok()
     }
 }
 
@@ -72,12 +275,15 @@ mod tests {
         let window = Duration::from_millis(300);
         let pacer = Pacer::new(3, window);
         let started = Instant::now();
-        pacer.admit("CreateSession", 2).await;
-        pacer.admit("CreateSession", 1).await;
-        pacer.admit("ApplyConcurrent", 3).await;
+        pacer.admit("CreateSession", 2, false).await;
+        pacer.admit("CreateSession", 1, false).await;
+        pacer.admit("ApplyConcurrent", 3, false).await;
         assert!(started.elapsed() < window / 2, "{:?}", started.elapsed());
-        pacer.admit("CreateSession", 1).await;
+        pacer.admit("CreateSession", 1, false).await;
         assert!(started.elapsed() >= window, "{:?}", started.elapsed());
+        let stats = pacer.stats();
+        assert_eq!(stats[1].0, "CreateSession");
+        assert_eq!((stats[1].1.sent, stats[1].1.waited), (4, 1));
     }
 
     #[tokio::test]
@@ -85,9 +291,96 @@ mod tests {
         let window = Duration::from_millis(200);
         let pacer = Pacer::new(2, window);
         let started = Instant::now();
-        pacer.admit("CreateSession", 5).await;
+        pacer.admit("CreateSession", 5, false).await;
         assert!(started.elapsed() < window / 2);
-        pacer.admit("CreateSession", 1).await;
+        pacer.admit("CreateSession", 1, false).await;
         assert!(started.elapsed() >= window, "{:?}", started.elapsed());
+    }
+
+    #[tokio::test]
+    async fn a_run_alone_burst_waits_for_an_empty_window_even_when_it_fits() {
+        let window = Duration::from_millis(200);
+        let pacer = Pacer::new(10, window);
+        let started = Instant::now();
+        pacer.admit("CreateSession", 1, false).await;
+        pacer.admit("CreateSession", 2, true).await;
+        assert!(started.elapsed() >= window, "{:?}", started.elapsed());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_senders_never_exceed_the_limit_in_any_window() {
+        let window = Duration::from_millis(100);
+        let pacer = Arc::new(Pacer::new(5, window));
+        let times = Arc::new(StdMutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let (pacer, times) = (Arc::clone(&pacer), Arc::clone(&times));
+            tasks.push(tokio::spawn(async move {
+                for _ in 0..4 {
+                    pacer.admit("CreateSession", 1, false).await;
+                    times.lock().unwrap().push(Instant::now());
+                }
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let mut times = times.lock().unwrap().clone();
+        times.sort();
+        assert_eq!(times.len(), 32);
+        for (i, start) in times.iter().enumerate() {
+            let inside = times[i..]
+                .iter()
+                .take_while(|t| t.saturating_duration_since(*start) < window)
+                .count();
+            assert!(inside <= 5, "{inside} sends within one window");
+        }
+        let stats = pacer.stats()[0].1;
+        let rate = stats.sustained_rate(5).unwrap();
+        // 5 per 100 ms is 50/s; pacing keeps close to it.
+        assert!((40.0..=55.0).contains(&rate), "{rate}");
+    }
+
+    #[tokio::test]
+    async fn a_run_alone_case_waits_for_the_others_and_holds_back_later_ones() {
+        let schedule = Arc::new(Schedule::new(4));
+        let first = schedule.turn(false).await;
+        let alone = {
+            let schedule = Arc::clone(&schedule);
+            tokio::spawn(async move { schedule.turn(true).await })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(
+            !alone.is_finished(),
+            "alone must wait for the case in flight"
+        );
+        let later = {
+            let schedule = Arc::clone(&schedule);
+            tokio::spawn(async move { schedule.turn(false).await })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(
+            !later.is_finished(),
+            "a later case waits behind the run-alone one"
+        );
+        drop(first);
+        let alone_turn = alone.await.unwrap();
+        assert!(matches!(alone_turn, Turn::Alone(_)));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!later.is_finished());
+        drop(alone_turn);
+        assert!(matches!(later.await.unwrap(), Turn::Shared(_)));
+    }
+
+    #[tokio::test]
+    async fn requests_in_flight_are_bounded_and_alone_takes_them_all() {
+        let schedule = Schedule::new(2);
+        let _a = schedule.permits(1, false).await.unwrap();
+        let _b = schedule.permits(1, false).await.unwrap();
+        let third = tokio::time::timeout(Duration::from_millis(20), schedule.permits(1, false));
+        assert!(third.await.is_err(), "a third request waits for a permit");
+        drop((_a, _b));
+        let all = schedule.permits(40, true).await.unwrap();
+        assert_eq!(all.num_permits(), 2);
     }
 }

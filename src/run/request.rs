@@ -173,6 +173,12 @@ pub fn build(
     let signed =
         sign(&request).ok_or_else(|| format!("timestamp {timestamp} has no calendar date"))?;
     let mut headers = signed.headers.clone();
+    // What RUST_LOG=debug shows of the signature actually sent: its inputs, never the result.
+    let mut shown = (
+        signed.canonical_request.clone(),
+        signed.string_to_sign.clone(),
+    );
+    crate::redact::remember_signature(&signed.signature);
 
     if knobs.scope_date_offset_days != 0 || !knobs.omit_signed_headers.is_empty() {
         // Re-sign from the public pieces: under another scope date, and/or with some of the
@@ -209,6 +215,8 @@ pub fn build(
         let scope = credential_scope(&date, service);
         let to_sign = string_to_sign(timestamp, &scope, &canonical);
         let signature = SigningKey::derive(&credentials.secret_key, &date, service).sign(&to_sign);
+        crate::redact::remember_signature(&signature);
+        shown = (canonical, to_sign);
         let authorization = format!(
             "{ALGORITHM} Credential={}/{scope}, SignedHeaders={signed_headers}, Signature={signature}",
             credentials.secret_id
@@ -238,6 +246,7 @@ pub fn build(
         }
     }
 
+    crate::logs::signed_request(&step.action, &host, &shown.0, &shown.1);
     let mut url = endpoint.url.clone();
     url.set_path("/");
     url.set_query((!query.is_empty()).then_some(query.as_str()));
@@ -276,21 +285,7 @@ fn set_header(headers: &mut Vec<(String, String)>, name: &str, value: Option<Str
 }
 
 /// The value of a header as reports may show it: no signature, no token.
-pub fn redact_header(name: &str, value: &str) -> String {
-    if name.eq_ignore_ascii_case("x-tc-token") {
-        return "<redacted>".to_owned();
-    }
-    if name.eq_ignore_ascii_case("authorization") {
-        return match value.find("Signature=") {
-            Some(at) => {
-                let end = value[at..].find([',', ' ']).map_or(value.len(), |e| at + e);
-                format!("{}Signature=<redacted>{}", &value[..at], &value[end..])
-            }
-            None => value.to_owned(),
-        };
-    }
-    value.to_owned()
-}
+pub use crate::redact::redact_header;
 
 /// Form-encodes parameters the way the SDKs do for GET: nested values as `A.0.B=...`,
 /// `null` as an empty value.

@@ -1,0 +1,331 @@
+//! send: time limits of a run, so a target that stops answering never hangs it — the per-request
+//! timeout (a little over the documented 5 s, plus time to upload a large body), the per-case
+//! and per-run limits, the run's stop signal (Ctrl-C or the run limit: no new case starts,
+//! cases in flight stop and clean up), and a breaker that stops sending to a target whose last
+//! requests all timed out instead of waiting out every remaining request.
+
+use std::future::Future;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+/// Default per-request timeout: the documented 5 s of CreateSession plus 1 s, so an answer
+/// within the documented time is always received (and judged by the latency check).
+pub const DEFAULT_REQUEST: Duration = Duration::from_secs(6);
+/// Default per-case limit: far above any case's steps, low enough to end a stuck case.
+pub const DEFAULT_CASE: Duration = Duration::from_secs(60);
+/// Extra time per started MiB of request body (the 10 MB cases on a slow uplink).
+pub const UPLOAD_ALLOWANCE_PER_MIB: Duration = Duration::from_secs(1);
+/// Consecutive request timeouts after which the target counts as not answering.
+pub const BREAKER_THRESHOLD: u32 = 3;
+
+/// A duration as people write it: `300 ms`, `6 s`, `1.5 s`, `2 min`.
+pub fn human(duration: Duration) -> String {
+    let ms = duration.as_millis();
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else if ms.is_multiple_of(1000) && ms < 120_000 {
+        format!("{} s", ms / 1000)
+    } else if ms < 120_000 {
+        format!("{:.1} s", duration.as_secs_f64())
+    } else if ms.is_multiple_of(60_000) {
+        format!("{} min", ms / 60_000)
+    } else {
+        format!("{} s", duration.as_secs())
+    }
+}
+
+/// Parses `500ms`, `6s`, `1.5s`, `2m`, `1h` or a bare number of seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let trimmed = text.trim();
+    let split = trimmed
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration (e.g. 500ms, 6s, 2m)"))?;
+    let scale = match unit.trim() {
+        "" | "s" | "sec" | "secs" => 1.0,
+        "ms" => 0.001,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        other => {
+            return Err(format!(
+                "`{text}`: unknown unit `{other}` (use ms, s, m or h)"
+            ));
+        }
+    };
+    let seconds = value * scale;
+    if !(seconds.is_finite() && seconds > 0.0 && seconds < 1e9) {
+        return Err(format!("`{text}` must be a positive duration"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+/// The timeout of one request: `base`, plus the upload allowance for a large body.
+pub fn for_request(base: Duration, body_bytes: usize) -> Duration {
+    let mib = body_bytes.div_ceil(1024 * 1024);
+    if mib <= 1 {
+        base
+    } else {
+        base + UPLOAD_ALLOWANCE_PER_MIB * u32::try_from(mib).unwrap_or(u32::MAX)
+    }
+}
+
+/// Why a run stopped before its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// Ctrl-C (SIGINT) or SIGTERM.
+    Interrupted,
+    /// `--run-timeout` elapsed.
+    RunTimeout(Duration),
+}
+
+impl Stop {
+    /// Why a case that had not started is not run.
+    pub fn not_started(self) -> String {
+        match self {
+            Stop::Interrupted => "not run: the run was interrupted (Ctrl-C)".to_owned(),
+            Stop::RunTimeout(limit) => {
+                format!(
+                    "not run: the run timed out after {} (--run-timeout)",
+                    human(limit)
+                )
+            }
+        }
+    }
+}
+
+/// The run's stop signal, shared by every case.
+#[derive(Debug)]
+pub struct Cancel {
+    sender: watch::Sender<Option<Stop>>,
+}
+
+impl Default for Cancel {
+    fn default() -> Self {
+        Self {
+            sender: watch::Sender::new(None),
+        }
+    }
+}
+
+impl Cancel {
+    /// Stops the run (the first reason wins).
+    pub fn stop(&self, why: Stop) {
+        self.sender.send_if_modified(|state| {
+            if state.is_none() {
+                *state = Some(why);
+                true
+            } else {
+                false
+            }
+        });
+    }
+
+    /// Why the run stopped, if it did.
+    pub fn stopped(&self) -> Option<Stop> {
+        *self.sender.borrow()
+    }
+
+    /// Resolves when the run stops.
+    pub async fn wait(&self) -> Stop {
+        let mut receiver = self.sender.subscribe();
+        let stop = receiver
+            .wait_for(Option::is_some)
+            .await
+            .ok()
+            .and_then(|state| *state);
+        match stop {
+            Some(stop) => stop,
+            // The sender lives as long as `self`: no end without a reason while we are borrowed.
+            None => std::future::pending().await,
+        }
+    }
+}
+
+/// How bounded work ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    Finished,
+    TimedOut(Duration),
+    Stopped(Stop),
+}
+
+/// Runs `work` until it finishes, `limit` elapses, or the run stops — whichever comes first
+/// (finishing wins a tie). The work is dropped when it did not finish.
+pub async fn bounded(
+    cancel: &Cancel,
+    limit: Option<Duration>,
+    work: impl Future<Output = ()>,
+) -> Ended {
+    let deadline = async {
+        match limit {
+            Some(limit) => tokio::time::sleep(limit).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        biased;
+        () = work => Ended::Finished,
+        stop = cancel.wait() => Ended::Stopped(stop),
+        () = deadline => Ended::TimedOut(limit.unwrap_or_default()),
+    }
+}
+
+/// Stops sending to a target whose last [`BREAKER_THRESHOLD`] requests all timed out. While
+/// open, one probe request goes through per probe interval; any answer closes it again.
+#[derive(Debug)]
+pub struct Breaker {
+    threshold: u32,
+    probe_every: Duration,
+    state: Mutex<BreakerState>,
+}
+
+#[derive(Debug, Default)]
+struct BreakerState {
+    consecutive: u32,
+    open: bool,
+    last_probe: Option<Instant>,
+    last_timeout: Duration,
+}
+
+impl Breaker {
+    pub fn new(threshold: u32, probe_every: Duration) -> Self {
+        Self {
+            threshold: threshold.max(1),
+            probe_every,
+            state: Mutex::default(),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, BreakerState> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// `Err(reason)` when a request must not be sent because the target stopped answering.
+    pub fn check(&self) -> Result<(), String> {
+        let mut state = self.state();
+        if !state.open {
+            return Ok(());
+        }
+        let now = Instant::now();
+        if state
+            .last_probe
+            .is_none_or(|at| now.saturating_duration_since(at) >= self.probe_every)
+        {
+            state.last_probe = Some(now);
+            return Ok(());
+        }
+        Err(format!(
+            "the target stopped answering: its last {} requests timed out after {} each",
+            state.consecutive.max(self.threshold),
+            human(state.last_timeout)
+        ))
+    }
+
+    /// Counts a request's fate: `Some(limit)` when it timed out, `None` when anything came back.
+    pub fn record(&self, timed_out: Option<Duration>) {
+        let mut state = self.state();
+        match timed_out {
+            Some(limit) => {
+                state.consecutive += 1;
+                state.last_timeout = limit;
+                if state.consecutive >= self.threshold && !state.open {
+                    state.open = true;
+                    state.last_probe = Some(Instant::now());
+                    tracing::warn!(
+                        "the target stopped answering ({} requests in a row timed out); requests fail fast until it answers again",
+                        state.consecutive
+                    );
+                }
+            }
+            None => {
+                *state = BreakerState::default();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_and_print_as_people_write_them() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("6"), Ok(Duration::from_secs(6)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("5 parsecs").is_err());
+        assert!(parse_duration("soon").is_err());
+        assert_eq!(human(Duration::from_millis(300)), "300 ms");
+        assert_eq!(human(Duration::from_secs(6)), "6 s");
+        assert_eq!(human(Duration::from_millis(5500)), "5.5 s");
+        assert_eq!(human(Duration::from_secs(600)), "10 min");
+    }
+
+    #[test]
+    fn large_bodies_get_time_to_upload() {
+        let base = Duration::from_secs(6);
+        assert_eq!(for_request(base, 1000), base);
+        assert_eq!(for_request(base, 1024 * 1024), base);
+        assert_eq!(
+            for_request(base, 10 * 1024 * 1024 + 1),
+            base + Duration::from_secs(11)
+        );
+    }
+
+    #[tokio::test]
+    async fn bounded_work_finishes_times_out_or_stops() {
+        let cancel = Cancel::default();
+        assert_eq!(bounded(&cancel, None, async {}).await, Ended::Finished);
+        let slow = tokio::time::sleep(Duration::from_secs(5));
+        let limit = Some(Duration::from_millis(20));
+        assert_eq!(
+            bounded(&cancel, limit, slow).await,
+            Ended::TimedOut(Duration::from_millis(20))
+        );
+        cancel.stop(Stop::Interrupted);
+        cancel.stop(Stop::RunTimeout(Duration::from_secs(1)));
+        assert_eq!(cancel.stopped(), Some(Stop::Interrupted));
+        let slow = tokio::time::sleep(Duration::from_secs(5));
+        assert_eq!(
+            bounded(&cancel, None, slow).await,
+            Ended::Stopped(Stop::Interrupted)
+        );
+    }
+
+    #[test]
+    fn the_breaker_opens_after_consecutive_timeouts_and_closes_on_an_answer() {
+        let breaker = Breaker::new(3, Duration::from_secs(3600));
+        let limit = Some(Duration::from_secs(6));
+        breaker.record(limit);
+        breaker.record(limit);
+        assert!(breaker.check().is_ok());
+        breaker.record(None);
+        breaker.record(limit);
+        breaker.record(limit);
+        assert!(breaker.check().is_ok(), "an answer resets the count");
+        breaker.record(limit);
+        let reason = breaker.check().unwrap_err();
+        assert!(reason.contains("timed out after 6 s"), "{reason}");
+        breaker.record(None);
+        assert!(breaker.check().is_ok());
+    }
+
+    #[test]
+    fn an_open_breaker_lets_one_probe_through_per_interval() {
+        let breaker = Breaker::new(1, Duration::ZERO);
+        breaker.record(Some(Duration::from_secs(1)));
+        assert!(breaker.check().is_ok(), "a probe is due at once");
+        let slow = Breaker::new(1, Duration::from_secs(3600));
+        slow.record(Some(Duration::from_secs(1)));
+        assert!(slow.check().is_err());
+    }
+}
