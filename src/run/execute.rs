@@ -259,6 +259,7 @@ impl CaseRun<'_> {
         let at = self.current.take();
         let total = self.case.spec.steps.len();
         let rest = match &at {
+            Some(step) if step.index + 2 == total => format!("; step {total} not sent"),
             Some(step) if step.index + 1 < total => {
                 format!("; steps {}–{total} not sent", step.index + 2)
             }
