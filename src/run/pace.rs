@@ -60,13 +60,19 @@ impl ActionStats {
     /// The share of the allowed rate the pacer kept while it held requests back: the shortest
     /// time `sent` requests can take at `limit` per `period` (whole periods after the first
     /// batch), over the time they took from the first send to the last. 1.0 is the limit itself;
-    /// the [`MARGIN`] caps it near 0.95. `None` unless pacing held back at least half the sends
+    /// the [`MARGIN`] caps it near 0.95. `None` unless pacing held back at least a quarter of the sends
     /// over two periods or more — otherwise the run did not need pacing for this action, and
     /// the figure would measure the run's own pace rather than the pacer's.
     pub fn share_of_rate(&self, limit: u32, period: Duration) -> Option<f64> {
-        let periods = self.sent.div_ceil(u64::from(limit.max(1))).saturating_sub(1);
-        let span = self.last.saturating_duration_since(self.first).as_secs_f64();
-        (self.waited * 2 >= self.sent && periods >= 2 && span > 0.0)
+        let periods = self
+            .sent
+            .div_ceil(u64::from(limit.max(1)))
+            .saturating_sub(1);
+        let span = self
+            .last
+            .saturating_duration_since(self.first)
+            .as_secs_f64();
+        (self.waited * 4 >= self.sent && periods >= 2 && span > 0.0)
             .then(|| periods as f64 * period.as_secs_f64() / span)
     }
 }
@@ -103,7 +109,11 @@ impl Pacer {
 
     /// At most `rate` sends per action and second (with the [`MARGIN`]).
     pub fn per_second(rate: u32) -> Self {
-        Self::with_period(rate, Duration::from_secs(1), Duration::from_secs(1) + MARGIN)
+        Self::with_period(
+            rate,
+            Duration::from_secs(1),
+            Duration::from_secs(1) + MARGIN,
+        )
     }
 
     /// The configured sends per window.
@@ -201,12 +211,19 @@ impl Pacer {
             let share = match stats.share_of_rate(limit, self.period) {
                 Some(share) => format!(
                     "; {:.1} s from first to last, {:.0}% of the allowed {limit}/s",
-                    stats.last.saturating_duration_since(stats.first).as_secs_f64(),
+                    stats
+                        .last
+                        .saturating_duration_since(stats.first)
+                        .as_secs_f64(),
                     share * 100.0
                 ),
                 None => String::new(),
             };
-            let action = if action.is_empty() { "(no action)" } else { action.as_str() };
+            let action = if action.is_empty() {
+                "(no action)"
+            } else {
+                action.as_str()
+            };
             out.push_str(&format!(
                 "pacing: {action}: {} sent, {} held back{share}\n",
                 stats.sent, stats.waited
