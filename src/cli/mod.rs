@@ -8,6 +8,7 @@ mod coverage;
 mod mock;
 mod run;
 mod sign;
+mod verify;
 
 pub use run::test_main;
 
@@ -37,6 +38,8 @@ enum Command {
     Mock(Box<mock::MockArgs>),
     /// Show which catalogue items the cases cover, without sending anything.
     Coverage(coverage::CoverageArgs),
+    /// Check a certification report (DIR/report.json) against this checkout of the suite.
+    Verify(verify::VerifyArgs),
 }
 
 /// Exit code for usage and case-file errors.
@@ -51,6 +54,7 @@ pub fn main() -> ExitCode {
         Some(Command::Sign(args)) => sign::execute(*args),
         Some(Command::Mock(args)) => mock::execute(*args),
         Some(Command::Coverage(args)) => coverage::execute(args),
+        Some(Command::Verify(args)) => verify::execute(args),
     }
 }
 
