@@ -66,10 +66,10 @@ pub(super) fn section(out: &mut String, coverage: &Coverage) {
     let _ = write!(
         out,
         "<section id=\"coverage\">\n<h2>Coverage <small>{:.1}% of {} applicable catalogue items exercised{}</small></h2>\n\
-         <p class=\"legend\"><span class=\"st-passed\">passed</span><span class=\"st-failed\">failed</span>\
-         <span class=\"st-skipped\">skipped</span><span class=\"st-not-run\">not run</span>\
-         <span class=\"st-uncovered\">uncovered</span><span class=\"st-not-applicable\">not applicable</span>\
-         <span>darker tiles: must</span></p>\n",
+         <p class=\"legend\"><span><i class=\"st-passed\"></i>passed</span><span><i class=\"st-failed\"></i>failed</span>\
+         <span><i class=\"st-skipped\"></i>skipped</span><span><i class=\"st-not-run\"></i>not run</span>\
+         <span><i class=\"st-uncovered\"></i>uncovered</span><span><i class=\"st-not-applicable\"></i>not applicable</span>\
+         <span><i class=\"st-passed lvl-must\"></i><i class=\"st-failed lvl-must\"></i>darker: must items</span></p>\n",
         t.percent,
         t.applicable,
         if coverage.kind == "static" {

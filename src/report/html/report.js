@@ -80,7 +80,9 @@
     }
     window.addEventListener("hashchange", follow);
     toolbar.hidden = false;
-    choose("all");
+    // Failures first: a run with failures opens on them.
+    var failed = cases.some(function (c) { return c.getAttribute("data-status") === "failed"; });
+    choose(failed ? "failed" : "all");
     follow();
     status.setAttribute("data-cases", String(cases.length));
   }
