@@ -7,6 +7,7 @@ pub mod check;
 pub mod cli;
 pub mod coverage;
 pub mod mock;
+pub mod mutants;
 pub mod plan;
 pub mod report;
 pub mod run;

@@ -61,6 +61,18 @@ pub fn content_type_matches(expected: &str, actual: &str) -> bool {
     }
 }
 
+/// Whether `actual` is exactly `expected`, parameters included (case and spaces around `;`
+/// ignored): what a step that names its Content-Type asks for, since the official Python SDK
+/// reads an error body only under exactly `application/json` (a charset breaks it).
+pub fn content_type_is(expected: &str, actual: &str) -> bool {
+    let squash = |s: &str| -> Vec<String> {
+        s.split(';')
+            .map(|part| part.trim().to_ascii_lowercase())
+            .collect()
+    };
+    squash(expected) == squash(actual)
+}
+
 /// Judges one answer to `action` against `expect` (a tally is judged over all copies later by
 /// [`judge_tally`]; here each copy only has to end in one of the outcomes it names).
 pub fn judge(expect: &Expect, action: &str, received: &Received, schemas: &SchemaSet) -> Judged {
@@ -72,7 +84,13 @@ pub fn judge(expect: &Expect, action: &str, received: &Received, schemas: &Schem
         });
     }
     let content_type = received.header("content-type");
-    if !content_type.is_some_and(|actual| content_type_matches(expect.content_type(), actual)) {
+    // The default expectation compares media types only; a Content-Type the step names must be
+    // exact, so a case can require `application/json` without a charset.
+    let content_type_ok = |actual: &str| match &expect.content_type {
+        Some(named) => content_type_is(named, actual),
+        None => content_type_matches(expect.content_type(), actual),
+    };
+    if !content_type.is_some_and(content_type_ok) {
         failures.push(FailureKind::ContentType {
             expected: expect.content_type().to_owned(),
             actual: content_type.map(str::to_owned),
@@ -269,6 +287,39 @@ mod tests {
         assert!(!content_type_matches(
             "application/json; charset=utf-8",
             "application/json"
+        ));
+        assert!(content_type_is("application/json", "Application/JSON"));
+        assert!(!content_type_is(
+            "application/json",
+            "application/json; charset=utf-8"
+        ));
+        assert!(content_type_is(
+            "application/json;charset=utf-8",
+            "application/json; charset=UTF-8"
+        ));
+    }
+
+    #[test]
+    fn a_named_content_type_must_be_exact_the_default_only_the_media_type() {
+        let answer = json!({"Response": {"RequestId": "5b6a0c8e-55f4-4b2a-9d0e-2b1f1d3c4e5f"}});
+        let with_charset = received(200, "application/json; charset=utf-8", answer, 1);
+        let failed = |expectation: Value| {
+            judge(
+                &expect(expectation),
+                "ApplyConcurrent",
+                &with_charset,
+                &schemas(),
+            )
+            .failures
+            .iter()
+            .any(|f| matches!(f, FailureKind::ContentType { .. }))
+        };
+        assert!(!failed(json!({"success": true})));
+        assert!(failed(
+            json!({"success": true, "content_type": "application/json"})
+        ));
+        assert!(!failed(
+            json!({"success": true, "content_type": "application/json; charset=utf-8"})
         ));
     }
 

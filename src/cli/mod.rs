@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod coverage;
 mod mock;
+mod mutants;
 mod run;
 mod sign;
 mod verify;
@@ -38,6 +39,8 @@ enum Command {
     Mock(Box<mock::MockArgs>),
     /// Show which catalogue items the cases cover, without sending anything.
     Coverage(coverage::CoverageArgs),
+    /// Run the suite against the mock once per named defect: which cases catch which defect.
+    Mutants(mutants::MutantsArgs),
     /// Check a certification report (DIR/report.json) against this checkout of the suite.
     Verify(verify::VerifyArgs),
 }
@@ -54,6 +57,7 @@ pub fn main() -> ExitCode {
         Some(Command::Sign(args)) => sign::execute(*args),
         Some(Command::Mock(args)) => mock::execute(*args),
         Some(Command::Coverage(args)) => coverage::execute(args),
+        Some(Command::Mutants(args)) => mutants::execute(args),
         Some(Command::Verify(args)) => verify::execute(args),
     }
 }

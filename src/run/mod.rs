@@ -3,6 +3,7 @@
 //! `--format` behave as in `cargo test`), on ONE tokio runtime and ONE HTTP client built here
 //! (libtest-mimic may run a trial on the main thread), then the summary, coverage and report.
 
+pub mod embedded;
 pub mod execute;
 pub mod outcome;
 pub mod pace;
@@ -260,8 +261,18 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 async fn start_shared_mock(settings: &Settings) -> Result<mock::MockHandle, String> {
+    mock::start(
+        shared_mock_config(settings),
+        SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+    )
+    .await
+    .map_err(|e| e.to_string())
+}
+
+/// The configuration of the embedded mock that cases without `requires.mock` share.
+fn shared_mock_config(settings: &Settings) -> MockConfig {
     let credentials = &settings.credentials;
-    let config = MockConfig {
+    MockConfig {
         credentials: vec![MockCredential {
             secret_id: credentials.secret_id.clone(),
             secret_key: credentials.secret_key.clone(),
@@ -271,10 +282,7 @@ async fn start_shared_mock(settings: &Settings) -> Result<mock::MockHandle, Stri
         // their own mock (requires.mock), so parallel cases never trip it by chance.
         rate_limit_per_second: None,
         ..MockConfig::default()
-    };
-    mock::start(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
-        .await
-        .map_err(|e| e.to_string())
+    }
 }
 
 fn build_shared(settings: &Settings, cases: &[Case], url: url::Url) -> Result<Shared, String> {
