@@ -55,17 +55,30 @@ fn a_run_against_the_embedded_mock_writes_all_four_files() {
     check_junit(&out, &report);
 
     let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
-    assert!(summary.starts_with("## car-conformance: PASS — mock"), "{summary}");
-    assert!(summary.contains(&format!("| **total** | {total} | {total} | 0 | 0 | 0 |")), "{summary}");
+    assert!(
+        summary.starts_with("## car-conformance: PASS — mock"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains(&format!("| **total** | {total} | {total} | 0 | 0 | 0 |")),
+        "{summary}"
+    );
     assert!(summary.contains("### Coverage of the catalogue"));
     assert!(!summary.contains("### Failures"));
 
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert_eq!(html.matches("<details class=\"case ").count(), total);
     for section in ["summary", "cases", "coverage"] {
-        assert!(html.contains(&format!("<section id=\"{section}\">")), "#{section}");
+        assert!(
+            html.contains(&format!("<section id=\"{section}\">")),
+            "#{section}"
+        );
     }
-    for text in [&summary, &html, &std::fs::read_to_string(out.join("report.json")).unwrap()] {
+    for text in [
+        &summary,
+        &html,
+        &std::fs::read_to_string(out.join("report.json")).unwrap(),
+    ] {
         assert!(!text.contains(car_conformance::mock::TEST_SECRET_KEY));
     }
     std::fs::remove_dir_all(&dir).unwrap();
@@ -103,8 +116,14 @@ fn a_run_against_a_mock_with_a_defect_writes_all_four_files_with_its_failures() 
 
     let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
     assert!(summary.starts_with("## car-conformance: FAIL"), "{summary}");
-    assert!(summary.contains(&format!("### Failures ({failed})")), "{summary}");
-    assert!(summary.contains("- **must** `params/user-id/missing`"), "{summary}");
+    assert!(
+        summary.contains(&format!("### Failures ({failed})")),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("- **must** `params/user-id/missing`"),
+        "{summary}"
+    );
     assert!(summary.contains("expected MissingParameter"), "{summary}");
 
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
@@ -151,7 +170,12 @@ fn a_target_that_cannot_be_reached_still_gets_its_reports() {
 fn the_defect_matrix_of_mutants_shows_in_the_html_and_markdown() {
     let dir = temp_dir("matrix");
     let matrix = dir.join("matrix.json");
-    let output = run(&["mutants", "--json", "--defect", "missing-parameter-wrong-code"]);
+    let output = run(&[
+        "mutants",
+        "--json",
+        "--defect",
+        "missing-parameter-wrong-code",
+    ]);
     assert!(output.status.success(), "{}", both(&output));
     std::fs::write(&matrix, &output.stdout).unwrap();
     let out = dir.join("report");
@@ -167,10 +191,16 @@ fn the_defect_matrix_of_mutants_shows_in_the_html_and_markdown() {
     assert!(output.status.success(), "{}", both(&output));
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("<section id=\"defects\">"));
-    assert!(html.contains("1 of 1 defects caught (100.0%)"), "defect header");
+    assert!(
+        html.contains("1 of 1 defects caught (100.0%)"),
+        "defect header"
+    );
     assert!(html.contains("<code>missing-parameter-wrong-code</code>"));
     let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
-    assert!(summary.contains("### Defect matrix: 1 of 1 defects caught (100.0%)"), "{summary}");
+    assert!(
+        summary.contains("### Defect matrix: 1 of 1 defects caught (100.0%)"),
+        "{summary}"
+    );
 
     // A file that is no matrix is a usage error, before anything is sent.
     std::fs::write(&matrix, "{\"rows\": []}").unwrap();

@@ -9,8 +9,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use report_support::{
-    Mock, assert_bundle, both, copy_tree, read_json, run, schema_errors, source_dir, temp_dir,
-    text,
+    Mock, assert_bundle, both, copy_tree, read_json, run, schema_errors, source_dir, temp_dir, text,
 };
 use serde_json::Value;
 
@@ -86,7 +85,11 @@ fn a_certification_verifies_until_a_case_file_or_the_report_is_edited() {
     // Accepted against the copy it was made with, and in this checkout (same files).
     let output = verify(&report_dir, Some(&dir));
     assert!(output.status.success(), "{}", both(&output));
-    assert!(text(&output.stdout).ends_with("verdict: ACCEPTED\n"), "{}", both(&output));
+    assert!(
+        text(&output.stdout).ends_with("verdict: ACCEPTED\n"),
+        "{}",
+        both(&output)
+    );
     let output = verify(&report_dir, None);
     assert!(output.status.success(), "{}", both(&output));
 
@@ -108,10 +111,16 @@ fn a_certification_verifies_until_a_case_file_or_the_report_is_edited() {
     let output = verify(&forged_dir, Some(&dir));
     assert_eq!(output.status.code(), Some(1), "{}", both(&output));
     let stdout = text(&output.stdout);
-    assert!(stdout.contains("FAIL  the cases are not this suite's full run"), "{stdout}");
+    assert!(
+        stdout.contains("FAIL  the cases are not this suite's full run"),
+        "{stdout}"
+    );
     assert!(stdout.contains("failed without a failure"), "{stdout}");
     assert!(stdout.contains("FAIL  the coverage disagrees"), "{stdout}");
-    assert!(stdout.contains("FAIL  the certification record disagrees"), "{stdout}");
+    assert!(
+        stdout.contains("FAIL  the certification record disagrees"),
+        "{stdout}"
+    );
     assert!(stdout.ends_with("verdict: REJECTED\n"), "{stdout}");
 
     // A summary that does not add up.
@@ -124,12 +133,19 @@ fn a_certification_verifies_until_a_case_file_or_the_report_is_edited() {
 
     // Edit one case file of the copy: the same report is rejected, naming the file.
     let file = dir.join("cases/params/user-id.json");
-    let edited = std::fs::read_to_string(&file).unwrap().replacen("\"title\": \"", "\"title\": \"(edited) ", 1);
+    let edited = std::fs::read_to_string(&file).unwrap().replacen(
+        "\"title\": \"",
+        "\"title\": \"(edited) ",
+        1,
+    );
     std::fs::write(&file, edited).unwrap();
     let output = verify(&report_dir, Some(&dir));
     assert_eq!(output.status.code(), Some(1), "{}", both(&output));
     let stdout = text(&output.stdout);
-    assert!(stdout.contains("changed: cases/params/user-id.json"), "{stdout}");
+    assert!(
+        stdout.contains("changed: cases/params/user-id.json"),
+        "{stdout}"
+    );
     assert!(stdout.ends_with("verdict: REJECTED\n"), "{stdout}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -146,7 +162,12 @@ fn certification_refuses_partial_runs_before_sending_anything() {
         &["--rerun-failed", "earlier"],
     ] {
         let output = certify(&dir, extra);
-        assert_eq!(output.status.code(), Some(2), "{extra:?}: {}", both(&output));
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{extra:?}: {}",
+            both(&output)
+        );
         assert!(
             text(&output.stderr).contains("--certify runs the whole suite; it refuses"),
             "{extra:?}: {}",
@@ -156,7 +177,11 @@ fn certification_refuses_partial_runs_before_sending_anything() {
     }
     let output = run(&["run", "--certify"]);
     assert_eq!(output.status.code(), Some(2), "{}", both(&output));
-    assert!(text(&output.stderr).contains("--report-dir"), "{}", both(&output));
+    assert!(
+        text(&output.stderr).contains("--report-dir"),
+        "{}",
+        both(&output)
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -183,7 +208,10 @@ fn certification_refuses_modified_case_files_in_a_git_checkout() {
     let output = certify(&dir, &[]);
     assert_eq!(output.status.code(), Some(2), "{}", both(&output));
     let stderr = text(&output.stderr);
-    assert!(stderr.contains("--certify refuses modified case or schema files"), "{stderr}");
+    assert!(
+        stderr.contains("--certify refuses modified case or schema files"),
+        "{stderr}"
+    );
     assert!(stderr.contains(" M cases/params/user-id.json"), "{stderr}");
     assert!(stderr.contains("?? schemas/extra.schema.json"), "{stderr}");
     assert!(!dir.join("report").exists());
@@ -197,7 +225,11 @@ fn a_certification_fails_when_a_must_case_fails_and_plain_reports_are_not_certif
     suite_copy(&dir);
     let output = certify(&dir, &["--target", &mock.url, "--target-name", "mock"]);
     assert_eq!(output.status.code(), Some(1), "{}", both(&output));
-    assert!(text(&output.stdout).contains("certification: NOT PASSED"), "{}", both(&output));
+    assert!(
+        text(&output.stdout).contains("certification: NOT PASSED"),
+        "{}",
+        both(&output)
+    );
     let report = read_json(&dir.join("report/report.json"));
     assert_eq!(report["certification"]["passed"], false);
     assert!(report["certification"]["must"]["failed"].as_u64().unwrap() > 0);
@@ -206,17 +238,30 @@ fn a_certification_fails_when_a_must_case_fails_and_plain_reports_are_not_certif
     assert!(report["certification"]["must"]["skipped"].as_u64().unwrap() > 0);
     let output = verify(&dir.join("report"), Some(&dir));
     assert!(output.status.success(), "{}", both(&output));
-    assert!(text(&output.stdout).contains("must cases FAILED"), "{}", both(&output));
+    assert!(
+        text(&output.stdout).contains("must cases FAILED"),
+        "{}",
+        both(&output)
+    );
 
     // A report of an ordinary run is not a certificate.
     let plain = dir.join("plain");
-    let output = run(&["run", "--report-dir", plain.to_str().unwrap(), "-q", "params/user-id"]);
+    let output = run(&[
+        "run",
+        "--report-dir",
+        plain.to_str().unwrap(),
+        "-q",
+        "params/user-id",
+    ]);
     assert!(output.status.success(), "{}", both(&output));
     let output = verify(&plain, None);
     assert_eq!(output.status.code(), Some(1), "{}", both(&output));
     let stdout = text(&output.stdout);
     assert!(stdout.contains("FAIL  not a certification run"), "{stdout}");
-    assert!(stdout.contains("FAIL  the cases are not this suite's full run: missing"), "{stdout}");
+    assert!(
+        stdout.contains("FAIL  the cases are not this suite's full run: missing"),
+        "{stdout}"
+    );
     // Nothing to verify at all: a usage error.
     let output = verify(&dir.join("nothing-here"), None);
     assert_eq!(output.status.code(), Some(2), "{}", both(&output));

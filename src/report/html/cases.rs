@@ -94,7 +94,9 @@ fn case(out: &mut String, report: &RunReport, outcome: &Outcome) {
         }
         out.push_str("</ul>\n");
     }
-    for exchange in &outcome.exchanges {
+    // The exchanges that showed a failure are open from the start.
+    let showed: Vec<usize> = outcome.failures.iter().filter_map(|f| f.exchange).collect();
+    for (index, exchange) in outcome.exchanges.iter().enumerate() {
         let answer = match (&exchange.response, &exchange.error) {
             (Some(r), _) => format!("HTTP {} in {} ms", r.status, r.latency_ms),
             (None, Some(_)) => "no answer".to_owned(),
@@ -102,8 +104,9 @@ fn case(out: &mut String, report: &RunReport, outcome: &Outcome) {
         };
         let _ = writeln!(
             out,
-            "<details class=\"exchange\"><summary>{} — {} {}</summary><div class=\"pair\">\
+            "<details class=\"exchange\"{}><summary>{} — {} {}</summary><div class=\"pair\">\
              <div><h4>request</h4><pre>{}</pre></div><div><h4>answer</h4><pre>{}</pre></div></div></details>",
+            if showed.contains(&index) { " open" } else { "" },
             esc(&exchange.step.to_string()),
             esc(&exchange.request.method),
             esc(&answer),
