@@ -122,7 +122,8 @@ impl Progress {
         }
         let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::hidden());
         if let Ok(style) = ProgressStyle::with_template(
-            "{spinner} {elapsed:>4} [{wide_bar}] {pos}/{len} cases {msg}",
+            // A fixed bar; the message (failures, the last case) is cut to the terminal's width.
+            "{spinner} {elapsed:>4} [{bar:30}] {pos}/{len} cases {wide_msg}",
         ) {
             bar.set_style(style.progress_chars("=> "));
         }

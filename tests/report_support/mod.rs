@@ -98,14 +98,20 @@ impl Mock {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line from the mock: {line:?}"))
-            .to_owned();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        // The address comes on the line "listening on URL" (a notice may come before it).
+        let mut url = None;
+        for _ in 0..10 {
+            let mut line = String::new();
+            if stdout.read_line(&mut line).unwrap() == 0 {
+                break;
+            }
+            if let Some(found) = line.trim().strip_prefix("listening on ") {
+                url = Some(found.to_owned());
+                break;
+            }
+        }
+        let url = url.expect("the mock says where it listens");
         Self { child, url }
     }
 }
