@@ -69,6 +69,12 @@ pub struct MockArgs {
     /// Inject an error: ACTION=CODE[:TIMES][@PROBABILITY], ACTION may be `*` (repeatable).
     #[arg(long = "fault", value_name = "ACTION=CODE[:TIMES][@P]", value_parser = Fault::parse)]
     faults: Vec<Fault>,
+    /// Switch one named defect on (a deliberate contract violation, to see the suite catch it).
+    #[arg(long, value_name = "NAME")]
+    defect: Option<String>,
+    /// Print the named defects (name, area, description, catching cases) and exit.
+    #[arg(long)]
+    list_defects: bool,
 }
 
 /// Why a `mock` command line cannot be served.
@@ -211,10 +217,34 @@ fn config(
         config.rate_limit_per_second = Some(limit);
     }
     config.faults.extend(args.faults.iter().cloned());
+    if let Some(name) = &args.defect {
+        config.defect = Some(name.clone());
+    }
     Ok(config)
 }
 
+/// `--list-defects`: one block per defect, in catalogue order.
+fn list_defects() -> String {
+    let mut out = String::new();
+    for defect in mock::DEFECTS {
+        out.push_str(&format!(
+            "{:<34} {:<10} {}\n{:<34} {:<10} caught by: {}\n",
+            defect.name,
+            defect.area.as_str(),
+            defect.description,
+            "",
+            "",
+            defect.catchers.join(", ")
+        ));
+    }
+    out
+}
+
 pub fn execute(args: MockArgs) -> ExitCode {
+    if args.list_defects {
+        print!("{}", list_defects());
+        return ExitCode::SUCCESS;
+    }
     let config = match config(&args, &|name| std::env::var(name).ok()) {
         Ok(config) => config,
         Err(error) => return super::usage_error(error),
@@ -236,6 +266,12 @@ pub fn execute(args: MockArgs) -> ExitCode {
 }
 
 async fn serve(config: MockConfig, listen: SocketAddr) -> ExitCode {
+    if let Some(defect) = config.defect.as_deref().and_then(mock::defects::find) {
+        eprintln!(
+            "DEFECT ON: {} — {} (this mock breaks the contract on purpose)",
+            defect.name, defect.description
+        );
+    }
     let ids: Vec<String> = config
         .effective_credentials()
         .into_iter()
@@ -316,6 +352,20 @@ mod tests {
         assert_eq!(config.faults.len(), 1);
         assert!(config.credentials.is_empty());
         assert_eq!(args.listen.port(), 8080);
+    }
+
+    #[test]
+    fn a_defect_is_set_by_name_and_checked() {
+        let config = config(&parse(&["--defect", "no-rate-limit"]), &no_env).unwrap();
+        assert_eq!(config.defect.as_deref(), Some("no-rate-limit"));
+        assert!(config.validate().is_ok());
+        let config = super::config(&parse(&["--defect", "no-rate-limits"]), &no_env).unwrap();
+        let error = config.validate().unwrap_err();
+        assert!(error.contains("did you mean `no-rate-limit`"), "{error}");
+        let listed = list_defects();
+        for defect in mock::DEFECTS {
+            assert!(listed.contains(defect.name));
+        }
     }
 
     #[test]

@@ -6,8 +6,11 @@ use clap::{Parser, Subcommand};
 
 mod coverage;
 mod mock;
+mod mutants;
 mod run;
 mod sign;
+
+pub use run::test_main;
 
 /// Conformance suite for Tencent Cloud CAR's CreateSession API (2022-01-10).
 #[derive(Debug, Parser)]
@@ -28,13 +31,15 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the cases against a target (the embedded mock by default).
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
     /// Sign a request with TC3-HMAC-SHA256 and print the headers to send.
     Sign(Box<sign::SignArgs>),
     /// Serve the reference mock of the CAR API.
     Mock(Box<mock::MockArgs>),
     /// Show which catalogue items the cases cover, without sending anything.
     Coverage(coverage::CoverageArgs),
+    /// Run the suite against the mock once per named defect: which cases catch which defect.
+    Mutants(mutants::MutantsArgs),
 }
 
 /// Exit code for usage and case-file errors.
@@ -45,10 +50,11 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         None => run::execute(cli.run),
-        Some(Command::Run(args)) => run::execute(args),
+        Some(Command::Run(args)) => run::execute(*args),
         Some(Command::Sign(args)) => sign::execute(*args),
         Some(Command::Mock(args)) => mock::execute(*args),
         Some(Command::Coverage(args)) => coverage::execute(args),
+        Some(Command::Mutants(args)) => mutants::execute(args),
     }
 }
 

@@ -1,10 +1,149 @@
-//! cli: the `run` subcommand (being built; see CHANGELOG.md).
+//! cli: `car-conformance run` (the default command) — parses where and what to run, plus libtest's
+//! own flags (filters, `--list`, `--exact`, `--ignored`, `--test-threads`, `--format`), into a
+//! `run::Invocation`. Credentials come only from the environment, never from the command line.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
+
+use crate::plan::{self, Settings, Target};
+use crate::run::{self, Invocation};
 
 #[derive(Debug, Clone, Default, clap::Args)]
-pub struct RunArgs {}
+pub struct RunArgs {
+    /// Base URL of the implementation to test (default: the embedded reference mock).
+    #[arg(long, env = "CAR_TARGET", value_name = "URL")]
+    target: Option<String>,
+    /// The target's name in snapshot files and reports (default: `mock`, or the URL's host).
+    #[arg(long, env = "CAR_TARGET_NAME", value_name = "NAME")]
+    target_name: Option<String>,
+    /// Directory of case files (default: ./cases, else the source tree's cases/).
+    #[arg(long, env = "CAR_CASES", value_name = "DIR")]
+    cases: Option<PathBuf>,
+    /// Directory of schemas and the catalogue (default: ./schemas, else the source tree's).
+    #[arg(long, value_name = "DIR")]
+    schemas: Option<PathBuf>,
+    /// Directory of snapshots (default: ./snapshots, else the source tree's).
+    #[arg(long, value_name = "DIR")]
+    snapshots: Option<PathBuf>,
+    /// Value of {{project_id}} in cases.
+    #[arg(long, env = "CAR_PROJECT_ID", value_name = "ID")]
+    project_id: Option<String>,
+    /// Value of {{client_ip}} in cases.
+    #[arg(long, env = "CAR_CLIENT_IP", value_name = "IP")]
+    client_ip: Option<String>,
+    /// Sent as X-TC-Region (not sent when absent).
+    #[arg(long, env = "TENCENTCLOUD_REGION", value_name = "REGION")]
+    region: Option<String>,
+    /// Per-request timeout, seconds.
+    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    timeout_secs: u64,
+    /// Write DIR/report.json.
+    #[arg(long, value_name = "DIR")]
+    report_dir: Option<PathBuf>,
+    /// Fail the run when less than PCT percent of the applicable catalogue is exercised.
+    #[arg(long, value_name = "PCT", value_parser = parse_percent)]
+    min_coverage: Option<f64>,
+    /// libtest's arguments: [FILTER] --list --exact --ignored --include-ignored --skip
+    /// --test-threads --format -q ...
+    #[command(flatten)]
+    libtest: libtest_mimic::Arguments,
+}
 
-pub fn execute(_args: RunArgs) -> ExitCode {
-    super::usage_error("`run` is not available in this build yet")
+fn parse_percent(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .trim_end_matches('%')
+        .parse()
+        .map_err(|_| format!("`{text}` is not a percentage"))?;
+    if (0.0..=100.0).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!("{value} is not between 0 and 100"))
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// Settings from the flags and the environment.
+fn settings(args: &RunArgs) -> Result<Settings, String> {
+    let target = match args.target.as_deref().filter(|t| !t.is_empty()) {
+        Some(text) => plan::parse_target(text)?,
+        None => Target::Embedded,
+    };
+    let (credentials, credential_source) = plan::credentials_from(
+        env("TENCENTCLOUD_SECRET_ID"),
+        env("TENCENTCLOUD_SECRET_KEY"),
+        env("TENCENTCLOUD_SESSION_TOKEN"),
+    )?;
+    Ok(Settings {
+        cases_dir: args
+            .cases
+            .clone()
+            .unwrap_or_else(|| plan::default_dir("cases")),
+        schemas_dir: args
+            .schemas
+            .clone()
+            .unwrap_or_else(|| plan::default_dir("schemas")),
+        snapshots_dir: args
+            .snapshots
+            .clone()
+            .unwrap_or_else(|| plan::default_dir("snapshots")),
+        target,
+        target_name: args.target_name.clone().filter(|n| !n.is_empty()),
+        credentials,
+        credential_source,
+        region: args.region.clone().filter(|r| !r.is_empty()),
+        project_id: args
+            .project_id
+            .clone()
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| plan::DEFAULT_PROJECT_ID.to_owned()),
+        client_ip: args
+            .client_ip
+            .clone()
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| plan::DEFAULT_CLIENT_IP.to_owned()),
+        timeout: Duration::from_secs(args.timeout_secs.max(1)),
+        max_response_bytes: 1024 * 1024,
+        report_dir: args.report_dir.clone(),
+        min_coverage: args.min_coverage,
+    })
+}
+
+pub fn execute(args: RunArgs) -> ExitCode {
+    match settings(&args) {
+        Ok(settings) => run::run(Invocation {
+            settings,
+            args: args.libtest,
+            empty_filter_ok: false,
+        }),
+        Err(message) => super::usage_error(message),
+    }
+}
+
+/// Entry point of the `conformance` test target (`cargo test`): libtest's arguments from the
+/// command line, everything else from the environment (`CAR_TARGET`, `CAR_TARGET_NAME`,
+/// `CAR_PROJECT_ID`, `CAR_CLIENT_IP`, `TENCENTCLOUD_*`).
+pub fn test_main() -> ExitCode {
+    let args = RunArgs {
+        target: env("CAR_TARGET"),
+        target_name: env("CAR_TARGET_NAME"),
+        cases: env("CAR_CASES").map(PathBuf::from),
+        project_id: env("CAR_PROJECT_ID"),
+        client_ip: env("CAR_CLIENT_IP"),
+        region: env("TENCENTCLOUD_REGION"),
+        timeout_secs: 30,
+        libtest: libtest_mimic::Arguments::from_args(),
+        ..RunArgs::default()
+    };
+    match settings(&args) {
+        Ok(settings) => run::run(Invocation {
+            settings,
+            args: args.libtest,
+            empty_filter_ok: true,
+        }),
+        Err(message) => super::usage_error(message),
+    }
 }

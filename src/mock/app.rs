@@ -9,6 +9,7 @@ use bytes::Bytes;
 use super::business;
 use super::checks::Checks;
 use super::config::MockConfig;
+use super::defects::{self, Active};
 use super::faults::Faults;
 use super::gateway::{Gateway, Incoming};
 use super::messages::Lang;
@@ -23,6 +24,8 @@ pub struct App {
     state: Mutex<State>,
     max_get_bytes: usize,
     max_post_bytes: usize,
+    /// The defect switched on by `config.defect`, if any.
+    defect: Option<Active>,
 }
 
 /// A request's head and (possibly cut) body as the server read it.
@@ -48,8 +51,14 @@ impl App {
         Self::with_checks(config, Checks::all())
     }
 
-    /// A mock that skips the checks switched off in `checks` (how defects are built).
+    /// A mock that skips the checks switched off in `checks`, and those of `config.defect`.
     pub fn with_checks(config: &MockConfig, checks: Checks) -> Self {
+        // An unknown name was refused by `MockConfig::validate`; here it switches nothing.
+        let defect = config.defect.as_deref().and_then(defects::find);
+        let checks = match defect {
+            Some(defect) => defect.switch_off(checks),
+            None => checks,
+        };
         let limits = Limits {
             concurrency_quota: config.concurrency_quota,
             lock_lifetime: Duration::from_millis(config.lock_lifetime_ms),
@@ -64,6 +73,7 @@ impl App {
             state: Mutex::new(State::new(limits, checks, Instant::now())),
             max_get_bytes: config.max_get_bytes,
             max_post_bytes: config.max_post_bytes,
+            defect: defect.map(Active::new),
         }
     }
 
@@ -92,8 +102,12 @@ impl App {
                 .get("x-tc-language")
                 .and_then(|v| v.to_str().ok()),
         );
+        let result = self.answer(request).await;
+        if let Some(defect) = &self.defect {
+            return defect.reply(result, lang);
+        }
         let id = request_id();
-        let body = match self.answer(request).await {
+        let body = match result {
             Ok(fields) => success_body(fields, &id),
             Err(error) => {
                 tracing::debug!(code = %error.code, "mock answered an error");
@@ -115,7 +129,10 @@ impl App {
             body: request.body,
             body_len: request.body_len,
         };
-        let checked = self.gateway.check(&incoming, now_unix(), Instant::now())?;
+        let mut checked = self.gateway.check(&incoming, now_unix(), Instant::now())?;
+        if let Some(defect) = &self.defect {
+            defect.adjust_params(checked.action, &mut checked.params);
+        }
         if let Some(error) = self.faults.pick(checked.action) {
             return Err(error);
         }
@@ -128,6 +145,9 @@ impl App {
             && ready_at > Instant::now()
         {
             tokio::time::sleep_until(tokio::time::Instant::from_std(ready_at)).await;
+        }
+        if let Some(delay) = self.defect.as_ref().and_then(|d| d.delay(checked.action)) {
+            tokio::time::sleep(delay).await;
         }
         Ok(outcome.fields)
     }

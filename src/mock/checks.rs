@@ -23,6 +23,9 @@ pub enum Check {
     JsonBody,
     /// One rule of the parameter table.
     Param(ParamRule),
+    /// One rule of the parameter table for one parameter only (e.g. `Required` of `UserIp`);
+    /// not in [`Check::ALL`], which lists the rules as a whole.
+    ParamOf(ParamRule, &'static str),
     /// The per-SecretId, per-action rate limit (`RequestLimitExceeded`).
     RateLimit,
     /// Requests for a UserId being stopped (`UnsupportedOperation.Stopping`).
@@ -92,6 +95,16 @@ impl Checks {
     pub fn on(&self, check: Check) -> bool {
         !self.off.contains(&check)
     }
+
+    /// Whether parameter rule `rule` applies to the parameter `name`: the rule is on as a whole
+    /// and not switched off for that parameter alone.
+    pub fn param_on(&self, rule: ParamRule, name: &str) -> bool {
+        self.on(Check::Param(rule))
+            && !self
+                .off
+                .iter()
+                .any(|c| matches!(c, Check::ParamOf(r, n) if *r == rule && *n == name))
+    }
 }
 
 #[cfg(test)]
@@ -105,6 +118,17 @@ mod tests {
         let checks = checks.without(Check::Quota).without(Check::Quota);
         assert!(!checks.on(Check::Quota));
         assert_eq!(Check::ALL.iter().filter(|c| !checks.on(**c)).count(), 1);
+    }
+
+    #[test]
+    fn a_parameter_rule_can_be_switched_off_for_one_parameter() {
+        let checks = Checks::all().without(Check::ParamOf(ParamRule::Required, "UserIp"));
+        assert!(!checks.param_on(ParamRule::Required, "UserIp"));
+        assert!(checks.param_on(ParamRule::Required, "UserId"));
+        assert!(checks.param_on(ParamRule::Type, "UserIp"));
+        assert!(Check::ALL.iter().all(|c| checks.on(*c)));
+        let checks = Checks::all().without(Check::Param(ParamRule::Enum));
+        assert!(!checks.param_on(ParamRule::Enum, "Role"));
     }
 
     #[test]

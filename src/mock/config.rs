@@ -159,6 +159,10 @@ pub struct MockConfig {
     pub header_timeout_ms: u64,
     /// A client must send its whole body within this time.
     pub body_timeout_ms: u64,
+    /// One named defect of [`super::defects::DEFECTS`] switched on (`None`: the documented
+    /// behaviour). Only the suite's own tests and `car-conformance mock --defect` set it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub defect: Option<String>,
 }
 
 impl Default for MockConfig {
@@ -178,6 +182,7 @@ impl Default for MockConfig {
             faults: Vec::new(),
             header_timeout_ms: 10_000,
             body_timeout_ms: 10_000,
+            defect: None,
         }
     }
 }
@@ -201,6 +206,9 @@ impl MockConfig {
         }
         if self.header_timeout_ms == 0 || self.body_timeout_ms == 0 {
             return Err("header_timeout_ms and body_timeout_ms must be positive".to_owned());
+        }
+        if let Some(name) = &self.defect {
+            super::defects::lookup(name).map_err(|unknown| unknown.to_string())?;
         }
         Ok(())
     }
@@ -264,6 +272,21 @@ mod tests {
         assert!(Fault::parse("CreateSession=Bad Code").is_err());
         assert!(Fault::parse("CreateSession=InternalError:x").is_err());
         assert!(Fault::parse("CreateSession=InternalError@1.5").is_err());
+    }
+
+    #[test]
+    fn a_defect_is_named_and_checked() {
+        let config: MockConfig = serde_json::from_str(r#"{"defect": "no-rate-limit"}"#).unwrap();
+        assert_eq!(config.defect.as_deref(), Some("no-rate-limit"));
+        assert!(config.validate().is_ok());
+        let config = MockConfig {
+            defect: Some("no-rate-limimt".into()),
+            ..MockConfig::default()
+        };
+        let error = config.validate().unwrap_err();
+        assert!(error.contains("no-rate-limit"), "{error}");
+        let shown = serde_json::to_value(MockConfig::default()).unwrap();
+        assert!(shown.get("defect").is_none());
     }
 
     #[test]

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use super::action::Action;
 use super::checks::{Check, Checks};
 use super::config::MockConfig;
+use super::defects::{self, Flaw};
 use super::messages;
 use super::params;
 use super::ratelimit::RateLimiter;
@@ -63,6 +64,9 @@ pub struct Gateway {
     max_post_bytes: usize,
     rate_limit_per_second: Option<u32>,
     checks: Checks,
+    /// The signature flaw of `config.defect`, and the key it may fall back to.
+    signature_flaw: Option<Flaw>,
+    own_key: Option<KeyEntry>,
 }
 
 /// One check's working state: what earlier steps found.
@@ -135,8 +139,12 @@ pub const STEPS: &[Step] = &[
 
 impl Gateway {
     pub fn new(config: &MockConfig, checks: Checks) -> Self {
-        let keys = config
-            .effective_credentials()
+        let credentials = config.effective_credentials();
+        let own_key = credentials.first().map(|c| KeyEntry {
+            secret_key: c.secret_key.clone(),
+            token: c.token.clone(),
+        });
+        let keys = credentials
             .into_iter()
             .map(|c| {
                 (
@@ -157,6 +165,13 @@ impl Gateway {
             max_post_bytes: config.max_post_bytes,
             rate_limit_per_second: config.rate_limit_per_second,
             checks,
+            signature_flaw: config
+                .defect
+                .as_deref()
+                .and_then(defects::find)
+                .and_then(|d| d.flaw)
+                .filter(|f| f.is_signature()),
+            own_key,
         }
     }
 
@@ -290,7 +305,17 @@ fn check_signature(pass: &mut Pass<'_>) -> Result<(), ApiError> {
         },
         service: SERVICE,
     };
-    match verify(&received, &lookup, &policy, Some(&gateway.cache)) {
+    let verified = match gateway.signature_flaw {
+        Some(flaw) => flaw.verify(
+            &received,
+            &lookup,
+            gateway.own_key.as_ref(),
+            &policy,
+            &gateway.cache,
+        ),
+        None => verify(&received, &lookup, &policy, Some(&gateway.cache)),
+    };
+    match verified {
         Ok(secret_id) => {
             pass.secret_id = Some(secret_id);
             Ok(())
@@ -335,7 +360,7 @@ fn check_params(pass: &mut Pass<'_>) -> Result<(), ApiError> {
         return Ok(());
     };
     let checks = &pass.gateway.checks;
-    params::check(action, params, &|rule| checks.on(Check::Param(rule)))
+    params::check(action, params, &|rule, name| checks.param_on(rule, name))
 }
 
 fn check_rate_limit(pass: &mut Pass<'_>) -> Result<(), ApiError> {

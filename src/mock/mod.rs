@@ -30,6 +30,8 @@
 //!     [--rate-limit N | --no-rate-limit] [--timestamp-window-secs S]
 //!     [--max-get-bytes N] [--max-post-bytes N] [--header-timeout-ms MS] [--body-timeout-ms MS]
 //!     [--fault ACTION=CODE[:TIMES][@PROBABILITY]]...
+//!     [--defect NAME]                        switch one named defect on (see --list-defects)
+//!     [--list-defects]                       print the defects and the cases that catch them
 //! ```
 //!
 //! Keys come from the pairs, else `TENCENTCLOUD_SECRET_ID` / `TENCENTCLOUD_SECRET_KEY` (and
@@ -51,13 +53,15 @@
 //! # Switching decisions off
 //!
 //! Every refusal is a named [`Check`]; [`App::with_checks`] builds a mock with some switched off,
-//! which is how the named defects of the defect catalogue plug in without forking the rules.
+//! which is how the named defects of [`defects::DEFECTS`] plug in without forking the rules.
+//! `MockConfig.defect` (or `--defect NAME`) switches one defect on; `--list-defects` lists them.
 
 mod action;
 mod app;
 mod business;
 pub mod checks;
 mod config;
+pub mod defects;
 mod faults;
 pub mod gateway;
 mod messages;
@@ -75,6 +79,7 @@ pub use action::Action;
 pub use app::{App, RequestView};
 pub use checks::{Check, Checks};
 pub use config::{Fault, MockConfig, MockCredential};
+pub use defects::{DEFECTS, Defect, UnknownDefect};
 pub use messages::Lang;
 pub use reply::{ApiError, CONTENT_TYPE};
 pub use server::{Constant, Handler, ServerHandle, Timeouts};

@@ -140,6 +140,15 @@ pub enum Dependency {
     },
 }
 
+impl Dependency {
+    /// The parameter the rule is about (the one a switch for a single parameter names).
+    pub fn param(self) -> &'static str {
+        match self {
+            Dependency::RequiredUnless { param, .. } | Dependency::Requires { param, .. } => param,
+        }
+    }
+}
+
 /// The cross-parameter rules, each under the rule that switches it.
 ///
 /// - ClientSession "can be empty" only with `RunMode=RunWithoutClient`. The code for a missing or
@@ -216,11 +225,11 @@ impl ParamRule {
 /// [`DEPENDENCIES`]. An explicit
 /// `null` counts as absent (SDKs never send one; a JSON body's null most plausibly means "not
 /// given"). Which of several problems the cloud names first is undocumented; this order is stable.
-/// `enabled` lets a caller switch single rules off.
+/// `enabled(rule, parameter)` lets a caller switch single rules off, for every parameter or one.
 pub fn check(
     action: Action,
     params: &Map<String, Value>,
-    enabled: &dyn Fn(ParamRule) -> bool,
+    enabled: &dyn Fn(ParamRule, &str) -> bool,
 ) -> Result<(), ApiError> {
     let table = specs(action);
     // The shape first, as a gateway checks a request against the API's definition: presence
@@ -228,20 +237,19 @@ pub fn check(
     for spec in table {
         let value = params.get(spec.name).filter(|v| !v.is_null());
         match value {
-            None if spec.required && enabled(ParamRule::Required) => {
+            None if spec.required && enabled(ParamRule::Required, spec.name) => {
                 return Err(missing_parameter(spec.name));
             }
-            Some(value) if !spec.kind.accepts(value) && enabled(ParamRule::Type) => {
+            Some(value) if !spec.kind.accepts(value) && enabled(ParamRule::Type, spec.name) => {
                 return Err(invalid_parameter_type(spec.name, spec.kind.name()));
             }
             _ => {}
         }
     }
-    if enabled(ParamRule::Unknown)
-        && let Some(name) = params
-            .keys()
-            .find(|name| !table.iter().any(|spec| spec.name == name.as_str()))
-    {
+    if let Some(name) = params.keys().find(|name| {
+        !table.iter().any(|spec| spec.name == name.as_str())
+            && enabled(ParamRule::Unknown, name.as_str())
+    }) {
         return Err(unknown_parameter(name));
     }
     // Then the values, as the service checks them: enumerations, value rules, dependencies.
@@ -250,7 +258,7 @@ pub fn check(
             continue;
         };
         if let Some(allowed) = spec.allowed
-            && enabled(ParamRule::Enum)
+            && enabled(ParamRule::Enum, spec.name)
             && !allowed.contains(&text)
         {
             let listed: Vec<String> = allowed.iter().map(|a| format!("\"{a}\"")).collect();
@@ -262,13 +270,13 @@ pub fn check(
             ));
         }
         if let Some(rule) = spec.value_rule
-            && enabled(ParamRule::Value)
+            && enabled(ParamRule::Value, spec.name)
         {
             check_value(spec.name, rule, text)?;
         }
     }
     for (_, rule, dependency) in DEPENDENCIES.iter().filter(|(a, _, _)| *a == action) {
-        if enabled(*rule) {
+        if enabled(*rule, dependency.param()) {
             check_dependency(params, *dependency)?;
         }
     }
@@ -330,7 +338,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn all(_: ParamRule) -> bool {
+    fn all(_: ParamRule, _: &str) -> bool {
         true
     }
 
@@ -425,7 +433,7 @@ mod tests {
         let Value::Object(no_client) = json!({"UserId": "u", "UserIp": "1.2.3.4"}) else {
             unreachable!()
         };
-        let lenient = |rule: ParamRule| rule != ParamRule::ClientSession;
+        let lenient = |rule: ParamRule, _: &str| rule != ParamRule::ClientSession;
         assert_eq!(check(Action::CreateSession, &no_client, &lenient), Ok(()));
     }
 
@@ -434,10 +442,10 @@ mod tests {
         let Value::Object(body) = json!({"UserIp": "1.2.3.4", "Extra": 1}) else {
             unreachable!()
         };
-        let no_required = |rule: ParamRule| rule != ParamRule::Required;
+        let no_required = |rule: ParamRule, _: &str| rule != ParamRule::Required;
         let error = check(Action::CreateSession, &body, &no_required).unwrap_err();
         assert_eq!(error.code, "UnknownParameter");
-        let neither = |rule: ParamRule| {
+        let neither = |rule: ParamRule, _: &str| {
             !matches!(
                 rule,
                 ParamRule::Required | ParamRule::Unknown | ParamRule::ClientSession

@@ -1,0 +1,16 @@
+//! case: the first stage, load — the declarative case format (model, templates), and the loader
+//! that validates case files against the schema and the catalogue and reports every problem.
+
+pub mod diagnostic;
+pub mod load;
+pub mod locate;
+pub mod model;
+pub mod template;
+pub mod validate;
+
+pub use diagnostic::{Diagnostic, LoadError, did_you_mean};
+pub use load::{Source, load_dir, load_sources};
+pub use model::{
+    AuthorizationKnob, Case, CaseFile, CaseSpec, Count, Expect, ExpectedOutcome, Level, SignKnobs,
+    Step, TokenKnob,
+};

@@ -1,0 +1,223 @@
+//! plan: the second stage — what a run sends where. Resolves the target (the embedded mock unless
+//! `--target URL` / `CAR_TARGET`), the credentials (environment, else the mock's test pair), the
+//! template values, the paths of cases, schemas and snapshots, and decides which cases are skipped
+//! on this target and why (never silently dropped).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::case::Case;
+use crate::sign::Credentials;
+
+/// Where requests go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// The reference mock, started in-process on 127.0.0.1 with a free port.
+    Embedded,
+    /// Any implementation at this base URL (the cloud, a vendor's backend, a separate mock).
+    Url(url::Url),
+}
+
+/// Parses `--target` / `CAR_TARGET`: an http(s) URL without path, query or credentials.
+pub fn parse_target(text: &str) -> Result<Target, String> {
+    let url = url::Url::parse(text.trim()).map_err(|e| format!("bad target URL `{text}`: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("target `{text}`: the scheme must be http or https"));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("target `{text}` has no host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!(
+            "target `{text}`: put credentials in TENCENTCLOUD_SECRET_ID/KEY, not in the URL"
+        ));
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+        return Err(format!(
+            "target `{text}`: give the base URL only (API 3.0 requests go to `/`)"
+        ));
+    }
+    Ok(Target::Url(url))
+}
+
+/// Where the credentials came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialSource {
+    Environment,
+    /// The mock's built-in test pair (no TENCENTCLOUD_SECRET_ID / _KEY set).
+    TestPair,
+}
+
+/// Everything a run needs besides the cases.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub cases_dir: PathBuf,
+    pub schemas_dir: PathBuf,
+    pub snapshots_dir: PathBuf,
+    pub target: Target,
+    /// Snapshot suffix and report name; default `mock`, or the URL's host.
+    pub target_name: Option<String>,
+    pub credentials: Credentials,
+    pub credential_source: CredentialSource,
+    pub region: Option<String>,
+    pub project_id: String,
+    pub client_ip: String,
+    pub timeout: Duration,
+    pub max_response_bytes: usize,
+    pub report_dir: Option<PathBuf>,
+    pub min_coverage: Option<f64>,
+}
+
+/// Template value defaults when neither a flag nor the environment gives one.
+pub const DEFAULT_PROJECT_ID: &str = "cap-00000000";
+/// An address of TEST-NET-3 (RFC 5737), public in form, routed nowhere.
+pub const DEFAULT_CLIENT_IP: &str = "203.0.113.10";
+
+impl Settings {
+    /// The name snapshots and reports use for the target.
+    pub fn target_name(&self) -> String {
+        if let Some(name) = &self.target_name {
+            return name.clone();
+        }
+        match &self.target {
+            Target::Embedded => "mock".to_owned(),
+            Target::Url(url) => url.host_str().unwrap_or("target").to_owned(),
+        }
+    }
+}
+
+/// Credentials from the environment's values (`TENCENTCLOUD_SECRET_ID`, `_SECRET_KEY`,
+/// `_SESSION_TOKEN`), else the mock's built-in test pair.
+pub fn credentials_from(
+    secret_id: Option<String>,
+    secret_key: Option<String>,
+    token: Option<String>,
+) -> Result<(Credentials, CredentialSource), String> {
+    let secret_id = secret_id.filter(|v| !v.is_empty());
+    let secret_key = secret_key.filter(|v| !v.is_empty());
+    match (secret_id, secret_key) {
+        (Some(id), Some(key)) => {
+            let mut credentials = Credentials::new(id, key);
+            credentials.token = token.filter(|v| !v.is_empty());
+            Ok((credentials, CredentialSource::Environment))
+        }
+        (None, None) => Ok((
+            Credentials::new(crate::mock::TEST_SECRET_ID, crate::mock::TEST_SECRET_KEY),
+            CredentialSource::TestPair,
+        )),
+        (Some(_), None) => {
+            Err("TENCENTCLOUD_SECRET_ID is set but TENCENTCLOUD_SECRET_KEY is not".to_owned())
+        }
+        (None, Some(_)) => {
+            Err("TENCENTCLOUD_SECRET_KEY is set but TENCENTCLOUD_SECRET_ID is not".to_owned())
+        }
+    }
+}
+
+/// `dir` when it exists relative to the working directory, else the same directory of this
+/// source tree (so `cargo run` and `cargo test` work from any directory of a clone).
+pub fn default_dir(name: &str) -> PathBuf {
+    let local = Path::new(name);
+    if local.is_dir() {
+        return local.to_path_buf();
+    }
+    let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join(name);
+    if bundled.is_dir() {
+        bundled
+    } else {
+        local.to_path_buf()
+    }
+}
+
+/// A case with the decision whether it runs on this target.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub case: Case,
+    /// Why the case is skipped on this target (it is still listed and reported).
+    pub skip: Option<String>,
+    /// Its position in the sorted list; UserIds are derived from it.
+    pub ordinal: usize,
+}
+
+/// Decides, for each case, whether it can run on `target`.
+pub fn plan(cases: Vec<Case>, target: &Target) -> Vec<Planned> {
+    cases
+        .into_iter()
+        .enumerate()
+        .map(|(ordinal, case)| {
+            let skip = match target {
+                Target::Url(_) if case.mock_config().is_some() => Some(
+                    "mock-only: needs its own mock configuration (requires.mock); the target is a URL"
+                        .to_owned(),
+                ),
+                _ => None,
+            };
+            Planned { case, skip, ordinal }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_must_be_plain_base_urls() {
+        assert_eq!(
+            parse_target("http://127.0.0.1:8080").unwrap(),
+            Target::Url(url::Url::parse("http://127.0.0.1:8080/").unwrap())
+        );
+        assert!(parse_target("https://car.tencentcloudapi.com/").is_ok());
+        for bad in [
+            "ftp://x",
+            "http://u:p@host",
+            "http://host/path",
+            "http://host/?a=1",
+            "nonsense",
+        ] {
+            assert!(parse_target(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn credentials_come_in_pairs_or_fall_back_to_the_test_pair() {
+        let (c, source) =
+            credentials_from(Some("id".into()), Some("key".into()), Some("t".into())).unwrap();
+        assert_eq!(
+            (c.secret_id.as_str(), c.token.as_deref(), source),
+            ("id", Some("t"), CredentialSource::Environment)
+        );
+        let (c, source) = credentials_from(None, Some(String::new()), None).unwrap();
+        assert_eq!(
+            (c.secret_id.as_str(), source),
+            (crate::mock::TEST_SECRET_ID, CredentialSource::TestPair)
+        );
+        assert!(credentials_from(Some("id".into()), None, None).is_err());
+    }
+
+    #[test]
+    fn target_names_default_to_mock_or_the_host() {
+        let path = PathBuf::new();
+        let mut settings = Settings {
+            cases_dir: path.clone(),
+            schemas_dir: path.clone(),
+            snapshots_dir: path,
+            target: Target::Embedded,
+            target_name: None,
+            credentials: Credentials::new("a", "b"),
+            credential_source: CredentialSource::TestPair,
+            region: None,
+            project_id: DEFAULT_PROJECT_ID.into(),
+            client_ip: DEFAULT_CLIENT_IP.into(),
+            timeout: Duration::from_secs(1),
+            max_response_bytes: 1,
+            report_dir: None,
+            min_coverage: None,
+        };
+        assert_eq!(settings.target_name(), "mock");
+        settings.target = parse_target("http://127.0.0.1:9").unwrap();
+        assert_eq!(settings.target_name(), "127.0.0.1");
+        settings.target_name = Some("vendor".into());
+        assert_eq!(settings.target_name(), "vendor");
+    }
+}

@@ -1,0 +1,284 @@
+//! report: the last stage — everything a run found, as one plain value ([`RunReport`]) that
+//! every reporter reads: the console summary here, `report.json` in [`json`] (JUnit, HTML and
+//! Markdown reporters come later and read the same value).
+
+pub mod json;
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::case::Level;
+use crate::coverage::Coverage;
+use crate::run::outcome::{Outcome, Status};
+
+/// The target a run was sent to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TargetInfo {
+    /// `embedded-mock` or `url`.
+    pub kind: &'static str,
+    /// The base URL (the embedded mock's is a loopback address chosen at start).
+    pub url: String,
+    /// The name snapshots are suffixed with (`mock`, or the host of a URL target).
+    pub name: String,
+}
+
+/// Counts of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+pub struct Summary {
+    pub total: usize,
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    pub known_failures: usize,
+    /// Failed cases by level (`info` failures never fail a run).
+    pub failed_must: usize,
+    pub failed_should: usize,
+    pub failed_info: usize,
+}
+
+impl Summary {
+    pub fn of(outcomes: &[Outcome]) -> Self {
+        let mut summary = Summary {
+            total: outcomes.len(),
+            ..Summary::default()
+        };
+        for outcome in outcomes {
+            match outcome.status {
+                Status::Passed => summary.passed += 1,
+                Status::Skipped => summary.skipped += 1,
+                Status::KnownFailure => summary.known_failures += 1,
+                Status::Failed => {
+                    summary.failed += 1;
+                    match outcome.level {
+                        Level::Must => summary.failed_must += 1,
+                        Level::Should => summary.failed_should += 1,
+                        Level::Info => summary.failed_info += 1,
+                    }
+                }
+            }
+        }
+        summary
+    }
+
+    /// Whether the run fails: a `must` or `should` case failed.
+    pub fn fails_run(&self) -> bool {
+        self.failed_must + self.failed_should > 0
+    }
+}
+
+/// The suite that ran.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SuiteInfo {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+impl Default for SuiteInfo {
+    fn default() -> Self {
+        Self {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+}
+
+/// Everything a run found.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    /// Version of this report's format (schemas/report.schema.json).
+    pub format_version: u32,
+    pub suite: SuiteInfo,
+    pub target: TargetInfo,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    #[serde(rename = "duration_ms", serialize_with = "millis")]
+    pub duration: Duration,
+    pub summary: Summary,
+    /// The `--min-coverage` asked for, if any, and whether the run met it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_coverage: Option<f64>,
+    /// Outcomes sorted by case id.
+    pub cases: Vec<Outcome>,
+    pub coverage: Coverage,
+}
+
+/// The report format version written by this build.
+pub const FORMAT_VERSION: u32 = 1;
+
+fn millis<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_u64(u64::try_from(duration.as_millis()).unwrap_or(u64::MAX))
+}
+
+impl RunReport {
+    /// Whether coverage is below the `--min-coverage` asked for.
+    pub fn below_min_coverage(&self) -> bool {
+        self.min_coverage
+            .is_some_and(|min| self.coverage.total.percent + 1e-9 < min)
+    }
+
+    /// Whether the run fails (exit code 1).
+    pub fn fails(&self) -> bool {
+        self.summary.fails_run() || self.below_min_coverage()
+    }
+}
+
+/// The closing summary printed after the cases: skipped cases with reasons, failures that do not
+/// fail the run, totals and the verdict.
+pub fn render_summary(report: &RunReport) -> String {
+    let mut out = String::new();
+    let skipped: Vec<&Outcome> = report
+        .cases
+        .iter()
+        .filter(|o| o.status == Status::Skipped)
+        .collect();
+    if !skipped.is_empty() {
+        out.push_str("skipped:\n");
+        for outcome in skipped {
+            let _ = writeln!(
+                out,
+                "    {}: {}",
+                outcome.id,
+                outcome.skip_reason.as_deref().unwrap_or("skipped")
+            );
+        }
+    }
+    let notes: Vec<(&str, &String)> = report
+        .cases
+        .iter()
+        .flat_map(|o| o.notes.iter().map(move |n| (o.id.as_str(), n)))
+        .collect();
+    if !notes.is_empty() {
+        out.push_str("notes:\n");
+        for (id, note) in notes {
+            let _ = writeln!(out, "    {id}: {note}");
+        }
+    }
+    let s = report.summary;
+    let _ = writeln!(
+        out,
+        "\ncar-conformance {} against {} ({}): {} cases, {} passed, {} failed (must {}, should {}, info {}), {} skipped, {} known failures",
+        report.suite.version,
+        report.target.url,
+        report.target.name,
+        s.total,
+        s.passed,
+        s.failed,
+        s.failed_must,
+        s.failed_should,
+        s.failed_info,
+        s.skipped,
+        s.known_failures
+    );
+    let _ = write!(
+        out,
+        "coverage: {:.1}% of {} applicable catalogue items exercised",
+        report.coverage.total.percent, report.coverage.total.applicable
+    );
+    match report.min_coverage {
+        Some(min) if report.below_min_coverage() => {
+            let _ = writeln!(out, " — below --min-coverage {min}%");
+        }
+        Some(min) => {
+            let _ = writeln!(out, " (--min-coverage {min}% met)");
+        }
+        None => out.push('\n'),
+    }
+    let _ = writeln!(
+        out,
+        "verdict: {}",
+        if report.fails() { "FAIL" } else { "PASS" }
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::coverage::{Coverage, Totals};
+
+    pub(crate) fn outcome(id: &str, level: Level, status: Status) -> Outcome {
+        Outcome {
+            id: id.into(),
+            title: "t".into(),
+            level,
+            source: "s".into(),
+            covers: vec![],
+            status,
+            skip_reason: (status == Status::Skipped).then(|| "mock-only".to_owned()),
+            failures: vec![],
+            exchanges: vec![],
+            notes: vec![],
+            duration: Duration::from_millis(1),
+        }
+    }
+
+    pub(crate) fn report(cases: Vec<Outcome>, percent: f64, min: Option<f64>) -> RunReport {
+        RunReport {
+            format_version: FORMAT_VERSION,
+            suite: SuiteInfo::default(),
+            target: TargetInfo {
+                kind: "embedded-mock",
+                url: "http://127.0.0.1:1".into(),
+                name: "mock".into(),
+            },
+            started_at: "2024-01-01T00:00:00Z".into(),
+            duration: Duration::from_millis(5),
+            summary: Summary::of(&cases),
+            min_coverage: min,
+            cases,
+            coverage: Coverage {
+                kind: "run",
+                items: vec![],
+                levels: vec![],
+                total: Totals {
+                    percent,
+                    applicable: 10,
+                    ..Totals::default()
+                },
+            },
+        }
+    }
+
+    #[test]
+    fn info_failures_never_fail_a_run() {
+        let r = report(
+            vec![
+                outcome("a", Level::Must, Status::Passed),
+                outcome("b", Level::Info, Status::Failed),
+                outcome("c", Level::Should, Status::Skipped),
+            ],
+            50.0,
+            None,
+        );
+        assert_eq!(r.summary.failed_info, 1);
+        assert!(!r.fails());
+        let text = render_summary(&r);
+        assert!(text.contains("skipped:\n    c: mock-only\n"), "{text}");
+        assert!(text.ends_with("verdict: PASS\n"), "{text}");
+    }
+
+    #[test]
+    fn should_failures_and_low_coverage_fail_a_run() {
+        let failed = report(
+            vec![outcome("a", Level::Should, Status::Failed)],
+            50.0,
+            None,
+        );
+        assert!(failed.fails());
+        let low = report(
+            vec![outcome("a", Level::Must, Status::Passed)],
+            49.9,
+            Some(50.0),
+        );
+        assert!(low.fails());
+        assert!(render_summary(&low).contains("below --min-coverage 50%"));
+        let met = report(
+            vec![outcome("a", Level::Must, Status::Passed)],
+            50.0,
+            Some(50.0),
+        );
+        assert!(!met.fails());
+    }
+}

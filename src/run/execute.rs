@@ -1,0 +1,387 @@
+//! send + check: runs one case — its steps in order (copies of a step at once), stopping at the
+//! first step that fails, then every cleanup step whatever happened — and returns its `Outcome`
+//! with every failure and every exchange. A case with `requires.mock` gets its own mock.
+
+use std::collections::BTreeMap;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use super::outcome::{
+    BodyRecord, Exchange, Failure, FailureKind, Outcome, ResponseRecord, Status, StepRef,
+};
+use super::pace::Pacer;
+use super::request::{self, Endpoint};
+use crate::case::template::{Scope, Var};
+use crate::case::{Case, Step};
+use crate::check::snapshot::{self, Snapshots, Verdict};
+use crate::check::{self, SchemaSet};
+use crate::mock::{self, MockConfig, MockCredential};
+use crate::plan::Planned;
+use crate::send::{Client, Received, SendError};
+use crate::sign::Credentials;
+
+/// What every case of a run shares.
+#[derive(Debug)]
+pub struct Shared {
+    pub client: Client,
+    pub schemas: SchemaSet,
+    pub snapshots: Snapshots,
+    /// The target of cases without their own mock (the shared embedded mock, or the URL).
+    pub endpoint: Endpoint,
+    pub project_id: String,
+    pub client_ip: String,
+    /// Eight hex digits, fresh per run: part of every UserId.
+    pub run_id: String,
+    /// Paces requests to the shared target when it is a URL (never those to a case's own mock).
+    pub pacer: Option<Pacer>,
+}
+
+/// Template values of one case.
+struct CaseScope<'a> {
+    user_id: &'a str,
+    client_ip: &'a str,
+    project_id: &'a str,
+    captures: &'a BTreeMap<String, String>,
+    copy: u32,
+}
+
+impl Scope for CaseScope<'_> {
+    fn value(&self, var: &Var) -> Result<String, String> {
+        match var {
+            Var::UserId(None) => Ok(self.user_id.to_owned()),
+            Var::UserId(Some(name)) => Ok(format!("{}-{name}", self.user_id)),
+            Var::ClientIp => Ok(self.client_ip.to_owned()),
+            Var::ProjectId => Ok(self.project_id.to_owned()),
+            Var::Copy => Ok(self.copy.to_string()),
+            Var::Capture(name) => self.captures.get(name).cloned().ok_or_else(|| {
+                format!("`{{{{capture.{name}}}}}` has no value: the step that captures it did not")
+            }),
+        }
+    }
+}
+
+/// The UserId of a case in a run: fresh per run (run id) and per case (ordinal).
+pub fn user_id(run_id: &str, ordinal: usize) -> String {
+    format!("carconf-{run_id}-{ordinal:03}")
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// An outcome that was not run, with the reason.
+pub fn skipped(case: &Case, reason: String) -> Outcome {
+    Outcome {
+        id: case.id.clone(),
+        title: case.spec.title.clone(),
+        level: case.spec.level,
+        source: case.spec.source.clone(),
+        covers: case.spec.covers.clone(),
+        status: Status::Skipped,
+        skip_reason: Some(reason),
+        failures: Vec::new(),
+        exchanges: Vec::new(),
+        notes: Vec::new(),
+        duration: std::time::Duration::ZERO,
+    }
+}
+
+/// Runs `planned` (which must not be skipped) and returns its outcome.
+pub async fn execute(shared: &Shared, planned: &Planned) -> Outcome {
+    let case = &planned.case;
+    let started = Instant::now();
+    let mut outcome = skipped(case, String::new());
+    outcome.skip_reason = None;
+
+    let own_mock = match case.mock_config() {
+        None => None,
+        Some(config) => match start_mock(config, &shared.endpoint.credentials).await {
+            Ok(handle) => Some(handle),
+            Err(error) => {
+                outcome.status = Status::Failed;
+                outcome.failures.push(Failure {
+                    step: StepRef {
+                        phase: "steps",
+                        index: 0,
+                        label: "requires.mock".to_owned(),
+                        copy: None,
+                    },
+                    exchange: None,
+                    kind: FailureKind::Setup { error },
+                });
+                outcome.duration = started.elapsed();
+                return outcome;
+            }
+        },
+    };
+    let mut endpoint = shared.endpoint.clone();
+    if let Some(handle) = &own_mock {
+        // A mock's URL always parses; keep the shared one if it somehow did not.
+        if let Ok(url) = url::Url::parse(&handle.url()) {
+            endpoint.url = url;
+        }
+    }
+    let pacer = if own_mock.is_none() {
+        shared.pacer.as_ref()
+    } else {
+        None
+    };
+    let mut run = CaseRun {
+        shared,
+        case,
+        endpoint,
+        pacer,
+        user_id: user_id(&shared.run_id, planned.ordinal),
+        captures: BTreeMap::new(),
+        exchanges: Vec::new(),
+        failures: Vec::new(),
+        notes: Vec::new(),
+    };
+    let steps = &case.spec.steps;
+    for (index, step) in steps.iter().enumerate() {
+        if !run.step("steps", index, step).await {
+            if index + 1 < steps.len() {
+                run.notes.push(format!(
+                    "steps {}–{} not sent: step {} failed",
+                    index + 2,
+                    steps.len(),
+                    index + 1
+                ));
+            }
+            break;
+        }
+    }
+    for (index, step) in case.spec.cleanup.iter().enumerate() {
+        run.step("cleanup", index, step).await;
+    }
+    if let Some(handle) = own_mock {
+        handle.shutdown().await;
+    }
+    outcome.status = if run.failures.is_empty() {
+        Status::Passed
+    } else {
+        Status::Failed
+    };
+    outcome.failures = run.failures;
+    outcome.exchanges = run.exchanges;
+    outcome.notes = run.notes;
+    outcome.duration = started.elapsed();
+    outcome
+}
+
+async fn start_mock(
+    config: &MockConfig,
+    credentials: &Credentials,
+) -> Result<mock::MockHandle, String> {
+    let mut config = config.clone();
+    config.credentials = vec![MockCredential {
+        secret_id: credentials.secret_id.clone(),
+        secret_key: credentials.secret_key.clone(),
+        token: credentials.token.clone(),
+    }];
+    let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+    mock::start(config, listen).await.map_err(|e| e.to_string())
+}
+
+/// The state of one case while it runs.
+struct CaseRun<'a> {
+    shared: &'a Shared,
+    case: &'a Case,
+    endpoint: Endpoint,
+    pacer: Option<&'a Pacer>,
+    user_id: String,
+    captures: BTreeMap<String, String>,
+    exchanges: Vec<Exchange>,
+    failures: Vec<Failure>,
+    notes: Vec<String>,
+}
+
+impl CaseRun<'_> {
+    /// Sends one step (all its copies at once) and checks the answers; `false` when it failed.
+    async fn step(&mut self, phase: &'static str, index: usize, step: &Step) -> bool {
+        let failures_before = self.failures.len();
+        let now = unix_now();
+        let step_ref = |copy: Option<u32>| StepRef {
+            phase,
+            index,
+            label: step.label().to_owned(),
+            copy,
+        };
+        let mut built = Vec::new();
+        for copy in 0..step.copies {
+            let scope = CaseScope {
+                user_id: &self.user_id,
+                client_ip: &self.shared.client_ip,
+                project_id: &self.shared.project_id,
+                captures: &self.captures,
+                copy,
+            };
+            let at = step_ref((step.copies > 1).then_some(copy));
+            match request::build(step, &scope, &self.endpoint, now) {
+                Ok(request) => built.push((at, request)),
+                Err(reason) => self.failures.push(Failure {
+                    step: at,
+                    exchange: None,
+                    kind: FailureKind::NotSent { reason },
+                }),
+            }
+        }
+        if self.failures.len() > failures_before {
+            return false;
+        }
+        if let Some(pacer) = self.pacer {
+            pacer.admit(&step.action, built.len()).await;
+        }
+        // Spawn every copy before awaiting any, so they are in flight together.
+        let handles: Vec<_> = built
+            .iter()
+            .map(|(_, request)| {
+                let client = self.shared.client.clone();
+                let prepared = request.prepared.clone();
+                tokio::spawn(async move { client.send(&prepared).await })
+            })
+            .collect();
+        let mut outcomes = Vec::new();
+        for ((at, request), handle) in built.into_iter().zip(handles) {
+            let result = handle
+                .await
+                .unwrap_or_else(|e| Err(SendError::Transport(e.to_string())));
+            let exchange = self.exchanges.len();
+            self.exchanges.push(Exchange {
+                step: at.clone(),
+                request: request.record,
+                response: result.as_ref().ok().map(record),
+                error: result.as_ref().err().map(ToString::to_string),
+            });
+            let Some(expect) = &step.expect else {
+                if let Err(error) = &result {
+                    self.notes.push(format!("{at}: no answer: {error}"));
+                }
+                continue;
+            };
+            let received = match result {
+                Ok(received) => received,
+                Err(error) => {
+                    outcomes.push(None);
+                    self.fail(
+                        at,
+                        Some(exchange),
+                        FailureKind::Transport {
+                            error: error.to_string(),
+                        },
+                    );
+                    continue;
+                }
+            };
+            let judged = check::judge(expect, &step.action, &received, &self.shared.schemas);
+            outcomes.push(judged.outcome.clone());
+            for kind in judged.failures {
+                self.fail(at.clone(), Some(exchange), kind);
+            }
+            if expect.snapshot {
+                self.snapshot(phase, index, step, &received, &at, exchange);
+            }
+            for (name, pointer) in &expect.capture {
+                match check::capture(judged.body.as_ref(), pointer) {
+                    Ok(value) => {
+                        self.captures.insert(name.clone(), value);
+                    }
+                    Err(problem) => self.fail(
+                        at.clone(),
+                        Some(exchange),
+                        FailureKind::Capture {
+                            name: name.clone(),
+                            pointer: pointer.clone(),
+                            problem,
+                        },
+                    ),
+                }
+            }
+        }
+        if let Some(tally) = step.expect.as_ref().and_then(|e| e.tally.as_ref())
+            && let Some(kind) = check::judge_tally(tally, &outcomes)
+        {
+            self.fail(step_ref(None), None, kind);
+        }
+        self.failures.len() == failures_before
+    }
+
+    fn fail(&mut self, step: StepRef, exchange: Option<usize>, kind: FailureKind) {
+        self.failures.push(Failure {
+            step,
+            exchange,
+            kind,
+        });
+    }
+
+    fn snapshot(
+        &mut self,
+        phase: &str,
+        index: usize,
+        step: &Step,
+        received: &Received,
+        at: &StepRef,
+        exchange: usize,
+    ) {
+        let volatile = [
+            (self.user_id.clone(), "[user_id]"),
+            (self.shared.client_ip.clone(), "[client_ip]"),
+            (self.shared.project_id.clone(), "[project_id]"),
+        ];
+        let content = snapshot::normalise(
+            received.status,
+            received.header("content-type"),
+            &received.body,
+            &volatile,
+        );
+        let snapshots: &Snapshots = &self.shared.snapshots;
+        let path = snapshots.path(&self.case.id, &format!("{phase}{}", index + 1));
+        let expression = format!("{} {at}: {}", self.case.id, step.action);
+        let source = self.case.file.to_string_lossy().replace('\\', "/");
+        let shown = path.display().to_string();
+        match snapshots.check(&path, &source, &expression, &content) {
+            Verdict::Matched => {}
+            Verdict::New {
+                written: Some(file),
+            } => self.notes.push(format!(
+                "{at}: no snapshot yet for target `{}`; recorded {}",
+                snapshots.suffix,
+                file.display()
+            )),
+            Verdict::New { written: None } => self.notes.push(format!(
+                "{at}: no snapshot {shown} yet (record it with INSTA_UPDATE=always)"
+            )),
+            Verdict::Updated { path } => self
+                .notes
+                .push(format!("{at}: snapshot {} updated", path.display())),
+            Verdict::Differs { diff, pending, .. } => {
+                let mut diff = diff;
+                if let Some(pending) = pending {
+                    diff.push_str(&format!(
+                        "     (new answer written to {}; review with `cargo insta review`)",
+                        pending.display()
+                    ));
+                }
+                self.fail(
+                    at.clone(),
+                    Some(exchange),
+                    FailureKind::Snapshot {
+                        snapshot: shown,
+                        diff,
+                    },
+                );
+            }
+        }
+    }
+}
+
+fn record(received: &Received) -> ResponseRecord {
+    ResponseRecord {
+        status: received.status,
+        headers: received.headers.clone(),
+        body: BodyRecord::new(&received.body),
+        latency_ms: u64::try_from(received.latency.as_millis()).unwrap_or(u64::MAX),
+    }
+}

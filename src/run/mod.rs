@@ -1,0 +1,357 @@
+//! run: drives load → plan → send → check → report for one invocation — each case a
+//! libtest-mimic trial (so `--list`, filters, `--exact`, `--ignored`, `--test-threads` and
+//! `--format` behave as in `cargo test`), on ONE tokio runtime and ONE HTTP client built here
+//! (libtest-mimic may run a trial on the main thread), then the summary, coverage and report.
+
+pub mod embedded;
+pub mod execute;
+pub mod outcome;
+pub mod pace;
+pub mod request;
+
+use std::io::Write;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use libtest_mimic::{Arguments, Completion, Failed, FormatSetting, Trial};
+
+use self::execute::{Shared, execute, skipped};
+use self::outcome::{Outcome, Status, render_failures};
+use self::request::Endpoint;
+use crate::case::{Case, LoadError, load_dir};
+use crate::catalogue::Catalogue;
+use crate::check::SchemaSet;
+use crate::check::snapshot::{Snapshots, UpdateMode};
+use crate::coverage::{self, render_table, render_totals};
+use crate::mock::{self, MockConfig, MockCredential};
+use crate::plan::{CredentialSource, Planned, Settings, Target, plan};
+use crate::report::{self, RunReport, SuiteInfo, Summary, TargetInfo};
+use crate::send::{Client, ClientConfig};
+
+/// Exit code for usage and case-file errors.
+pub const EXIT_USAGE: u8 = 2;
+/// The catalogue's file name in the schemas directory.
+pub const CATALOGUE: &str = "catalogue.json";
+
+/// One invocation: where and what to run, and libtest's arguments.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    pub settings: Settings,
+    pub args: Arguments,
+    /// `cargo test FILTER` passes FILTER to every test target: there a filter that selects no
+    /// case is not an error (libtest's behaviour); from the command line it is.
+    pub empty_filter_ok: bool,
+}
+
+fn usage(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(EXIT_USAGE)
+}
+
+/// Loads the catalogue and the cases: a usage error (exit 2, nothing sent) when either is wrong.
+pub fn load(settings: &Settings) -> Result<(Catalogue, Vec<Case>), ExitCode> {
+    let catalogue = Catalogue::load(&settings.schemas_dir.join(CATALOGUE)).map_err(usage)?;
+    let cases =
+        load_dir(&settings.cases_dir, &settings.schemas_dir, &catalogue).map_err(|error| {
+            match &error {
+                LoadError::Invalid(_) => {
+                    eprintln!("{error}");
+                    ExitCode::from(EXIT_USAGE)
+                }
+                _ => usage(error),
+            }
+        })?;
+    Ok((catalogue, cases))
+}
+
+/// A trial that stands for `planned` while selecting (filters, ignored flags, `--list`).
+fn placeholder(planned: &Planned) -> Trial {
+    Trial::test(planned.case.id.clone(), || Ok(()))
+        .with_kind(planned.case.spec.level.as_str())
+        .with_ignored_flag(planned.case.spec.ignore.is_some())
+}
+
+/// Runs an invocation and returns the process's exit code: 0 when no `must` or `should` case
+/// failed (and coverage met `--min-coverage`), 1 otherwise, 2 for usage and case-file errors.
+pub fn run(invocation: Invocation) -> ExitCode {
+    let Invocation {
+        settings,
+        args,
+        empty_filter_ok,
+    } = invocation;
+    let (catalogue, cases) = match load(&settings) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let planned = plan(cases.clone(), &settings.target);
+    if args.list {
+        let _ = libtest_mimic::run(&args, planned.iter().map(placeholder).collect());
+        return ExitCode::SUCCESS;
+    }
+    let selected: Vec<&Planned> = planned
+        .iter()
+        .filter(|p| !args.is_filtered_out(&placeholder(p)))
+        .collect();
+    if selected.is_empty() {
+        if empty_filter_ok && (args.filter.is_some() || !args.skip.is_empty() || args.ignored) {
+            println!("\nrunning 0 cases: no case matches the filter");
+            return ExitCode::SUCCESS;
+        }
+        return usage(format!(
+            "no case selected: {} cases loaded from {}, none matches the filter{}",
+            planned.len(),
+            settings.cases_dir.display(),
+            if args.ignored { " and --ignored" } else { "" }
+        ));
+    }
+    let to_run = selected
+        .iter()
+        .filter(|p| p.skip.is_none() && !args.is_ignored(&placeholder(p)))
+        .count();
+    let needs_shared_mock = settings.target == Target::Embedded
+        && selected
+            .iter()
+            .any(|p| p.skip.is_none() && p.case.mock_config().is_none());
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => Arc::new(runtime),
+        Err(error) => return usage(format!("cannot start the async runtime: {error}")),
+    };
+    let started_at = time::OffsetDateTime::now_utc();
+    let started = Instant::now();
+    let shared_mock = if needs_shared_mock {
+        match runtime.block_on(start_shared_mock(&settings)) {
+            Ok(handle) => Some(handle),
+            Err(error) => return usage(format!("cannot start the embedded mock: {error}")),
+        }
+    } else {
+        None
+    };
+    // Without a shared mock no case sends to the shared target: the discard port stands in.
+    let base_url = match (&settings.target, &shared_mock) {
+        (Target::Url(url), _) => Ok(url.clone()),
+        (Target::Embedded, Some(handle)) => url::Url::parse(&handle.url()),
+        (Target::Embedded, None) => url::Url::parse("http://127.0.0.1:9/"),
+    };
+    let base_url = match base_url {
+        Ok(url) => url,
+        Err(error) => return usage(format!("bad target URL: {error}")),
+    };
+    let shared = match build_shared(&settings, &cases, base_url.clone()) {
+        Ok(shared) => Arc::new(shared),
+        Err(error) => return usage(error),
+    };
+
+    let json = args.format == Some(FormatSetting::Json);
+    let mut out: Box<dyn Write> = if json {
+        Box::new(std::io::stderr())
+    } else {
+        Box::new(std::io::stdout())
+    };
+    let target_info = TargetInfo {
+        kind: match settings.target {
+            Target::Embedded => "embedded-mock",
+            Target::Url(_) => "url",
+        },
+        url: base_url.as_str().trim_end_matches('/').to_owned(),
+        name: settings.target_name(),
+    };
+    let _ = writeln!(
+        out,
+        "car-conformance {}: {} of {} cases against {} {} ({}), credentials: {}",
+        env!("CARGO_PKG_VERSION"),
+        to_run,
+        planned.len(),
+        target_info.kind,
+        target_info.url,
+        target_info.name,
+        match settings.credential_source {
+            CredentialSource::Environment => "TENCENTCLOUD_SECRET_ID/KEY",
+            CredentialSource::TestPair => "the built-in test pair",
+        }
+    );
+
+    let outcomes: Arc<Mutex<Vec<Outcome>>> = Arc::default();
+    let trials = planned
+        .iter()
+        .map(|p| trial(p.clone(), &shared, &runtime, &outcomes))
+        .collect();
+    let conclusion = libtest_mimic::run(&args, trials);
+    for p in &selected {
+        if p.skip.is_none() && args.is_ignored(&placeholder(p)) {
+            let reason = format!("ignored: {}", p.case.spec.ignore.as_deref().unwrap_or(""));
+            lock(&outcomes).push(skipped(&p.case, reason));
+        }
+    }
+    // Every case must clean up after itself (against a real account a leftover session keeps
+    // running and billing): the shared mock shows what was left behind.
+    let mut leftovers = Vec::new();
+    if let Some(handle) = shared_mock {
+        let live = handle.live();
+        if !live.locks.is_empty() || !live.sessions.is_empty() {
+            leftovers.push(format!(
+                "warning: cases left {} lock(s) and {} session(s) on the embedded mock (UserIds {}); a case lacks cleanup",
+                live.locks.len(),
+                live.sessions.len(),
+                live.locks.iter().chain(&live.sessions).cloned().collect::<Vec<_>>().join(", ")
+            ));
+        }
+        runtime.block_on(handle.shutdown());
+    }
+
+    let mut outcomes = std::mem::take(&mut *lock(&outcomes));
+    outcomes.sort_by(|a, b| a.id.cmp(&b.id));
+    let coverage = coverage::run_coverage(&catalogue, &cases, &outcomes);
+    let report = RunReport {
+        format_version: report::FORMAT_VERSION,
+        suite: SuiteInfo::default(),
+        target: target_info,
+        started_at: started_at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+        duration: started.elapsed(),
+        summary: Summary::of(&outcomes),
+        min_coverage: settings.min_coverage,
+        cases: outcomes,
+        coverage,
+    };
+    // Quiet runs (`-q`, `--format terse`) keep the totals and leave the item lines out.
+    let quiet = args.quiet || args.format == Some(FormatSetting::Terse);
+    let table = if quiet {
+        render_totals(&report.coverage)
+    } else {
+        render_table(&report.coverage)
+    };
+    let _ = writeln!(out, "\ncoverage of the catalogue on this target:\n{table}");
+    for line in &leftovers {
+        let _ = writeln!(out, "{line}");
+    }
+    let _ = write!(out, "{}", report::render_summary(&report));
+    let _ = out.flush();
+    if let Some(dir) = &settings.report_dir {
+        match report::json::write(dir, &report) {
+            Ok(path) => {
+                let _ = writeln!(out, "report: {}", path.display());
+            }
+            Err(error) => return usage(error),
+        }
+    }
+    if conclusion.has_failed() || report.fails() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+async fn start_shared_mock(settings: &Settings) -> Result<mock::MockHandle, String> {
+    mock::start(
+        shared_mock_config(settings),
+        SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+    )
+    .await
+    .map_err(|e| e.to_string())
+}
+
+/// The configuration of the embedded mock that cases without `requires.mock` share.
+fn shared_mock_config(settings: &Settings) -> MockConfig {
+    let credentials = &settings.credentials;
+    MockConfig {
+        credentials: vec![MockCredential {
+            secret_id: credentials.secret_id.clone(),
+            secret_key: credentials.secret_key.clone(),
+            token: credentials.token.clone(),
+        }],
+        // Cases run in parallel against this one mock; the rate limit is for cases that bring
+        // their own mock (requires.mock), so parallel cases never trip it by chance.
+        rate_limit_per_second: None,
+        ..MockConfig::default()
+    }
+}
+
+fn build_shared(settings: &Settings, cases: &[Case], url: url::Url) -> Result<Shared, String> {
+    let client = Client::new(ClientConfig {
+        timeout: settings.timeout,
+        max_response_bytes: settings.max_response_bytes,
+    })
+    .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+    let named = cases
+        .iter()
+        .flat_map(|c| c.spec.steps.iter().chain(&c.spec.cleanup))
+        .filter_map(|s| s.expect.as_ref()?.schema.as_deref())
+        .filter(|s| *s != "auto" && *s != "none");
+    let schemas = SchemaSet::load(&settings.schemas_dir, named).map_err(|e| e.to_string())?;
+    let run_id = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
+    Ok(Shared {
+        client,
+        schemas,
+        snapshots: Snapshots {
+            dir: settings.snapshots_dir.clone(),
+            suffix: settings.target_name(),
+            mode: UpdateMode::from_env(),
+        },
+        endpoint: Endpoint {
+            url,
+            credentials: settings.credentials.clone(),
+            region: settings.region.clone(),
+        },
+        project_id: settings.project_id.clone(),
+        client_ip: settings.client_ip.clone(),
+        run_id,
+        // The embedded mock runs without a rate limit; a URL target keeps the documented one.
+        pacer: matches!(settings.target, Target::Url(_)).then(pace::Pacer::per_second),
+    })
+}
+
+fn trial(
+    planned: Planned,
+    shared: &Arc<Shared>,
+    runtime: &Arc<tokio::runtime::Runtime>,
+    outcomes: &Arc<Mutex<Vec<Outcome>>>,
+) -> Trial {
+    let shared = Arc::clone(shared);
+    let runtime = Arc::clone(runtime);
+    let outcomes = Arc::clone(outcomes);
+    let name = planned.case.id.clone();
+    let kind = planned.case.spec.level.as_str();
+    let ignored = planned.case.spec.ignore.is_some();
+    Trial::ignorable_test(name, move || {
+        if let Some(reason) = &planned.skip {
+            lock(&outcomes).push(skipped(&planned.case, reason.clone()));
+            return Ok(Completion::ignored_with(reason));
+        }
+        let outcome = runtime.block_on(execute(&shared, &planned));
+        let verdict = match outcome.status {
+            Status::Failed if outcome.level.fails_run() => {
+                Err(Failed::from(render_failures(&outcome)))
+            }
+            Status::Failed => {
+                let first = outcome
+                    .failures
+                    .first()
+                    .map(|f| format!("{}: {}", f.step, f.kind))
+                    .unwrap_or_default();
+                let first = first.lines().next().unwrap_or_default().to_owned();
+                Ok(Completion::ignored_with(format!(
+                    "info case failed (does not fail the run): {first}"
+                )))
+            }
+            _ => Ok(Completion::Completed),
+        };
+        lock(&outcomes).push(outcome);
+        verdict
+    })
+    .with_kind(kind)
+    .with_ignored_flag(ignored)
+}

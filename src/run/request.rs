@@ -1,0 +1,330 @@
+//! sign: turns one step into the exact request to send — parameters rendered into a JSON body or a
+//! query string, signed with `crate::sign`, then bent by the step's signing knobs and header
+//! overrides — plus the record of it that reports show (signature and token redacted).
+
+use bytes::Bytes;
+use serde_json::Value;
+
+use super::outcome::{BodyRecord, RequestRecord};
+use crate::case::template::{self, Scope};
+use crate::case::{AuthorizationKnob, Step, TokenKnob};
+use crate::send::Prepared;
+use crate::sign::{
+    ALGORITHM, Credentials, SignRequest, SigningKey, canonical_headers, canonical_request,
+    credential_scope, sign, string_to_sign, utc_date,
+};
+
+/// The API version CreateSession and its neighbours belong to.
+pub const VERSION: &str = "2022-01-10";
+/// The service name in the credential scope.
+pub const SERVICE: &str = "car";
+/// A well-formed SecretId that no account has (`sign.unknown_secret_id`).
+pub const UNKNOWN_SECRET_ID: &str = "AKIDcarconformanceUNKNOWN0000000";
+/// A SecretKey that is nobody's (`sign.wrong_secret_key`).
+pub const WRONG_SECRET_KEY: &str = "carconformanceWRONGsecretKEY0000";
+/// What `sign.authorization: malformed` sends.
+pub const MALFORMED_AUTHORIZATION: &str = "TC3-HMAC-SHA256 Credential=malformed";
+
+/// Where and as whom requests go.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// Base URL, e.g. `http://127.0.0.1:8080` or `https://car.tencentcloudapi.com`.
+    pub url: url::Url,
+    pub credentials: Credentials,
+    /// Sent as X-TC-Region when set.
+    pub region: Option<String>,
+}
+
+impl Endpoint {
+    /// The Host header exactly as sent: host, and port when the URL names a non-default one.
+    pub fn host(&self) -> String {
+        let host = self.url.host_str().unwrap_or_default();
+        match self.url.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_owned(),
+        }
+    }
+}
+
+/// A built request and the record reports keep of it.
+#[derive(Debug, Clone)]
+pub struct Built {
+    pub prepared: Prepared,
+    pub record: RequestRecord,
+}
+
+/// Builds the request of `step` at Unix time `now`, expanding templates with `scope`.
+pub fn build(
+    step: &Step,
+    scope: &dyn Scope,
+    endpoint: &Endpoint,
+    now: i64,
+) -> Result<Built, String> {
+    let is_get = step.method.eq_ignore_ascii_case("GET");
+    let params = match &step.params {
+        Some(params) => Some(template::render_value(
+            &Value::Object(params.clone()),
+            scope,
+        )?),
+        None => None,
+    };
+    let (query, mut body) = match (&step.body, &params) {
+        (Some(raw), _) => (
+            String::new(),
+            template::render_string_value(raw, scope)?.into_bytes(),
+        ),
+        (None, Some(params)) if is_get => (encode_query(params), Vec::new()),
+        (None, Some(params)) => (
+            String::new(),
+            serde_json::to_vec(params).map_err(|e| e.to_string())?,
+        ),
+        (None, None) if is_get => (String::new(), Vec::new()),
+        (None, None) => (String::new(), b"{}".to_vec()),
+    };
+    let content_type = step.content_type.clone().unwrap_or_else(|| {
+        if is_get {
+            "application/x-www-form-urlencoded".to_owned()
+        } else {
+            "application/json".to_owned()
+        }
+    });
+    let knobs = &step.sign;
+    let timestamp = now + knobs.timestamp_offset_secs;
+    let version = step.version.as_deref().unwrap_or(VERSION);
+    let service = knobs.service.as_deref().unwrap_or(SERVICE);
+    let secret_id = if let Some(id) = &knobs.secret_id {
+        id.clone()
+    } else if knobs.unknown_secret_id {
+        UNKNOWN_SECRET_ID.to_owned()
+    } else {
+        endpoint.credentials.secret_id.clone()
+    };
+    let secret_key = if knobs.wrong_secret_key {
+        WRONG_SECRET_KEY.to_owned()
+    } else {
+        endpoint.credentials.secret_key.clone()
+    };
+    let token = match &knobs.token {
+        TokenKnob::RunToken => endpoint.credentials.token.clone(),
+        TokenKnob::NoToken => None,
+        TokenKnob::Value(text) => Some(template::render_string_value(
+            &Value::String(text.clone()),
+            scope,
+        )?),
+    };
+    let credentials = Credentials {
+        secret_id,
+        secret_key,
+        token,
+    };
+
+    // Header overrides, rendered; a header also listed in extra_signed_headers is signed with it.
+    let mut overrides: Vec<(String, Option<String>)> = Vec::new();
+    for (name, value) in &step.headers {
+        let value = match value {
+            Value::Null => None,
+            other => Some(template::render_string_value(other, scope)?),
+        };
+        overrides.push((name.clone(), value));
+    }
+    let host = endpoint.host();
+    let standard = |name: &str| -> Option<String> {
+        match name.to_ascii_lowercase().as_str() {
+            "x-tc-action" => Some(step.action.clone()),
+            "x-tc-timestamp" => Some(timestamp.to_string()),
+            "x-tc-version" => Some(version.to_owned()),
+            "x-tc-region" => endpoint.region.clone(),
+            "x-tc-token" => credentials.token.clone(),
+            "x-tc-content-sha256" if knobs.unsigned_payload => {
+                Some(crate::sign::UNSIGNED_PAYLOAD.to_owned())
+            }
+            _ => None,
+        }
+    };
+    let extra_signed: Vec<(String, String)> = knobs
+        .extra_signed_headers
+        .iter()
+        .map(|name| {
+            let overridden = overrides
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .and_then(|(_, v)| v.clone());
+            let value = overridden.or_else(|| standard(name)).unwrap_or_default();
+            (name.clone(), value)
+        })
+        .collect();
+
+    let request = SignRequest {
+        method: &step.method,
+        host: &host,
+        content_type: &content_type,
+        query: &query,
+        body: &body,
+        timestamp,
+        service,
+        action: &step.action,
+        version,
+        region: endpoint.region.as_deref(),
+        language: None,
+        credentials: &credentials,
+        extra_signed_headers: &extra_signed,
+        unsigned_payload: knobs.unsigned_payload,
+    };
+    let signed =
+        sign(&request).ok_or_else(|| format!("timestamp {timestamp} has no calendar date"))?;
+    let mut headers = signed.headers.clone();
+
+    if knobs.scope_date_offset_days != 0 || !knobs.omit_signed_headers.is_empty() {
+        // Re-sign from the public pieces: under another scope date, and/or with some of the
+        // always-signed headers left out of the canonical request.
+        let (canonical, signed_headers) = if knobs.omit_signed_headers.is_empty() {
+            (
+                signed.canonical_request.clone(),
+                signed.signed_headers.clone(),
+            )
+        } else {
+            let kept = signed.signed_headers.split(';').filter(|name| {
+                !knobs
+                    .omit_signed_headers
+                    .iter()
+                    .any(|o| o.eq_ignore_ascii_case(name))
+            });
+            let pairs = kept.filter_map(|name| {
+                let value = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name))?;
+                Some((name, value.1.as_str()))
+            });
+            let (block, names) = canonical_headers(pairs);
+            let canonical = canonical_request(
+                &step.method,
+                "/",
+                &query,
+                &block,
+                &names,
+                &signed.hashed_payload,
+            );
+            (canonical, names)
+        };
+        let date = utc_date(timestamp + knobs.scope_date_offset_days * 86_400)
+            .ok_or_else(|| "the scope date has no calendar date".to_owned())?;
+        let scope = credential_scope(&date, service);
+        let to_sign = string_to_sign(timestamp, &scope, &canonical);
+        let signature = SigningKey::derive(&credentials.secret_key, &date, service).sign(&to_sign);
+        let authorization = format!(
+            "{ALGORITHM} Credential={}/{scope}, SignedHeaders={signed_headers}, Signature={signature}",
+            credentials.secret_id
+        );
+        set_header(&mut headers, "Authorization", Some(authorization));
+    }
+    match knobs.authorization {
+        Some(AuthorizationKnob::Missing) => set_header(&mut headers, "Authorization", None),
+        Some(AuthorizationKnob::Malformed) => set_header(
+            &mut headers,
+            "Authorization",
+            Some(MALFORMED_AUTHORIZATION.to_owned()),
+        ),
+        None => {}
+    }
+    if knobs.body_changed_after_signing {
+        // Trailing whitespace: the same JSON to a parser, another hash to the signature.
+        body.push(b' ');
+    }
+    for (name, value) in overrides {
+        if !knobs
+            .extra_signed_headers
+            .iter()
+            .any(|n| n.eq_ignore_ascii_case(&name))
+        {
+            set_header(&mut headers, &name, value);
+        }
+    }
+
+    let mut url = endpoint.url.clone();
+    url.set_path("/");
+    url.set_query((!query.is_empty()).then_some(query.as_str()));
+    let record = RequestRecord {
+        method: step.method.clone(),
+        url: url.to_string(),
+        headers: headers
+            .iter()
+            .map(|(n, v)| (n.clone(), redact_header(n, v)))
+            .collect(),
+        body: BodyRecord::new(&body),
+    };
+    Ok(Built {
+        prepared: Prepared {
+            method: step.method.clone(),
+            url: url.to_string(),
+            headers,
+            body: Bytes::from(body),
+        },
+        record,
+    })
+}
+
+/// Sets (or with `None` removes) every header called `name`, keeping its place.
+fn set_header(headers: &mut Vec<(String, String)>, name: &str, value: Option<String>) {
+    match value {
+        None => headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name)),
+        Some(value) => match headers
+            .iter_mut()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
+            Some(slot) => slot.1 = value,
+            None => headers.push((name.to_owned(), value)),
+        },
+    }
+}
+
+/// The value of a header as reports may show it: no signature, no token.
+pub fn redact_header(name: &str, value: &str) -> String {
+    if name.eq_ignore_ascii_case("x-tc-token") {
+        return "<redacted>".to_owned();
+    }
+    if name.eq_ignore_ascii_case("authorization") {
+        return match value.find("Signature=") {
+            Some(at) => {
+                let end = value[at..].find([',', ' ']).map_or(value.len(), |e| at + e);
+                format!("{}Signature=<redacted>{}", &value[..at], &value[end..])
+            }
+            None => value.to_owned(),
+        };
+    }
+    value.to_owned()
+}
+
+/// Form-encodes parameters the way the SDKs do for GET: nested values as `A.0.B=...`,
+/// `null` as an empty value.
+pub fn encode_query(params: &Value) -> String {
+    fn flatten(prefix: &str, value: &Value, out: &mut Vec<(String, String)>) {
+        match value {
+            Value::Object(map) => {
+                for (key, item) in map {
+                    let name = if prefix.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{prefix}.{key}")
+                    };
+                    flatten(&name, item, out);
+                }
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    flatten(&format!("{prefix}.{i}"), item, out);
+                }
+            }
+            Value::String(text) => out.push((prefix.to_owned(), text.clone())),
+            Value::Null => out.push((prefix.to_owned(), String::new())),
+            other => out.push((prefix.to_owned(), other.to_string())),
+        }
+    }
+    let mut pairs = Vec::new();
+    flatten("", params, &mut pairs);
+    let mut serializer = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in &pairs {
+        serializer.append_pair(name, value);
+    }
+    serializer.finish()
+}
+
+#[cfg(test)]
+mod tests;

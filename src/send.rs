@@ -1,0 +1,267 @@
+//! send: the one HTTP client of a run — keep-alive, no redirects (credentials are never resent
+//! elsewhere), a per-request timeout and a cap on the answer's size — and the request it sends,
+//! already built and signed by the runner.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+/// How the client behaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientConfig {
+    /// Longest wait for a whole answer.
+    pub timeout: Duration,
+    /// Largest answer body read; a larger one is an error.
+    pub max_response_bytes: usize,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(30),
+            max_response_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// A request ready to go: every header is sent exactly as listed, Host included.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prepared {
+    pub method: String,
+    /// Absolute URL, query string included.
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+}
+
+/// An answer as received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+    /// From the start of sending to the end of the body.
+    pub latency: Duration,
+}
+
+impl Received {
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Why no answer came.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    #[error("the request cannot be sent: {0}")]
+    Invalid(String),
+    #[error("no complete answer within {0:?}")]
+    Timeout(Duration),
+    #[error("the answer is larger than {limit} bytes")]
+    TooLarge { limit: usize },
+    #[error("{0}")]
+    Transport(String),
+}
+
+/// The run's HTTP client.
+#[derive(Debug, Clone)]
+pub struct Client {
+    inner: reqwest::Client,
+    config: ClientConfig,
+}
+
+impl Client {
+    pub fn new(config: ClientConfig) -> Result<Self, SendError> {
+        let inner = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_idle_timeout(Duration::from_secs(5))
+            .connect_timeout(Duration::from_secs(10))
+            .user_agent(concat!("car-conformance/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| SendError::Transport(e.to_string()))?;
+        Ok(Self { inner, config })
+    }
+
+    pub fn config(&self) -> ClientConfig {
+        self.config
+    }
+
+    /// Sends `request` and reads the whole answer (up to the size cap).
+    pub async fn send(&self, request: &Prepared) -> Result<Received, SendError> {
+        let method = reqwest::Method::from_bytes(request.method.as_bytes())
+            .map_err(|_| SendError::Invalid(format!("bad method `{}`", request.method)))?;
+        let mut builder = self.inner.request(method, &request.url);
+        for (name, value) in &request.headers {
+            let name = reqwest::header::HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| SendError::Invalid(format!("bad header name `{name}`")))?;
+            let value = reqwest::header::HeaderValue::from_str(value)
+                .map_err(|_| SendError::Invalid(format!("bad value for header `{name}`")))?;
+            builder = builder.header(name, value);
+        }
+        if !request.body.is_empty() {
+            builder = builder.body(request.body.clone());
+        }
+        let started = Instant::now();
+        let timeout = self.config.timeout;
+        let exchange = async {
+            let mut response = builder.send().await.map_err(describe)?;
+            let status = response.status().as_u16();
+            let headers = response
+                .headers()
+                .iter()
+                .map(|(n, v)| {
+                    (
+                        n.as_str().to_owned(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect();
+            let limit = self.config.max_response_bytes;
+            if response.content_length().is_some_and(|n| n > limit as u64) {
+                return Err(SendError::TooLarge { limit });
+            }
+            let mut body = Vec::new();
+            while let Some(chunk) = response.chunk().await.map_err(describe)? {
+                if body.len() + chunk.len() > limit {
+                    return Err(SendError::TooLarge { limit });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(Received {
+                status,
+                headers,
+                body: Bytes::from(body),
+                latency: started.elapsed(),
+            })
+        };
+        tokio::time::timeout(timeout, exchange)
+            .await
+            .map_err(|_| SendError::Timeout(timeout))?
+    }
+}
+
+fn describe(error: reqwest::Error) -> SendError {
+    // reqwest's Display hides the cause ("error sending request"); the chain says what happened.
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    SendError::Transport(message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A one-shot HTTP server answering `reply` to the first request; returns its URL and the
+    /// request it saw.
+    async fn serve_once(reply: Vec<u8>) -> (String, tokio::task::JoinHandle<String>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        let task = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut seen = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = socket.read(&mut buf).await.unwrap();
+                if n == 0 {
+                    break;
+                }
+                seen.extend_from_slice(&buf[..n]);
+            }
+            socket.write_all(&reply).await.unwrap();
+            let _ = socket.shutdown().await;
+            String::from_utf8_lossy(&seen).into_owned()
+        });
+        (url, task)
+    }
+
+    fn get(url: &str) -> Prepared {
+        Prepared {
+            method: "GET".into(),
+            url: url.into(),
+            headers: vec![("X-TC-Action".into(), "CreateSession".into())],
+            body: Bytes::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn sends_headers_and_reads_the_answer() {
+        let (url, seen) = serve_once(
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}"
+                .to_vec(),
+        )
+        .await;
+        let client = Client::new(ClientConfig::default()).unwrap();
+        let received = client.send(&get(&url)).await.unwrap();
+        assert_eq!(received.status, 200);
+        assert_eq!(received.header("Content-Type"), Some("application/json"));
+        assert_eq!(&received.body[..], b"{}");
+        assert!(
+            seen.await
+                .unwrap()
+                .to_ascii_lowercase()
+                .contains("x-tc-action: createsession")
+        );
+    }
+
+    #[tokio::test]
+    async fn redirects_are_not_followed() {
+        let (url, _) = serve_once(
+            b"HTTP/1.1 302 Found\r\nlocation: http://127.0.0.1:9/\r\ncontent-length: 0\r\n\r\n"
+                .to_vec(),
+        )
+        .await;
+        let client = Client::new(ClientConfig::default()).unwrap();
+        assert_eq!(client.send(&get(&url)).await.unwrap().status, 302);
+    }
+
+    #[tokio::test]
+    async fn answers_over_the_cap_are_errors() {
+        let mut reply = b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n".to_vec();
+        reply.extend_from_slice(&[b'x'; 100]);
+        let (url, _) = serve_once(reply).await;
+        let client = Client::new(ClientConfig {
+            max_response_bytes: 10,
+            ..ClientConfig::default()
+        })
+        .unwrap();
+        assert_eq!(
+            client.send(&get(&url)).await.unwrap_err(),
+            SendError::TooLarge { limit: 10 }
+        );
+    }
+
+    #[tokio::test]
+    async fn a_silent_server_times_out() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        let client = Client::new(ClientConfig {
+            timeout: Duration::from_millis(200),
+            ..ClientConfig::default()
+        })
+        .unwrap();
+        let error = client.send(&get(&url)).await.unwrap_err();
+        assert!(matches!(error, SendError::Timeout(_)));
+        drop(listener);
+    }
+
+    #[tokio::test]
+    async fn invalid_methods_and_headers_are_refused_before_sending() {
+        let client = Client::new(ClientConfig::default()).unwrap();
+        let mut request = get("http://127.0.0.1:9/");
+        request.headers.push(("X-Bad".into(), "a\nb".into()));
+        assert!(matches!(
+            client.send(&request).await,
+            Err(SendError::Invalid(_))
+        ));
+    }
+}

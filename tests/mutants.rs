@@ -1,0 +1,140 @@
+//! Mutation testing of the suite (issue 6): with no defect every case passes; with each named
+//! mock defect switched on, some must/should case fails — the catchers declared next to the
+//! defect among them. A defect no case catches fails this test and is named.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+use car_conformance::mock::DEFECTS;
+use car_conformance::mutants::{self, Parallelism};
+
+/// The matrix run is timing-sensitive (bursts, SlowDown windows, the 5 s budget): the other
+/// tests of this file wait for it rather than compete for the CPU.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[test]
+fn every_defect_is_caught_by_its_declared_cases_and_the_baseline_is_clean() {
+    let _serial = serial();
+    let settings = mutants::settings(None);
+    let (_, cases) = car_conformance::run::load(&settings)
+        .unwrap_or_else(|code| panic!("the corpus does not load ({code:?}); see stderr"));
+    let defects = mutants::select(&[]).unwrap();
+    assert_eq!(defects.len(), DEFECTS.len());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let matrix = runtime
+        .block_on(mutants::matrix(
+            &settings,
+            &cases,
+            &defects,
+            Parallelism::default(),
+        ))
+        .unwrap_or_else(|error| panic!("the mutants run did not complete: {error}"));
+    let problems = matrix.problems();
+    assert!(
+        problems.is_empty(),
+        "the suite does not prove itself against the named defects:\n- {}\n\n{}",
+        problems.join("\n- "),
+        mutants::render_markdown(&matrix, false)
+    );
+    assert_eq!(matrix.caught, DEFECTS.len());
+    eprintln!(
+        "{} defects, all caught, in {:.1} s",
+        DEFECTS.len(),
+        matrix.duration.as_secs_f64()
+    );
+}
+
+fn binary() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_car-conformance"))
+}
+
+#[test]
+fn the_mock_lists_its_defects_and_refuses_unknown_names_with_close_ones() {
+    let _serial = serial();
+    let listed = binary().args(["mock", "--list-defects"]).output().unwrap();
+    assert!(listed.status.success());
+    let text = String::from_utf8_lossy(&listed.stdout);
+    for defect in DEFECTS {
+        assert!(text.contains(defect.name), "{} not listed", defect.name);
+        assert!(
+            text.contains(defect.catchers[0]),
+            "{} catchers",
+            defect.name
+        );
+    }
+    let unknown = binary()
+        .args([
+            "mock",
+            "--listen",
+            "127.0.0.1:0",
+            "--defect",
+            "quota-not-enforce",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(2));
+    let error = String::from_utf8_lossy(&unknown.stderr);
+    assert!(
+        error.contains("unknown defect `quota-not-enforce`")
+            && error.contains("did you mean `quota-not-enforced`"),
+        "{error}"
+    );
+    let unknown = binary()
+        .args(["mutants", "--defect", "no-rate-limits"])
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("did you mean `no-rate-limit`"));
+}
+
+/// A temporary copy of one case file, so the command runs in a second, not a full matrix.
+fn one_file(relative: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("car-mutants-cli-{}", std::process::id()));
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("cases")
+        .join(relative);
+    let target = dir.join(relative);
+    std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+    std::fs::copy(source, &target).unwrap();
+    dir
+}
+
+#[test]
+fn the_mutants_command_prints_the_matrix_as_json() {
+    let _serial = serial();
+    let dir = one_file("common/rate-limit.json");
+    let output = binary()
+        .args(["mutants", "--json", "--defect", "no-rate-limit", "--cases"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let matrix: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(matrix["score_percent"], 100.0);
+    assert_eq!(matrix["problems"], serde_json::json!([]));
+    let row = &matrix["defects"][0];
+    assert_eq!(row["name"], "no-rate-limit");
+    assert!(
+        row["caught_by"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("common/rate-limit/burst-over-limit"))
+    );
+}

@@ -1,0 +1,197 @@
+//! One case executed against a mock through the library: cleanup always runs (the mock is left
+//! with no lock and no session), a failed step stops the steps after it, captures flow into later
+//! steps, and every failure of a step is collected.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use car_conformance::case::{Case, CaseSpec};
+use car_conformance::check::SchemaSet;
+use car_conformance::check::snapshot::{Snapshots, UpdateMode};
+use car_conformance::mock::{self, MockConfig};
+use car_conformance::plan::Planned;
+use car_conformance::run::execute::{Shared, execute};
+use car_conformance::run::outcome::{FailureKind, Status};
+use car_conformance::run::request::Endpoint;
+use car_conformance::send::{Client, ClientConfig};
+use car_conformance::sign::Credentials;
+
+fn shared(url: &str) -> Shared {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    Shared {
+        client: Client::new(ClientConfig::default()).unwrap(),
+        schemas: SchemaSet::load(&root.join("schemas"), []).unwrap(),
+        snapshots: Snapshots {
+            dir: std::env::temp_dir().join("car-runner-execute-snapshots"),
+            suffix: "mock".into(),
+            mode: UpdateMode::No,
+        },
+        endpoint: Endpoint {
+            url: url::Url::parse(url).unwrap(),
+            credentials: Credentials::new(mock::TEST_SECRET_ID, mock::TEST_SECRET_KEY),
+            region: None,
+        },
+        project_id: "cap-test".into(),
+        client_ip: "203.0.113.10".into(),
+        run_id: "testrun0".into(),
+        pacer: None,
+    }
+}
+
+fn planned(case: Value) -> Planned {
+    let spec: CaseSpec = serde_json::from_value(case).unwrap();
+    Planned {
+        case: Case {
+            id: format!("test/{}", spec.name),
+            file: PathBuf::from("test.json"),
+            pointer: "/cases/0".into(),
+            spec,
+            mock: None,
+        },
+        skip: None,
+        ordinal: 7,
+    }
+}
+
+const APPLY: &str = "ApplyConcurrent";
+
+fn lock_step() -> Value {
+    json!({"action": APPLY,
+           "params": {"UserId": "{{user_id}}", "UserIp": "{{client_ip}}", "ProjectId": "{{project_id}}"},
+           "expect": {"success": true}})
+}
+
+fn create_step(expect: Value) -> Value {
+    json!({"action": "CreateSession",
+           "params": {"UserId": "{{user_id}}", "UserIp": "{{client_ip}}", "ClientSession": "c"},
+           "expect": expect})
+}
+
+async fn start() -> mock::MockHandle {
+    mock::start(MockConfig::default(), SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cleanup_runs_after_a_failed_step_and_later_steps_are_not_sent() {
+    let mock = start().await;
+    let shared = shared(&mock.url());
+    let case = planned(json!({
+        "name": "fails-in-the-middle", "title": "t", "level": "must", "source": "s", "covers": ["x"],
+        "steps": [
+            lock_step(),
+            create_step(json!({"code": "FailedOperation.SlowDown", "content_type": "text/plain"})),
+            create_step(json!({"success": true}))
+        ],
+        "cleanup": [{"action": "DestroySession", "params": {"UserId": "{{user_id}}"}}]
+    }));
+    let outcome = execute(&shared, &case).await;
+    assert_eq!(outcome.status, Status::Failed);
+    // Both failed checks of step 2 are reported, each pointing at its exchange.
+    let kinds: Vec<&FailureKind> = outcome.failures.iter().map(|f| &f.kind).collect();
+    assert!(
+        matches!(
+            kinds[..],
+            [FailureKind::ContentType { .. }, FailureKind::Outcome { .. }]
+        ),
+        "{kinds:?}"
+    );
+    assert!(outcome.failures.iter().all(|f| f.exchange == Some(1)));
+    // Step 3 was not sent; the cleanup was.
+    let labels: Vec<String> = outcome
+        .exchanges
+        .iter()
+        .map(|e| format!("{}", e.step))
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            "step 1 (ApplyConcurrent)",
+            "step 2 (CreateSession)",
+            "cleanup step 1 (DestroySession)"
+        ]
+    );
+    assert_eq!(outcome.notes, ["steps 3–3 not sent: step 2 failed"]);
+    let live = mock.live();
+    assert!(
+        live.locks.is_empty() && live.sessions.is_empty(),
+        "{live:?}"
+    );
+    // The UserId is derived from the run id and the case's ordinal.
+    assert!(
+        outcome.exchanges[0]
+            .request
+            .body
+            .text
+            .contains("carconf-testrun0-007")
+    );
+    mock.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn captures_flow_into_later_steps_and_missing_ones_stop_the_case() {
+    let mock = start().await;
+    let shared = shared(&mock.url());
+    let case = planned(json!({
+        "name": "captures", "title": "t", "level": "must", "source": "s", "covers": ["x"],
+        "steps": [
+            lock_step(),
+            create_step(json!({"success": true, "capture": {"rid": "/Response/RequestId", "none": "/Response/Nope"}})),
+            {"action": "DestroySession", "params": {"UserId": "{{user_id}}"},
+             "headers": {"X-TC-TraceId": "{{capture.rid}}"}, "expect": {"success": true}}
+        ],
+        "cleanup": [{"action": "DestroySession", "params": {"UserId": "{{user_id}}", "X": "{{capture.none}}"}}]
+    }));
+    let outcome = execute(&shared, &case).await;
+    let kinds: Vec<&FailureKind> = outcome.failures.iter().map(|f| &f.kind).collect();
+    assert!(
+        matches!(&kinds[..], [FailureKind::Capture { name, .. }, FailureKind::NotSent { .. }] if name == "none"),
+        "{kinds:?}"
+    );
+    // The capture that worked was not used (step 3 was stopped), the cleanup could not be built.
+    assert_eq!(outcome.exchanges.len(), 2);
+    // Without its cleanup the session is still live: destroy it here.
+    let case = planned(json!({
+        "name": "trace", "title": "t", "level": "must", "source": "s", "covers": ["x"],
+        "steps": [
+            create_step(json!({"success": true, "capture": {"rid": "/Response/RequestId"}})),
+            {"action": "DestroySession", "params": {"UserId": "{{user_id}}"},
+             "headers": {"X-TC-TraceId": "{{capture.rid}}"}, "expect": {"success": true}}
+        ]
+    }));
+    let outcome = execute(&shared, &case).await;
+    assert_eq!(outcome.status, Status::Passed, "{:?}", outcome.failures);
+    let rid =
+        serde_json::from_str::<Value>(&outcome.exchanges[0].response.as_ref().unwrap().body.text)
+            .unwrap()["Response"]["RequestId"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    let sent = &outcome.exchanges[1].request.headers;
+    assert!(sent.contains(&("X-TC-TraceId".to_owned(), rid)), "{sent:?}");
+    assert!(mock.live().sessions.is_empty());
+    mock.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_with_its_own_mock_configuration_gets_its_own_mock() {
+    // The shared endpoint points nowhere: only the case's own mock can answer.
+    let shared = shared("http://127.0.0.1:9");
+    let mut case = planned(json!({
+        "name": "own-mock", "title": "t", "level": "should", "source": "s", "covers": ["x"],
+        "requires": {"mock": {"concurrency_quota": 0}},
+        "steps": [{"action": APPLY,
+                   "params": {"UserId": "{{user_id}}", "UserIp": "{{client_ip}}", "ProjectId": "{{project_id}}"},
+                   "expect": {"code": "ResourceNotFound.NoIdle"}}]
+    }));
+    case.case.mock = Some(MockConfig {
+        concurrency_quota: 0,
+        ..MockConfig::default()
+    });
+    let outcome = execute(&shared, &case).await;
+    assert_eq!(outcome.status, Status::Passed, "{:?}", outcome.failures);
+    assert!(!outcome.exchanges[0].request.url.contains(":9/"));
+}
