@@ -54,12 +54,12 @@ impl SigningKey {
     }
 }
 
-/// Derived keys by (SHA-256 of SecretKey, date, service). The secret itself is never a map key,
-/// so a dump of the cache shows nothing usable. Bounded: it is cleared when it grows past a
-/// few hundred entries (dates roll over once a day, so that only happens under odd inputs).
 /// SHA-256 of (SecretKey, date, service), NUL-separated.
 type CacheKey = [u8; 32];
 
+/// Derived keys by a digest of (SecretKey, date, service). The secret itself is never a map key,
+/// so a dump of the cache shows nothing usable. Bounded: it is cleared when it grows past a
+/// few hundred entries (dates roll over once a day, so that only happens under odd inputs).
 #[derive(Default)]
 pub struct KeyCache {
     keys: Mutex<HashMap<CacheKey, SigningKey>>,
