@@ -378,3 +378,105 @@ fn request_ids(v: &mut Verification, report: &Value, certification: &Value) {
         },
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fingerprint::FileHash;
+    use crate::report::tests::report;
+
+    fn schema() -> Value {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/report.schema.json");
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    fn catalogue() -> Catalogue {
+        serde_json::from_value(serde_json::json!({
+            "rules": [{"id": "r", "level": "must", "text": "t", "source": "s"}],
+            "error_codes": []
+        }))
+        .unwrap()
+    }
+
+    /// A certification of an empty suite: every check can be recomputed.
+    fn certified(fingerprint: &Fingerprint, catalogue: &Catalogue) -> Value {
+        let mut r = report(vec![], 0.0, None);
+        r.coverage = run_coverage(catalogue, &[], &[]);
+        r.fingerprint = Some(fingerprint.clone());
+        r.certification = Some(Certification::of(
+            &[],
+            &GitState::Unavailable("no git".into()),
+        ));
+        serde_json::to_value(&r).unwrap()
+    }
+
+    #[test]
+    fn a_consistent_certificate_is_accepted_and_each_tampering_named() {
+        let fingerprint = Fingerprint::of(vec![FileHash {
+            path: "cases/a.json".into(),
+            sha256: "0".repeat(64),
+        }]);
+        let (catalogue, schema) = (catalogue(), schema());
+        let checkout = Checkout {
+            version: env!("CARGO_PKG_VERSION"),
+            fingerprint: &fingerprint,
+            catalogue: &catalogue,
+            cases: &[],
+            report_schema: &schema,
+        };
+        let good = certified(&fingerprint, &catalogue);
+        let verification = verify(&good, &checkout);
+        assert!(verification.accepted(), "{}", verification.render());
+
+        let failing = |value: &Value| -> Vec<String> {
+            verify(value, &checkout)
+                .checks
+                .into_iter()
+                .filter(|c| !c.ok)
+                .map(|c| c.text)
+                .collect()
+        };
+        let mut edited = good.clone();
+        edited["fingerprint"]["files"][0]["sha256"] = Value::from("1".repeat(64));
+        let found = failing(&edited);
+        assert_eq!(
+            found,
+            ["the recorded fingerprint does not match its own file list"]
+        );
+
+        let other = Fingerprint::of(vec![FileHash {
+            path: "cases/a.json".into(),
+            sha256: "1".repeat(64),
+        }]);
+        let mut edited = good.clone();
+        edited["fingerprint"] = serde_json::to_value(&other).unwrap();
+        let found = failing(&edited);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].ends_with("— changed: cases/a.json"), "{found:?}");
+
+        let mut edited = good.clone();
+        edited["suite"]["version"] = Value::from("0.0.0-other");
+        assert!(failing(&edited)[0].starts_with("suite version 0.0.0-other"));
+
+        let mut edited = good.clone();
+        edited["certification"]["passed"] = Value::from(false);
+        assert_eq!(
+            failing(&edited),
+            ["the certification record disagrees with the cases"]
+        );
+
+        let mut edited = good.clone();
+        edited.as_object_mut().unwrap().remove("certification");
+        assert_eq!(
+            failing(&edited),
+            [
+                "not a certification run: the report has no certification record (run with --certify)"
+            ]
+        );
+        assert!(
+            !Verification::default().accepted(),
+            "no check, no acceptance"
+        );
+    }
+}
