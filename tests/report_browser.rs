@@ -9,11 +9,17 @@
 mod report_support;
 
 use std::fs::File;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use report_support::{Mock, both, read_json, run};
+
+/// A line on stderr that libtest's output capture does not swallow.
+fn say(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
 
 /// The browser to use: $CHROMIUM, else `chromium` or `chromium-browser` on PATH.
 fn chromium() -> Option<PathBuf> {
@@ -139,7 +145,9 @@ fn report_html_renders_in_headless_chromium() {
         if std::env::var("CAR_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
             panic!("CAR_REQUIRE_BROWSER=1 but no chromium on PATH (run scripts/setup-chromium.sh)");
         }
-        println!("skipped: no chromium on PATH (scripts/setup-chromium.sh installs it)");
+        say(
+            "report_browser: skipped — no chromium on PATH (scripts/setup-chromium.sh installs it)",
+        );
         return;
     };
     let work = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/report-browser");
@@ -226,9 +234,9 @@ fn report_html_renders_in_headless_chromium() {
         "coverage",
         &work.join("coverage.png"),
     );
-    println!(
-        "screenshots: {} and {}",
+    say(&format!(
+        "report_browser: screenshots in {} and {}",
         work.join("summary.png").display(),
         work.join("coverage.png").display()
-    );
+    ));
 }
