@@ -148,8 +148,6 @@ fn a_target_that_cannot_be_reached_still_gets_its_reports() {
         &format!("http://127.0.0.1:{port}"),
         "--report-dir",
         out.to_str().unwrap(),
-        "--timeout-secs",
-        "2",
         "-q",
         "common/auth",
     ]);
