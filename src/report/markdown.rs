@@ -16,6 +16,8 @@ use crate::run::outcome::{Outcome, Status};
 const MAX_FAILURES: usize = 100;
 /// Most characters of one failure's text.
 const MAX_FAILURE_CHARS: usize = 600;
+/// Most lines of a failure's detail (a diff, schema violations).
+const MAX_DETAIL_LINES: usize = 24;
 
 /// Escapes text for a Markdown table cell or list item: no table breaks, no HTML, one line.
 fn cell(text: &str) -> String {
@@ -141,7 +143,19 @@ fn failures(out: &mut String, report: &RunReport) {
             }
         );
         for failure in text::failures(outcome) {
-            let _ = writeln!(out, "  - {}", cell(&cut(&failure, MAX_FAILURE_CHARS)));
+            let mut lines = failure.lines();
+            let first = lines.next().unwrap_or_default();
+            let _ = writeln!(out, "  - {}", cell(&cut(first, MAX_FAILURE_CHARS)));
+            // The rest (schema violations, a snapshot diff) keeps its lines in a code block.
+            let rest: Vec<&str> = lines.take(MAX_DETAIL_LINES).collect();
+            if !rest.is_empty() {
+                let block = cut(&rest.join("\n"), MAX_FAILURE_CHARS).replace("```", "'''");
+                let _ = writeln!(out, "\n    ```text");
+                for line in block.lines() {
+                    let _ = writeln!(out, "    {line}");
+                }
+                let _ = writeln!(out, "    ```\n");
+            }
         }
     }
     if failed.len() > MAX_FAILURES {
@@ -389,6 +403,31 @@ mod tests {
         );
         assert!(
             md.contains("| `no-rate-limit` | rate-limit | **NO** |  |"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn multi_line_failures_keep_their_lines_in_a_code_block() {
+        let mut failed = outcome("p/a", Level::Info, Status::Failed);
+        failed.failures.push(Failure {
+            step: StepRef {
+                phase: "steps",
+                index: 0,
+                label: "CreateSession".into(),
+                copy: None,
+            },
+            exchange: None,
+            kind: FailureKind::Snapshot {
+                snapshot: "s.snap".into(),
+                diff: "-  A\n+  B ```".into(),
+            },
+        });
+        let md = render(&report(vec![failed], 0.0, None), None);
+        assert!(
+            md.contains(
+                "  - step 1 (CreateSession): the answer differs from the snapshot s.snap:\n\n    ```text\n    -  A\n    +  B '''\n    ```\n"
+            ),
             "{md}"
         );
     }
