@@ -116,6 +116,14 @@ fn problems(dom: &str, cases: usize, sections: &[&str]) -> Vec<String> {
     problems
 }
 
+/// How many cases a rendered page shows (the script hides the others).
+fn shown_cases(dom: &str) -> usize {
+    dom.split("<details class=\"case ")
+        .skip(1)
+        .filter(|tag| !tag.split('>').next().unwrap_or("").contains(" hidden=\"\""))
+        .count()
+}
+
 fn screenshot(browser: &Path, work: &Path, page: &Path, view: &str, to: &Path) {
     let _ = std::fs::remove_file(to);
     browse(
@@ -179,10 +187,8 @@ fn report_html_renders_in_headless_chromium() {
         "-q",
     ]);
     assert_eq!(output.status.code(), Some(1), "{}", both(&output));
-    let cases = read_json(&report_dir.join("report.json"))["cases"]
-        .as_array()
-        .unwrap()
-        .len();
+    let report = read_json(&report_dir.join("report.json"));
+    let cases = report["cases"].as_array().unwrap().len();
     let page = report_dir.join("report.html");
 
     let dom = dump_dom(&browser, &work, "page", &page);
@@ -192,6 +198,26 @@ fn report_html_renders_in_headless_chromium() {
     assert!(
         dom.contains("data-status=\"failed\" aria-pressed=\"true\""),
         "failures first"
+    );
+
+    // The status filter works: `#filter=skipped` shows exactly the skipped cases.
+    let skipped = report["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "skipped")
+        .count();
+    assert!(skipped > 0);
+    let filtered = browse(
+        &browser,
+        &work.join("profile-filter"),
+        &["--dump-dom".to_owned()],
+        &format!("file://{}#filter=skipped", page.display()),
+    );
+    assert_eq!(shown_cases(&filtered), skipped);
+    assert_eq!(
+        shown_cases(&dom),
+        report["summary"]["failed"].as_u64().unwrap() as usize
     );
 
     // The checks catch a page whose script breaks, and one that lost a section.
