@@ -151,9 +151,12 @@ async fn captures_flow_into_later_steps_and_missing_ones_stop_the_case() {
         matches!(&kinds[..], [FailureKind::Capture { name, .. }, FailureKind::NotSent { .. }] if name == "none"),
         "{kinds:?}"
     );
-    // The capture that worked was not used (step 3 was stopped), the cleanup could not be built.
-    assert_eq!(outcome.exchanges.len(), 2);
-    // Without its cleanup the session is still live: destroy it here.
+    // The capture that worked was not used (step 3 was stopped), the cleanup could not be
+    // built, and the runner's own cleanup destroyed the session.
+    assert_eq!(outcome.exchanges.len(), 3);
+    assert_eq!(outcome.exchanges[2].step.label, "runner cleanup");
+    assert!(mock.live().sessions.is_empty());
+    // A capture flows into a later step's header.
     let case = planned(json!({
         "name": "trace", "title": "t", "level": "must", "source": "s", "covers": ["x"],
         "steps": [

@@ -26,7 +26,10 @@ fn every_user_id_is_destroyed_whatever_happened_to_its_case() {
             case(
                 "no-cleanup",
                 &["rule.lock.required"],
-                vec![apply(json!({"success": true})), create(json!({"success": true}))],
+                vec![
+                    apply(json!({"success": true})),
+                    create(json!({"success": true})),
+                ],
                 vec![],
             ),
             // Fails after its session started; the step after the failure is never sent.
@@ -57,7 +60,10 @@ fn every_user_id_is_destroyed_whatever_happened_to_its_case() {
             case(
                 "tidy",
                 &["rule.lock.required"],
-                vec![apply(json!({"success": true})), create(json!({"success": true}))],
+                vec![
+                    apply(json!({"success": true})),
+                    create(json!({"success": true})),
+                ],
                 vec![destroy()],
             ),
         ],
@@ -90,7 +96,10 @@ fn every_user_id_is_destroyed_whatever_happened_to_its_case() {
         .iter()
         .map(|e| e["step"]["label"].as_str().unwrap())
         .collect();
-    assert_eq!(steps, ["ApplyConcurrent", "CreateSession", "runner cleanup"]);
+    assert_eq!(
+        steps,
+        ["ApplyConcurrent", "CreateSession", "runner cleanup"]
+    );
     let failed = report_case(&report, "leaks/failed-mid-way");
     assert_eq!(failed["status"], "failed");
     let _ = std::fs::remove_dir_all(&cases);
@@ -118,7 +127,15 @@ fn a_case_stopped_by_its_time_limit_is_cleaned_up() {
         )],
     );
     let output = bin()
-        .args(["--target", &mock.url(), "--rate", "1", "--case-timeout", "400ms", "--cases"])
+        .args([
+            "--target",
+            &mock.url(),
+            "--rate",
+            "1",
+            "--case-timeout",
+            "400ms",
+            "--cases",
+        ])
         .arg(&cases)
         .output()
         .unwrap();
@@ -135,7 +152,10 @@ fn a_case_stopped_by_its_time_limit_is_cleaned_up() {
         shown(&output)
     );
     let live = mock.live();
-    assert!(live.locks.is_empty() && live.sessions.is_empty(), "{live:?}");
+    assert!(
+        live.locks.is_empty() && live.sessions.is_empty(),
+        "{live:?}"
+    );
     let _ = std::fs::remove_dir_all(&cases);
 }
 
@@ -152,14 +172,25 @@ fn ctrl_c_stops_new_cases_cleans_up_writes_the_report_and_exits_130() {
             case(
                 &format!("case-{i:02}"),
                 &["rule.lock.required"],
-                vec![apply(json!({"success": true})), create(json!({"success": true}))],
+                vec![
+                    apply(json!({"success": true})),
+                    create(json!({"success": true})),
+                ],
                 vec![],
             )
         })
         .collect();
     write_cases(&cases, "many.json", many);
-    let mut child = bin()
-        .args(["--target", &mock.url(), "--rate", "2", "--concurrency", "2", "--cases"])
+    let child = bin()
+        .args([
+            "--target",
+            &mock.url(),
+            "--rate",
+            "2",
+            "--concurrency",
+            "2",
+            "--cases",
+        ])
         .arg(&cases)
         .arg("--report-dir")
         .arg(&report_dir)
@@ -182,11 +213,22 @@ fn ctrl_c_stops_new_cases_cleans_up_writes_the_report_and_exits_130() {
     );
     let stdout = text(&output.stdout);
     assert_eq!(output.status.code(), Some(130), "{}", shown(&output));
-    assert!(text(&output.stderr).contains("interrupted: no new case starts"), "{}", shown(&output));
-    assert!(stdout.contains("stopped: interrupted (Ctrl-C)"), "{}", shown(&output));
+    assert!(
+        text(&output.stderr).contains("interrupted: no new case starts"),
+        "{}",
+        shown(&output)
+    );
+    assert!(
+        stdout.contains("stopped: interrupted (Ctrl-C)"),
+        "{}",
+        shown(&output)
+    );
     assert!(stdout.contains(", 0 left"), "{}", shown(&output));
     let live = mock.live();
-    assert!(live.locks.is_empty() && live.sessions.is_empty(), "{live:?}");
+    assert!(
+        live.locks.is_empty() && live.sessions.is_empty(),
+        "{live:?}"
+    );
     let report = report(&report_dir);
     let cases_in_report = report["cases"].as_array().unwrap();
     assert_eq!(cases_in_report.len(), 12);
@@ -198,7 +240,10 @@ fn ctrl_c_stops_new_cases_cleans_up_writes_the_report_and_exits_130() {
                 .is_some_and(|r| r.contains("not run: the run was interrupted"))
         })
         .count();
-    let passed = cases_in_report.iter().filter(|c| c["status"] == "passed").count();
+    let passed = cases_in_report
+        .iter()
+        .filter(|c| c["status"] == "passed")
+        .count();
     assert!(not_run >= 4, "{not_run} cases not run\n{}", shown(&output));
     assert!(passed >= 1, "{passed} cases passed\n{}", shown(&output));
     let _ = std::fs::remove_dir_all(&cases);

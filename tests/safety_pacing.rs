@@ -19,11 +19,9 @@ fn unasked_rate_limits(report: &Value) -> Vec<String> {
         .unwrap()
         .iter()
         .filter(|c| {
-            !c["covers"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|item| item.as_str().unwrap().contains("rate-limit") || item == "RequestLimitExceeded")
+            !c["covers"].as_array().unwrap().iter().any(|item| {
+                item.as_str().unwrap().contains("rate-limit") || item == "RequestLimitExceeded"
+            })
         })
         .filter(|c| {
             c["exchanges"].as_array().unwrap().iter().any(|e| {
@@ -38,7 +36,16 @@ fn unasked_rate_limits(report: &Value) -> Vec<String> {
 
 fn run_suite(url: &str, rate: &str, report_dir: &Path) -> std::process::Output {
     bin()
-        .args(["-q", "--target", url, "--rate", rate, "--concurrency", "16", "--report-dir"])
+        .args([
+            "-q",
+            "--target",
+            url,
+            "--rate",
+            rate,
+            "--concurrency",
+            "16",
+            "--report-dir",
+        ])
         .arg(report_dir)
         .output()
         .unwrap()
@@ -58,10 +65,16 @@ fn a_paced_full_run_meets_no_rate_limit_it_did_not_ask_for() {
     let report = report(&report_dir);
     assert_eq!(unasked_rate_limits(&report), Vec::<String>::new());
     let stdout = text(&output.stdout);
-    assert!(stdout.contains("safety: at most 40 requests/s per action, at most 16 requests in flight"), "{stdout}");
+    assert!(
+        stdout.contains("safety: at most 40 requests/s per action, at most 16 requests in flight"),
+        "{stdout}"
+    );
     assert!(stdout.contains("pacing: CreateSession: "), "{stdout}");
     let live = mock.live();
-    assert!(live.locks.is_empty() && live.sessions.is_empty(), "{live:?}");
+    assert!(
+        live.locks.is_empty() && live.sessions.is_empty(),
+        "{live:?}"
+    );
 
     // The same run without effective pacing does meet the limit: the check above can fail.
     let mock = Mock::start(MockConfig {
@@ -82,7 +95,12 @@ fn burst(copies: u32, admitted: u32) -> Value {
         "RequestLimitExceeded": copies - admitted
     }}));
     step["copies"] = json!(copies);
-    case("burst", &["gateway.rate-limit", "RequestLimitExceeded"], vec![step], vec![destroy()])
+    case(
+        "burst",
+        &["gateway.rate-limit", "RequestLimitExceeded"],
+        vec![step],
+        vec![destroy()],
+    )
 }
 
 #[test]
@@ -98,7 +116,10 @@ fn a_burst_runs_alone_and_gets_exactly_its_refusals_while_the_others_get_none() 
             case(
                 &format!("ordinary-{i}"),
                 &["rule.lock.required"],
-                vec![apply(json!({"success": true})), create(json!({"success": true}))],
+                vec![
+                    apply(json!({"success": true})),
+                    create(json!({"success": true})),
+                ],
                 vec![destroy()],
             )
         })
@@ -108,7 +129,15 @@ fn a_burst_runs_alone_and_gets_exactly_its_refusals_while_the_others_get_none() 
     all.insert(5, burst(30, 10));
     write_cases(&cases, "mixed.json", all);
     let output = bin()
-        .args(["--target", &mock.url(), "--rate", "10", "--concurrency", "4", "--cases"])
+        .args([
+            "--target",
+            &mock.url(),
+            "--rate",
+            "10",
+            "--concurrency",
+            "4",
+            "--cases",
+        ])
         .arg(&cases)
         .arg("--report-dir")
         .arg(&report_dir)
@@ -119,7 +148,10 @@ fn a_burst_runs_alone_and_gets_exactly_its_refusals_while_the_others_get_none() 
     assert_eq!(report_case(&report, "mixed/burst")["status"], "passed");
     assert_eq!(unasked_rate_limits(&report), Vec::<String>::new());
     let live = mock.live();
-    assert!(live.locks.is_empty() && live.sessions.is_empty(), "{live:?}");
+    assert!(
+        live.locks.is_empty() && live.sessions.is_empty(),
+        "{live:?}"
+    );
     let _ = std::fs::remove_dir_all(&cases);
     let _ = std::fs::remove_dir_all(&report_dir);
 }
@@ -138,6 +170,10 @@ fn the_embedded_mock_keeps_the_documented_limit_when_the_run_is_paced() {
     // Unpaced, the shared embedded mock has no limit: every copy is admitted.
     let unpaced = bin().arg("--cases").arg(&cases).output().unwrap();
     assert_eq!(unpaced.status.code(), Some(1), "{}", shown(&unpaced));
-    assert!(text(&unpaced.stdout).contains("FailedOperation.LockTimeout × 150"), "{}", shown(&unpaced));
+    assert!(
+        text(&unpaced.stdout).contains("FailedOperation.LockTimeout × 150"),
+        "{}",
+        shown(&unpaced)
+    );
     let _ = std::fs::remove_dir_all(&cases);
 }

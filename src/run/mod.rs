@@ -31,6 +31,7 @@ use crate::check::snapshot::{Snapshots, UpdateMode};
 use crate::coverage::{self, render_table, render_totals};
 use crate::mock::{self, MockConfig, MockCredential};
 use crate::plan::{CredentialSource, Planned, Settings, Target, plan};
+use crate::report::session::{CaseHooks, ReportOptions, Session};
 use crate::report::{self, RunReport, SuiteInfo, Summary, TargetInfo};
 use crate::send::{Client, ClientConfig};
 
@@ -47,6 +48,8 @@ pub struct Invocation {
     /// `cargo test FILTER` passes FILTER to every test target: there a filter that selects no
     /// case is not an error (libtest's behaviour); from the command line it is.
     pub empty_filter_ok: bool,
+    /// Report directory contents, certification, baselines, reruns, progress.
+    pub reports: ReportOptions,
 }
 
 fn usage(message: impl std::fmt::Display) -> ExitCode {
@@ -84,6 +87,7 @@ pub fn run(invocation: Invocation) -> ExitCode {
         settings,
         mut args,
         empty_filter_ok,
+        reports,
     } = invocation;
     // `--concurrency N` also runs N cases at once unless `--test-threads` says otherwise.
     args.test_threads = args.test_threads.or(settings.safety.concurrency);
@@ -91,10 +95,14 @@ pub fn run(invocation: Invocation) -> ExitCode {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
-    let planned = crate::profile::skip_missing_capabilities(
+    let mut session = match Session::prepare(reports, &settings, &mut args, &cases) {
+        Ok(session) => session,
+        Err(code) => return code,
+    };
+    let planned = session.select(crate::profile::skip_missing_capabilities(
         plan(cases.clone(), &settings.target),
         settings.safety.capabilities.as_ref(),
-    );
+    ));
     if args.list {
         let _ = libtest_mimic::run(&args, planned.iter().map(placeholder).collect());
         return ExitCode::SUCCESS;
@@ -193,11 +201,17 @@ pub fn run(invocation: Invocation) -> ExitCode {
     let _ = write!(out, "{}", guard::describe(&settings));
 
     let outcomes: Arc<Mutex<Vec<Outcome>>> = Arc::default();
+    let trial_count = selected
+        .iter()
+        .filter(|p| !args.is_ignored(&placeholder(p)))
+        .count();
+    let hooks = session.start(&mut args, trial_count);
     let trials = planned
         .iter()
-        .map(|p| trial(p.clone(), &shared, &runtime, &outcomes))
+        .map(|p| trial(p.clone(), &shared, &runtime, &outcomes, &hooks))
         .collect();
     let conclusion = libtest_mimic::run(&args, trials);
+    session.finish_progress(&mut out);
     for p in &selected {
         if p.skip.is_none() && args.is_ignored(&placeholder(p)) {
             let reason = format!("ignored: {}", p.case.spec.ignore.as_deref().unwrap_or(""));
@@ -235,6 +249,9 @@ pub fn run(invocation: Invocation) -> ExitCode {
         min_coverage: settings.min_coverage,
         cases: outcomes,
         coverage,
+        fingerprint: None,
+        certification: None,
+        baseline: None,
     };
     // Quiet runs (`-q`, `--format terse`) keep the totals and leave the item lines out.
     let quiet = args.quiet || args.format == Some(FormatSetting::Terse);
@@ -249,22 +266,9 @@ pub fn run(invocation: Invocation) -> ExitCode {
     }
     let _ = write!(out, "{}", shared.guard.summary());
     let _ = write!(out, "{}", report::render_summary(&report));
-    let _ = out.flush();
-    if let Some(dir) = &settings.report_dir {
-        match report::json::write(dir, &report) {
-            Ok(path) => {
-                let _ = writeln!(out, "report: {}", path.display());
-            }
-            Err(error) => return usage(error),
-        }
-    }
-    shared
-        .guard
-        .exit_code(if conclusion.has_failed() || report.fails() {
-            ExitCode::FAILURE
-        } else {
-            ExitCode::SUCCESS
-        })
+    // Report directory, certification record, baseline; the exit code (130 after Ctrl-C).
+    let code = session.conclude(report, &settings, &mut out, conclusion.has_failed());
+    shared.guard.exit_code(code)
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -339,7 +343,9 @@ fn trial(
     shared: &Arc<Shared>,
     runtime: &Arc<tokio::runtime::Runtime>,
     outcomes: &Arc<Mutex<Vec<Outcome>>>,
+    hooks: &Arc<CaseHooks>,
 ) -> Trial {
+    let hooks = Arc::clone(hooks);
     let shared = Arc::clone(shared);
     let runtime = Arc::clone(runtime);
     let outcomes = Arc::clone(outcomes);
@@ -348,16 +354,25 @@ fn trial(
     let ignored = planned.case.spec.ignore.is_some();
     Trial::ignorable_test(name, move || {
         if let Some(reason) = &planned.skip {
-            lock(&outcomes).push(skipped(&planned.case, reason.clone()));
+            let mut outcome = skipped(&planned.case, reason.clone());
+            hooks.case_done(&mut outcome);
+            lock(&outcomes).push(outcome);
             return Ok(Completion::ignored_with(reason));
         }
         if let Some(stop) = shared.guard.stopped() {
             let reason = stop.not_started();
-            lock(&outcomes).push(skipped(&planned.case, reason.clone()));
+            let mut outcome = skipped(&planned.case, reason.clone());
+            hooks.case_done(&mut outcome);
+            lock(&outcomes).push(outcome);
             return Ok(Completion::ignored_with(reason));
         }
-        let outcome = runtime.block_on(execute(&shared, &planned));
+        let mut outcome = runtime.block_on(execute(&shared, &planned));
+        let known = hooks.case_done(&mut outcome);
         let verdict = match outcome.status {
+            Status::KnownFailure => Ok(Completion::ignored_with(format!(
+                "known failure: {}",
+                known.unwrap_or_default()
+            ))),
             Status::Skipped => Ok(Completion::ignored_with(
                 outcome.skip_reason.clone().unwrap_or_default(),
             )),

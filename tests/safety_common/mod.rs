@@ -50,7 +50,11 @@ pub fn temp_dir(name: &str) -> PathBuf {
 /// Writes `cases` as one case file in `dir`.
 pub fn write_cases(dir: &Path, file: &str, cases: Vec<Value>) {
     let value = json!({ "cases": cases });
-    std::fs::write(dir.join(file), serde_json::to_string_pretty(&value).unwrap()).unwrap();
+    std::fs::write(
+        dir.join(file),
+        serde_json::to_string_pretty(&value).unwrap(),
+    )
+    .unwrap();
 }
 
 pub fn apply(expect: Value) -> Value {
