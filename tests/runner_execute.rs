@@ -160,6 +160,7 @@ async fn captures_flow_into_later_steps_and_missing_ones_stop_the_case() {
     let case = planned(json!({
         "name": "trace", "title": "t", "level": "must", "source": "s", "covers": ["x"],
         "steps": [
+            lock_step(),
             create_step(json!({"success": true, "capture": {"rid": "/Response/RequestId"}})),
             {"action": "DestroySession", "params": {"UserId": "{{user_id}}"},
              "headers": {"X-TC-TraceId": "{{capture.rid}}"}, "expect": {"success": true}}
@@ -168,12 +169,12 @@ async fn captures_flow_into_later_steps_and_missing_ones_stop_the_case() {
     let outcome = execute(&shared, &case).await;
     assert_eq!(outcome.status, Status::Passed, "{:?}", outcome.failures);
     let rid =
-        serde_json::from_str::<Value>(&outcome.exchanges[0].response.as_ref().unwrap().body.text)
+        serde_json::from_str::<Value>(&outcome.exchanges[1].response.as_ref().unwrap().body.text)
             .unwrap()["Response"]["RequestId"]
             .as_str()
             .unwrap()
             .to_owned();
-    let sent = &outcome.exchanges[1].request.headers;
+    let sent = &outcome.exchanges[2].request.headers;
     assert!(sent.contains(&("X-TC-TraceId".to_owned(), rid)), "{sent:?}");
     assert!(mock.live().sessions.is_empty());
     mock.shutdown().await;
