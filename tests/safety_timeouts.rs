@@ -1,0 +1,129 @@
+//! Time limits: a target that stops answering fails its cases with "timed out after …" and the
+//! run ends promptly — per request, then fast once the target counts as not answering — and the
+//! run's own limit stops it, cleans up and writes the report.
+
+mod safety_common;
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use safety_common::*;
+
+fn six_cases(name: &str) -> std::path::PathBuf {
+    let dir = temp_dir(name);
+    let cases = (0..6)
+        .map(|i| {
+            case(
+                &format!("case-{i}"),
+                &["rule.lock.required"],
+                vec![apply(json!({"success": true})), create(json!({"success": true}))],
+                vec![destroy()],
+            )
+        })
+        .collect();
+    write_cases(&dir, "silent.json", cases);
+    dir
+}
+
+#[test]
+fn a_target_that_stops_answering_fails_its_cases_and_never_hangs_the_run() {
+    let server = Misbehaving::start(Misbehaviour::Silent);
+    let cases = six_cases("timeouts-silent-cases");
+    let report_dir = temp_dir("timeouts-silent-report");
+    let started = Instant::now();
+    let output = bin()
+        .args(["--target", &server.url, "--request-timeout", "300ms", "--concurrency", "2", "--cases"])
+        .arg(&cases)
+        .arg("--report-dir")
+        .arg(&report_dir)
+        .output()
+        .unwrap();
+    // 6 cases × 3 requests of 300 ms each would be 5.4 s; after three timeouts in a row the
+    // rest fail at once.
+    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    assert_eq!(output.status.code(), Some(1), "{}", shown(&output));
+    let report = report(&report_dir);
+    assert_eq!(report["summary"]["failed"], 6);
+    let all: Vec<String> = report["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(failure_text)
+        .collect();
+    assert!(
+        all.iter().all(|f| f.contains("timed out after 300 ms")),
+        "{all:#?}"
+    );
+    assert!(
+        all.iter().any(|f| f.contains("timed out after 300 ms: no complete answer")),
+        "{all:#?}"
+    );
+    // Once three requests in a row timed out, the rest are not even sent.
+    let fast = all
+        .iter()
+        .filter(|f| {
+            f.contains(r#""check":"not_sent""#)
+                && f.contains("the target stopped answering: its last")
+                && f.contains("timed out after 300 ms each")
+        })
+        .count();
+    assert!(fast >= 3, "{all:#?}");
+    // Nothing could be confirmed destroyed: the summary says which UserIds to check.
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("may still hold a lock or session"), "{}", shown(&output));
+    let _ = std::fs::remove_dir_all(&cases);
+    let _ = std::fs::remove_dir_all(&report_dir);
+}
+
+#[test]
+fn the_run_time_limit_stops_the_run_cleans_up_and_writes_the_report() {
+    let server = Misbehaving::start(Misbehaviour::Silent);
+    let cases = six_cases("timeouts-run-cases");
+    let report_dir = temp_dir("timeouts-run-report");
+    let started = Instant::now();
+    let output = bin()
+        .args([
+            "--target",
+            &server.url,
+            "--request-timeout",
+            "2s",
+            "--run-timeout",
+            "500ms",
+            "--concurrency",
+            "2",
+            "--cases",
+        ])
+        .arg(&cases)
+        .arg("--report-dir")
+        .arg(&report_dir)
+        .output()
+        .unwrap();
+    // The two cases in flight stop at 0.5 s; their cleanup (a DestroySession each, then the
+    // runner's) meets the 2 s request limit; nothing else starts.
+    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+    assert_eq!(output.status.code(), Some(1), "{}", shown(&output));
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains("stopped: the run timed out after 500 ms (--run-timeout)"),
+        "{}",
+        shown(&output)
+    );
+    let report = report(&report_dir);
+    let cases_in_report = report["cases"].as_array().unwrap();
+    let stopped = cases_in_report
+        .iter()
+        .filter(|c| {
+            failure_text(c).contains(
+                "timed out after 500 ms: the run's time limit (--run-timeout) ended step 1 (ApplyConcurrent); step 2 not sent",
+            )
+        })
+        .count();
+    let not_run = cases_in_report
+        .iter()
+        .filter(|c| c["skip_reason"] == "not run: the run timed out after 500 ms (--run-timeout)")
+        .count();
+    assert_eq!((stopped, not_run), (2, 4), "{}", shown(&output));
+    let _ = std::fs::remove_dir_all(&cases);
+    let _ = std::fs::remove_dir_all(&report_dir);
+}
