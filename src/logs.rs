@@ -5,6 +5,7 @@
 //! to find a signature mismatch — and never the key or the signature.
 
 use std::io::{IsTerminal, Write};
+use std::sync::{Arc, Mutex};
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
@@ -29,7 +30,7 @@ pub fn init() {
     };
     let installed = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(Scrubbed)
+        .with_writer(Scrubbed::default())
         .with_ansi(std::io::stderr().is_terminal())
         .try_init()
         .is_ok();
@@ -50,23 +51,32 @@ pub fn signed_request(action: &str, host: &str, canonical_request: &str, string_
     );
 }
 
-/// Writes each event to stderr after scrubbing it (the formatter hands over one whole event per
-/// writer, so a secret is never split across two writes).
-struct Scrubbed;
+/// Writes each event to stderr (or memory, for tests) after scrubbing it: the formatter hands
+/// over one whole event per writer, so a secret is never split across two writes.
+#[derive(Default, Clone)]
+struct Scrubbed {
+    memory: Option<Arc<Mutex<Vec<u8>>>>,
+}
 
 impl<'a> MakeWriter<'a> for Scrubbed {
     type Writer = EventBuffer;
 
     fn make_writer(&'a self) -> Self::Writer {
-        EventBuffer(Vec::new())
+        EventBuffer {
+            event: Vec::new(),
+            memory: self.memory.clone(),
+        }
     }
 }
 
-struct EventBuffer(Vec<u8>);
+struct EventBuffer {
+    event: Vec<u8>,
+    memory: Option<Arc<Mutex<Vec<u8>>>>,
+}
 
 impl Write for EventBuffer {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.extend_from_slice(bytes);
+        self.event.extend_from_slice(bytes);
         Ok(bytes.len())
     }
 
@@ -77,11 +87,52 @@ impl Write for EventBuffer {
 
 impl Drop for EventBuffer {
     fn drop(&mut self) {
-        if self.0.is_empty() {
+        if self.event.is_empty() {
             return;
         }
-        let text = String::from_utf8_lossy(&self.0);
+        let text = String::from_utf8_lossy(&self.event);
         let clean = crate::redact::scrub(&text);
-        let _ = std::io::stderr().lock().write_all(clean.as_bytes());
+        match &self.memory {
+            Some(memory) => memory
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .extend_from_slice(clean.as_bytes()),
+            None => {
+                let _ = std::io::stderr().lock().write_all(clean.as_bytes());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_event_is_scrubbed_on_its_way_out() {
+        crate::redact::remember_secret("logs-test-secret-key-value");
+        let signature = "3c".repeat(32);
+        crate::redact::remember_signature(&signature);
+        let memory = Arc::new(Mutex::new(Vec::new()));
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(Scrubbed {
+                memory: Some(Arc::clone(&memory)),
+            })
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::trace!(key = "logs-test-secret-key-value", "a careless event");
+            tracing::debug!(header = %format!("Authorization: x, Signature={signature}"));
+            signed_request("CreateSession", "h", "POST\n/\n", "TC3-HMAC-SHA256\n1\n");
+        });
+        let text = String::from_utf8(memory.lock().unwrap().clone()).unwrap();
+        assert!(text.contains("a careless event"), "{text}");
+        assert!(!text.contains("logs-test-secret-key-value"), "{text}");
+        assert!(!text.contains(&signature), "{text}");
+        assert!(
+            text.contains("string_to_sign=\"TC3-HMAC-SHA256\\n1\\n\""),
+            "{text}"
+        );
     }
 }

@@ -39,11 +39,17 @@ fn a_refused_connection_is_named() {
     drop(closed);
     let (output, failures) = run_against(&format!("http://{addr}"), "refused");
     assert!(
-        failures.contains(&format!("connection refused: nothing accepts connections at {addr}")),
+        failures.contains(&format!(
+            "connection refused: nothing accepts connections at {addr}"
+        )),
         "{failures}"
     );
     // The runner's cleanup could not confirm anything either: said, not hidden.
-    assert!(text(&output.stdout).contains("sessions: "), "{}", shown(&output));
+    assert!(
+        text(&output.stdout).contains("sessions: "),
+        "{}",
+        shown(&output)
+    );
 }
 
 #[test]
@@ -61,7 +67,10 @@ fn a_reset_connection_is_named() {
 fn a_body_that_is_not_json_is_quoted() {
     let server = Misbehaving::start(Misbehaviour::NotJson);
     let (_, failures) = run_against(&server.url, "not-json");
-    assert!(failures.contains("it begins `this is not json`"), "{failures}");
+    assert!(
+        failures.contains("it begins `this is not json`"),
+        "{failures}"
+    );
 }
 
 #[test]
@@ -69,7 +78,8 @@ fn a_truncated_body_is_named_with_its_sizes() {
     let server = Misbehaving::start(Misbehaviour::Truncated);
     let (_, failures) = run_against(&server.url, "truncated");
     assert!(
-        failures.contains("the answer is truncated: the connection ended after 30 bytes of the 100"),
+        failures
+            .contains("the answer is truncated: the connection ended after 30 bytes of the 100"),
         "{failures}"
     );
 }
@@ -78,15 +88,24 @@ fn a_truncated_body_is_named_with_its_sizes() {
 fn an_html_error_page_is_named_with_its_title() {
     let server = Misbehaving::start(Misbehaviour::Html);
     let (_, failures) = run_against(&server.url, "html");
-    assert!(failures.contains("an HTML page titled “502 Bad Gateway” (HTTP 502, text/html)"), "{failures}");
-    assert!(failures.contains(r#""expected":200,"actual":502"#), "{failures}");
+    assert!(
+        failures.contains("an HTML page titled “502 Bad Gateway” (HTTP 502, text/html)"),
+        "{failures}"
+    );
+    assert!(
+        failures.contains(r#""expected":200,"actual":502"#),
+        "{failures}"
+    );
 }
 
 #[test]
 fn an_endless_body_is_cut_at_the_cap() {
     let server = Misbehaving::start(Misbehaviour::Huge);
     let (_, failures) = run_against(&server.url, "huge");
-    assert!(failures.contains("larger than the 1048576-byte cap; not read further"), "{failures}");
+    assert!(
+        failures.contains("larger than the 1048576-byte cap; not read further"),
+        "{failures}"
+    );
 }
 
 #[test]
@@ -109,5 +128,8 @@ fn a_redirect_is_never_followed() {
 fn an_empty_answer_is_named() {
     let server = Misbehaving::start(Misbehaviour::Empty);
     let (_, failures) = run_against(&server.url, "empty");
-    assert!(failures.contains("the body is empty (HTTP 200, 0 bytes)"), "{failures}");
+    assert!(
+        failures.contains("the body is empty (HTTP 200, 0 bytes)"),
+        "{failures}"
+    );
 }

@@ -17,7 +17,10 @@ fn six_cases(name: &str) -> std::path::PathBuf {
             case(
                 &format!("case-{i}"),
                 &["rule.lock.required"],
-                vec![apply(json!({"success": true})), create(json!({"success": true}))],
+                vec![
+                    apply(json!({"success": true})),
+                    create(json!({"success": true})),
+                ],
                 vec![destroy()],
             )
         })
@@ -33,7 +36,15 @@ fn a_target_that_stops_answering_fails_its_cases_and_never_hangs_the_run() {
     let report_dir = temp_dir("timeouts-silent-report");
     let started = Instant::now();
     let output = bin()
-        .args(["--target", &server.url, "--request-timeout", "300ms", "--concurrency", "2", "--cases"])
+        .args([
+            "--target",
+            &server.url,
+            "--request-timeout",
+            "300ms",
+            "--concurrency",
+            "2",
+            "--cases",
+        ])
         .arg(&cases)
         .arg("--report-dir")
         .arg(&report_dir)
@@ -41,7 +52,11 @@ fn a_target_that_stops_answering_fails_its_cases_and_never_hangs_the_run() {
         .unwrap();
     // 6 cases × 3 requests of 300 ms each would be 5.4 s; after three timeouts in a row the
     // rest fail at once.
-    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
     assert_eq!(output.status.code(), Some(1), "{}", shown(&output));
     let report = report(&report_dir);
     assert_eq!(report["summary"]["failed"], 6);
@@ -56,7 +71,8 @@ fn a_target_that_stops_answering_fails_its_cases_and_never_hangs_the_run() {
         "{all:#?}"
     );
     assert!(
-        all.iter().any(|f| f.contains("timed out after 300 ms: no complete answer")),
+        all.iter()
+            .any(|f| f.contains("timed out after 300 ms: no complete answer")),
         "{all:#?}"
     );
     // Once three requests in a row timed out, the rest are not even sent.
@@ -71,7 +87,11 @@ fn a_target_that_stops_answering_fails_its_cases_and_never_hangs_the_run() {
     assert!(fast >= 3, "{all:#?}");
     // Nothing could be confirmed destroyed: the summary says which UserIds to check.
     let stdout = text(&output.stdout);
-    assert!(stdout.contains("may still hold a lock or session"), "{}", shown(&output));
+    assert!(
+        stdout.contains("may still hold a lock or session"),
+        "{}",
+        shown(&output)
+    );
     let _ = std::fs::remove_dir_all(&cases);
     let _ = std::fs::remove_dir_all(&report_dir);
 }
@@ -101,7 +121,11 @@ fn the_run_time_limit_stops_the_run_cleans_up_and_writes_the_report() {
         .unwrap();
     // The two cases in flight stop at 0.5 s; their cleanup (a DestroySession each, then the
     // runner's) meets the 2 s request limit; nothing else starts.
-    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
     assert_eq!(output.status.code(), Some(1), "{}", shown(&output));
     let stdout = text(&output.stdout);
     assert!(

@@ -164,6 +164,9 @@ pub enum Misbehaviour {
     Empty,
     /// Accepts connections and never answers.
     Silent,
+    /// HTTP 200 with an API 3.0 answer that quotes the request's head (headers and all): a
+    /// target that would leak the signature and token into every record of its answers.
+    Echo,
 }
 
 /// A local server that misbehaves; counts the connections it accepted.
@@ -205,8 +208,8 @@ impl Misbehaving {
     }
 }
 
-/// Reads one request whole (head and Content-Length body); `false` at end of stream.
-async fn read_request(stream: &mut tokio::net::TcpStream) -> bool {
+/// Reads one request whole (head and Content-Length body); its head, `None` at end of stream.
+async fn read_request(stream: &mut tokio::net::TcpStream) -> Option<String> {
     use tokio::io::AsyncReadExt;
     let mut seen = Vec::new();
     let mut buf = [0u8; 8192];
@@ -215,11 +218,12 @@ async fn read_request(stream: &mut tokio::net::TcpStream) -> bool {
             break at + 4;
         }
         match stream.read(&mut buf).await {
-            Ok(0) | Err(_) => return false,
+            Ok(0) | Err(_) => return None,
             Ok(n) => seen.extend_from_slice(&buf[..n]),
         }
     };
-    let head = String::from_utf8_lossy(&seen[..head_end]).to_ascii_lowercase();
+    let original = String::from_utf8_lossy(&seen[..head_end]).into_owned();
+    let head = original.to_ascii_lowercase();
     let length: usize = head
         .lines()
         .find_map(|l| l.strip_prefix("content-length:"))
@@ -227,20 +231,35 @@ async fn read_request(stream: &mut tokio::net::TcpStream) -> bool {
         .unwrap_or(0);
     while seen.len() < head_end + length {
         match stream.read(&mut buf).await {
-            Ok(0) | Err(_) => return false,
+            Ok(0) | Err(_) => return None,
             Ok(n) => seen.extend_from_slice(&buf[..n]),
         }
     }
-    true
+    Some(original)
 }
 
 async fn misbehave(mut stream: tokio::net::TcpStream, behaviour: Misbehaviour) {
     use tokio::io::AsyncWriteExt;
     loop {
-        if !read_request(&mut stream).await {
+        let Some(head) = read_request(&mut stream).await else {
             return;
-        }
+        };
         let reply: Vec<u8> = match &behaviour {
+            Misbehaviour::Echo => {
+                let body = json!({"Response": {
+                    "RequestId": "6b3a1f7e-7b1c-4a43-9d7a-0c8e6c1b2a9f",
+                    "Echo": head,
+                }})
+                .to_string();
+                format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-echo: {}\r\ncontent-length: {}\r\n\r\n{body}",
+                    head.lines()
+                        .find(|l| l.to_ascii_lowercase().starts_with("authorization:"))
+                        .unwrap_or("none"),
+                    body.len()
+                )
+                .into_bytes()
+            }
             Misbehaviour::Silent => {
                 // Hold the connection open without a word.
                 tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
