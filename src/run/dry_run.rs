@@ -70,6 +70,7 @@ pub fn print(settings: &Settings, selected: &[&Planned], out: &mut dyn Write) ->
                 "the embedded mock (its address is chosen when it starts)".to_owned(),
         }
     );
+    text.push_str(&super::guard::describe(settings));
     let (mut requests, mut cases, mut problems) = (0usize, 0usize, 0usize);
     for planned in selected {
         let case = &planned.case;
@@ -109,7 +110,11 @@ pub fn print(settings: &Settings, selected: &[&Planned], out: &mut dyn Write) ->
                 }
             }
         }
-        if case.mock_config().is_none() {
+        let creates = phases
+            .iter()
+            .flat_map(|(_, steps)| steps.iter())
+            .any(|step| cleanup::CREATING.contains(&step.action.as_str()));
+        if case.mock_config().is_none() && creates {
             text.push_str(&format!(
                 "  then {} for every UserId sent to {} that no step destroyed\n",
                 cleanup::DESTROY,

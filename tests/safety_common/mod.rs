@@ -274,10 +274,7 @@ async fn misbehave(mut stream: tokio::net::TcpStream, behaviour: Misbehaviour) {
             }
             Misbehaviour::Truncated => {
                 let part = br#"{"Response": {"RequestId": "12"#;
-                let mut reply = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n"
-                )
-                .into_bytes();
+                let mut reply = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n".to_vec();
                 reply.extend_from_slice(part);
                 let _ = stream.write_all(&reply).await;
                 return;
