@@ -21,7 +21,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use car_conformance::case::Step;
 use car_conformance::case::template::{Scope, Var};
 use car_conformance::mock::{self, MockConfig};
-use car_conformance::run::pace::{DOCUMENTED_RATE, Pacer};
+use car_conformance::run::pace::{Admission, DOCUMENTED_RATE, Pacer};
 use car_conformance::run::request::{self, Endpoint};
 use car_conformance::send::{Client, ClientConfig};
 use car_conformance::sign::Credentials;
@@ -132,7 +132,7 @@ async fn saturating(options: &Options) -> Result<(), String> {
                         continue;
                     }
                 };
-                pacer.admit("CreateSession", 1, false).await;
+                pacer.admit("CreateSession", 1, Admission::Paced).await;
                 match client.send(&built.prepared).await {
                     Ok(received)
                         if String::from_utf8_lossy(&received.body)

@@ -127,6 +127,16 @@ fn a_burst_runs_alone_and_gets_exactly_its_refusals_while_the_others_get_none() 
     // 30 at once against 10 per second: the burst waits for an empty window and for the other
     // cases to finish, so exactly 10 are admitted (no lock: LockTimeout) and 20 refused.
     all.insert(5, burst(30, 10));
+    // A rate-limit case sending one request after another is not held back either: the 11th
+    // and 12th in the same second are refused, as it expects.
+    let mut sequential: Vec<Value> = (0..10)
+        .map(|_| create(json!({"code": "FailedOperation.LockTimeout"})))
+        .collect();
+    sequential.extend((0..2).map(|_| create(json!({"code": "RequestLimitExceeded"}))));
+    all.insert(
+        8,
+        case("sequential", &["RequestLimitExceeded"], sequential, vec![]),
+    );
     write_cases(&cases, "mixed.json", all);
     let output = bin()
         .args([
@@ -146,6 +156,7 @@ fn a_burst_runs_alone_and_gets_exactly_its_refusals_while_the_others_get_none() 
     assert_eq!(output.status.code(), Some(0), "{}", shown(&output));
     let report = report(&report_dir);
     assert_eq!(report_case(&report, "mixed/burst")["status"], "passed");
+    assert_eq!(report_case(&report, "mixed/sequential")["status"], "passed");
     assert_eq!(unasked_rate_limits(&report), Vec::<String>::new());
     let live = mock.live();
     assert!(

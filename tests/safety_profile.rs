@@ -148,3 +148,49 @@ fn a_profile_with_a_credential_is_refused_and_nothing_is_sent() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_profile_names_the_known_failures_of_its_target() {
+    let mock = Mock::start(car_conformance::mock::MockConfig::default());
+    let dir = temp_dir("profile-baseline");
+    let cases = dir.join("cases");
+    std::fs::create_dir_all(&cases).unwrap();
+    write_cases(
+        &cases,
+        "known.json",
+        vec![case(
+            "wrong",
+            &["rule.lock.required"],
+            vec![apply(
+                serde_json::json!({"code": "ResourceNotFound.NoIdle"}),
+            )],
+            vec![],
+        )],
+    );
+    std::fs::write(
+        dir.join("known-failures.json"),
+        r#"{"known_failures": [{"id": "known/wrong", "reason": "this target has free concurrency"}]}"#,
+    )
+    .unwrap();
+    // The baseline path is relative to the profile's directory.
+    let file = profile(
+        &dir,
+        "vendor.toml",
+        &format!(
+            "url = \"{}\"\nbaseline = \"known-failures.json\"\n",
+            mock.url()
+        ),
+    );
+    let output = bin()
+        .args(["--target-config", &file, "--cases"])
+        .arg(&cases)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", shown(&output));
+    assert!(
+        text(&output.stdout).contains("known failure: this target has free concurrency"),
+        "{}",
+        shown(&output)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -15,7 +15,7 @@ use super::guard::Guard;
 use super::outcome::{
     BodyRecord, Exchange, Failure, FailureKind, Outcome, ResponseRecord, Status, StepRef,
 };
-use super::pace;
+use super::pace::{self, Admission};
 use super::request::{self, Endpoint};
 use super::timeout::{self, Ended, Stop};
 use crate::case::template::{Scope, Var};
@@ -155,6 +155,7 @@ pub async fn execute(shared: &Shared, planned: &Planned) -> Outcome {
         notes: Vec::new(),
         sessions: CaseSessions::default(),
         current: None,
+        fresh: std::collections::BTreeSet::new(),
     };
     let ended = timeout::bounded(&guard.cancel, guard.case_timeout, run.steps()).await;
     let interrupted = run.ended(ended);
@@ -220,6 +221,8 @@ struct CaseRun<'a> {
     sessions: CaseSessions,
     /// The step being sent, for a time limit or stop that interrupts it.
     current: Option<StepRef>,
+    /// Actions a run-alone case has started (each from an empty window).
+    fresh: std::collections::BTreeSet<String>,
 }
 
 /// Aborts the requests of a step that is dropped mid-way (time limit, stop signal).
@@ -368,7 +371,13 @@ impl CaseRun<'_> {
             let action = subjects
                 .first()
                 .map_or(step.action.as_str(), |s| s.0.as_str());
-            pacer.admit(action, built.len(), self.alone).await;
+            // A run-alone case starts each action from an empty window, then is not held back.
+            let admission = match self.alone {
+                false => Admission::Paced,
+                true if self.fresh.insert(action.to_owned()) => Admission::Fresh,
+                true => Admission::Unpaced,
+            };
+            pacer.admit(action, built.len(), admission).await;
         }
         for (action, user) in &subjects {
             self.sessions.sent(action, user.as_deref());

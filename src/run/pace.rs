@@ -8,6 +8,9 @@
 //! * [`Schedule`]: at most `--concurrency` requests in flight; a case that deliberately exceeds
 //!   a limit ([`runs_alone`]: copies sent at once, or a rate-limit case) runs alone — no other
 //!   case in flight — so its burst neither steals the others' budget nor is disturbed by them.
+//!   Such a case starts each action from an empty window and is then not held back (exceeding
+//!   the limit is what it tests, [`Admission`]); its sends are counted, so the cases after it
+//!   wait until the window clears.
 //!
 //! Both apply to the shared target only: a case's own mock serves that case alone.
 
@@ -43,6 +46,19 @@ pub fn runs_alone(case: &Case) -> bool {
                 .iter()
                 .any(|limit| item == limit || item.starts_with(&format!("{limit}.")))
         })
+}
+
+/// How a send is admitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// Within the limit, waiting as needed: every ordinary case.
+    Paced,
+    /// A run-alone case's first send of an action: waits for an empty window, so the target's
+    /// count starts from zero and the case's verdict does not depend on what went before.
+    Fresh,
+    /// A run-alone case's later sends: not held back (exceeding the limit is what the case
+    /// tests), but counted, so the cases after it wait for the window to clear.
+    Unpaced,
 }
 
 /// What the pacer did for one action.
@@ -129,14 +145,15 @@ impl Pacer {
         Arc::clone(actions.entry(action.to_owned()).or_default())
     }
 
-    /// Waits until `count` requests of `action` may go together, and counts them. A burst
-    /// larger than the limit waits for an empty window and then goes whole; so does any burst
-    /// when `alone` (its verdict must not depend on what was sent just before).
-    pub async fn admit(&self, action: &str, count: usize, alone: bool) {
+    /// Waits until `count` requests of `action` may go together under `admission`, and counts
+    /// them. A paced burst larger than the limit waits for an empty window and then goes whole.
+    pub async fn admit(&self, action: &str, count: usize, admission: Admission) {
         let called = Instant::now();
         let window = self.window_of(action);
         // Held while waiting: later requests of this action queue behind this one.
         let mut window = window.lock().await;
+        let empty_first =
+            admission == Admission::Fresh || (admission == Admission::Paced && count > self.limit);
         loop {
             let now = Instant::now();
             while window
@@ -145,10 +162,10 @@ impl Pacer {
             {
                 window.pop_front();
             }
-            let fits = if alone || count > self.limit {
-                window.is_empty()
-            } else {
-                window.len() + count <= self.limit
+            let fits = match admission {
+                Admission::Unpaced => true,
+                _ if empty_first => window.is_empty(),
+                _ => window.len() + count <= self.limit,
             };
             if fits {
                 window.extend(std::iter::repeat_n(now, count));
@@ -158,7 +175,7 @@ impl Pacer {
                 return;
             }
             // The oldest sends leave the window first; enough of them must leave.
-            let needed = if alone || count > self.limit {
+            let needed = if empty_first {
                 window.len()
             } else {
                 window.len() + count - self.limit
@@ -303,11 +320,11 @@ mod tests {
         let window = Duration::from_millis(300);
         let pacer = Pacer::new(3, window);
         let started = Instant::now();
-        pacer.admit("CreateSession", 2, false).await;
-        pacer.admit("CreateSession", 1, false).await;
-        pacer.admit("ApplyConcurrent", 3, false).await;
+        pacer.admit("CreateSession", 2, Admission::Paced).await;
+        pacer.admit("CreateSession", 1, Admission::Paced).await;
+        pacer.admit("ApplyConcurrent", 3, Admission::Paced).await;
         assert!(started.elapsed() < window / 2, "{:?}", started.elapsed());
-        pacer.admit("CreateSession", 1, false).await;
+        pacer.admit("CreateSession", 1, Admission::Paced).await;
         assert!(started.elapsed() >= window, "{:?}", started.elapsed());
         let stats = pacer.stats();
         assert_eq!(stats[1].0, "CreateSession");
@@ -319,20 +336,28 @@ mod tests {
         let window = Duration::from_millis(200);
         let pacer = Pacer::new(2, window);
         let started = Instant::now();
-        pacer.admit("CreateSession", 5, false).await;
+        pacer.admit("CreateSession", 5, Admission::Paced).await;
         assert!(started.elapsed() < window / 2);
-        pacer.admit("CreateSession", 1, false).await;
+        pacer.admit("CreateSession", 1, Admission::Paced).await;
         assert!(started.elapsed() >= window, "{:?}", started.elapsed());
     }
 
     #[tokio::test]
-    async fn a_run_alone_burst_waits_for_an_empty_window_even_when_it_fits() {
+    async fn a_run_alone_case_starts_from_an_empty_window_then_goes_unpaced_but_counted() {
         let window = Duration::from_millis(200);
-        let pacer = Pacer::new(10, window);
+        let pacer = Pacer::new(3, window);
         let started = Instant::now();
-        pacer.admit("CreateSession", 1, false).await;
-        pacer.admit("CreateSession", 2, true).await;
+        pacer.admit("CreateSession", 1, Admission::Paced).await;
+        pacer.admit("CreateSession", 2, Admission::Fresh).await;
         assert!(started.elapsed() >= window, "{:?}", started.elapsed());
+        let fresh = Instant::now();
+        for _ in 0..5 {
+            pacer.admit("CreateSession", 1, Admission::Unpaced).await;
+        }
+        assert!(fresh.elapsed() < window / 2, "{:?}", fresh.elapsed());
+        // The 7 sends of the window hold the next ordinary one back until it clears.
+        pacer.admit("CreateSession", 1, Admission::Paced).await;
+        assert!(fresh.elapsed() >= window, "{:?}", fresh.elapsed());
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -345,7 +370,7 @@ mod tests {
             let (pacer, times) = (Arc::clone(&pacer), Arc::clone(&times));
             tasks.push(tokio::spawn(async move {
                 for _ in 0..4 {
-                    pacer.admit("CreateSession", 1, false).await;
+                    pacer.admit("CreateSession", 1, Admission::Paced).await;
                     times.lock().unwrap().push(Instant::now());
                 }
             }));
