@@ -157,7 +157,31 @@ pub async fn execute(shared: &Shared, planned: &Planned) -> Outcome {
         current: None,
         fresh: std::collections::BTreeSet::new(),
     };
-    let ended = timeout::bounded(&guard.cancel, guard.case_timeout, run.steps()).await;
+    let mut panicked = None;
+    let steps = async {
+        // A bug in a check must not skip the cleanup below.
+        if let Err(message) = timeout::catch_panic(run.steps()).await {
+            panicked = Some(message);
+        }
+    };
+    let ended = timeout::bounded(&guard.cancel, guard.case_timeout, steps).await;
+    if let Some(message) = panicked {
+        let at = run.current.take().unwrap_or(StepRef {
+            phase: "steps",
+            index: 0,
+            label: "case".to_owned(),
+            copy: None,
+        });
+        run.fail(
+            at,
+            None,
+            FailureKind::NotSent {
+                reason: format!(
+                    "the runner failed internally (a bug in car-conformance; please report it): {message}"
+                ),
+            },
+        );
+    }
     let interrupted = run.ended(ended);
     for (index, step) in case.spec.cleanup.iter().enumerate() {
         run.step("cleanup", index, step).await;

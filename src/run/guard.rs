@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::cleanup::Ledger;
+use super::outcome::{Failure, FailureKind, Outcome, Status, StepRef};
 use super::pace::{DEFAULT_CONCURRENCY, DOCUMENTED_RATE, Pacer, Schedule};
 use super::timeout::{self, Breaker, Cancel, Stop};
 use crate::plan::{Settings, Target};
@@ -207,6 +208,30 @@ impl Guard {
     }
 }
 
+/// The outcome of a case whose run panicked (a bug in car-conformance): failed, with the
+/// panic's message scrubbed of secrets.
+pub fn panicked(case: &crate::case::Case, payload: &(dyn std::any::Any + Send)) -> Outcome {
+    let message = crate::redact::panic_message(payload).unwrap_or_default();
+    let mut outcome = super::execute::skipped(case, String::new());
+    outcome.skip_reason = None;
+    outcome.status = Status::Failed;
+    outcome.failures.push(Failure {
+        step: StepRef {
+            phase: "steps",
+            index: 0,
+            label: "case".to_owned(),
+            copy: None,
+        },
+        exchange: None,
+        kind: FailureKind::NotSent {
+            reason: format!(
+                "the runner failed internally (a bug in car-conformance; please report it): {message}"
+            ),
+        },
+    });
+    outcome
+}
+
 /// Resolves at Ctrl-C or SIGTERM; never when no handler could be installed.
 async fn interrupt() {
     let ctrl_c = async {
@@ -282,6 +307,31 @@ mod tests {
         );
         assert!(Guard::for_run(&paced).pacer.is_some());
         assert!(Guard::for_run(&plain).pacer.is_none());
+    }
+
+    #[test]
+    fn a_case_that_panicked_fails_with_the_message_scrubbed() {
+        crate::redact::remember_secret("guard-test-panic-secret");
+        let spec: crate::case::CaseSpec = serde_json::from_value(serde_json::json!({
+            "name": "p", "title": "t", "level": "must", "source": "s", "covers": [], "steps": []
+        }))
+        .unwrap();
+        let case = crate::case::Case {
+            id: "x/p".into(),
+            file: PathBuf::new(),
+            pointer: "/cases/0".into(),
+            spec,
+            mock: None,
+        };
+        let payload: Box<dyn std::any::Any + Send> =
+            Box::new("oops guard-test-panic-secret".to_owned());
+        let outcome = panicked(&case, payload.as_ref());
+        assert_eq!(outcome.status, Status::Failed);
+        let shown = super::super::outcome::render_failures(&outcome);
+        assert!(
+            shown.contains("please report it): oops <redacted>"),
+            "{shown}"
+        );
     }
 
     #[test]

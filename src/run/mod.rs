@@ -366,7 +366,20 @@ fn trial(
             lock(&outcomes).push(outcome);
             return Ok(Completion::ignored_with(reason));
         }
-        let mut outcome = runtime.block_on(execute(&shared, &planned));
+        // libtest would print a panic's payload as it is: scrub it first.
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            runtime.block_on(execute(&shared, &planned))
+        }));
+        let mut outcome = match ran {
+            Ok(outcome) => outcome,
+            Err(payload) => {
+                let mut outcome = guard::panicked(&planned.case, payload.as_ref());
+                hooks.case_done(&mut outcome);
+                let message = render_failures(&outcome);
+                lock(&outcomes).push(outcome);
+                return Err(Failed::from(message));
+            }
+        };
         let known = hooks.case_done(&mut outcome);
         let verdict = match outcome.status {
             Status::KnownFailure => Ok(Completion::ignored_with(format!(

@@ -175,6 +175,23 @@ pub async fn bounded(
     }
 }
 
+/// Runs `work`, turning a panic inside it into `Err(message)` (scrubbed of secrets), so the
+/// caller can still clean up: a bug in a check must not leave a session running.
+pub async fn catch_panic<F: Future>(work: F) -> Result<F::Output, String> {
+    let mut work = std::pin::pin!(work);
+    std::future::poll_fn(|cx| {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work.as_mut().poll(cx))) {
+            Ok(std::task::Poll::Ready(output)) => std::task::Poll::Ready(Ok(output)),
+            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+            Err(payload) => {
+                std::task::Poll::Ready(Err(crate::redact::panic_message(payload.as_ref())
+                    .unwrap_or_else(|| "a panic without a message".to_owned())))
+            }
+        }
+    })
+    .await
+}
+
 /// Stops sending to a target whose last [`BREAKER_THRESHOLD`] requests all timed out. While
 /// open, one probe request goes through per probe interval; any answer closes it again.
 #[derive(Debug)]
@@ -299,6 +316,18 @@ mod tests {
             bounded(&cancel, None, slow).await,
             Ended::Stopped(Stop::Interrupted)
         );
+    }
+
+    #[tokio::test]
+    async fn a_panic_inside_work_becomes_an_error_with_its_message_scrubbed() {
+        crate::redact::remember_secret("timeout-test-panic-secret");
+        assert_eq!(catch_panic(async { 7 }).await, Ok(7));
+        let panicked = catch_panic(async {
+            tokio::task::yield_now().await;
+            panic!("boom with timeout-test-panic-secret");
+        })
+        .await;
+        assert_eq!(panicked, Err("boom with <redacted>".to_owned()));
     }
 
     #[test]
