@@ -5,6 +5,7 @@
 
 mod safety_common;
 
+use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -111,7 +112,7 @@ fn a_case_stopped_by_its_time_limit_is_cleaned_up() {
     let mock = Mock::start(MockConfig::default());
     let cases = temp_dir("cleanup-timeout-cases");
     // At one request per second and action, the second CreateSession waits about a second:
-    // the case's limit of 400 ms ends it mid-way, after its session started.
+    // the case's limit of 800 ms ends it mid-way, after its session started.
     write_cases(
         &cases,
         "slow.json",
@@ -133,7 +134,7 @@ fn a_case_stopped_by_its_time_limit_is_cleaned_up() {
             "--rate",
             "1",
             "--case-timeout",
-            "400ms",
+            "800ms",
             "--cases",
         ])
         .arg(&cases)
@@ -142,7 +143,7 @@ fn a_case_stopped_by_its_time_limit_is_cleaned_up() {
     let stdout = text(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{}", shown(&output));
     assert!(
-        stdout.contains("timed out after 400 ms: the case's time limit (--case-timeout) ended step 3 (CreateSession)"),
+        stdout.contains("timed out after 800 ms: the case's time limit (--case-timeout) ended step 3 (CreateSession)"),
         "{}",
         shown(&output)
     );
@@ -166,7 +167,7 @@ fn ctrl_c_stops_new_cases_cleans_up_writes_the_report_and_exits_130() {
     let cases = temp_dir("cleanup-interrupt-cases");
     let report_dir = temp_dir("cleanup-interrupt-report");
     // Two requests per second and action, two cases at a time: 12 cases take ~6 s, so the
-    // interrupt after 1.5 s finds cases done, cases in flight and cases not started.
+    // interrupt after the first finds cases done, cases in flight and cases not started.
     let many = (0..12)
         .map(|i| {
             case(
@@ -181,7 +182,7 @@ fn ctrl_c_stops_new_cases_cleans_up_writes_the_report_and_exits_130() {
         })
         .collect();
     write_cases(&cases, "many.json", many);
-    let child = bin()
+    let mut child = bin()
         .args([
             "--target",
             &mock.url(),
@@ -198,20 +199,37 @@ fn ctrl_c_stops_new_cases_cleans_up_writes_the_report_and_exits_130() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
+    // Interrupt once the first case has passed (the handler is installed by then).
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut stdout = String::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        stdout.push_str(&line);
+        stdout.push('\n');
+        if line.ends_with("... ok") {
+            break;
+        }
+    }
     let sent = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(sent.success());
     let interrupted = Instant::now();
+    for line in lines {
+        stdout.push_str(&line.unwrap());
+        stdout.push('\n');
+    }
     let output = child.wait_with_output().unwrap();
     assert!(
         interrupted.elapsed() < Duration::from_secs(15),
         "the run took {:?} to stop",
         interrupted.elapsed()
     );
-    let stdout = text(&output.stdout);
+    let output = std::process::Output {
+        stdout: stdout.clone().into_bytes(),
+        ..output
+    };
     assert_eq!(output.status.code(), Some(130), "{}", shown(&output));
     assert!(
         text(&output.stderr).contains("interrupted: no new case starts"),
@@ -244,7 +262,7 @@ fn ctrl_c_stops_new_cases_cleans_up_writes_the_report_and_exits_130() {
         .iter()
         .filter(|c| c["status"] == "passed")
         .count();
-    assert!(not_run >= 4, "{not_run} cases not run\n{}", shown(&output));
+    assert!(not_run >= 2, "{not_run} cases not run\n{}", shown(&output));
     assert!(passed >= 1, "{passed} cases passed\n{}", shown(&output));
     let _ = std::fs::remove_dir_all(&cases);
     let _ = std::fs::remove_dir_all(&report_dir);
