@@ -50,8 +50,7 @@ fn a_target_that_stops_answering_fails_its_cases_and_never_hangs_the_run() {
         .arg(&report_dir)
         .output()
         .unwrap();
-    // 6 cases × 3 requests of 300 ms each would be 5.4 s; after three timeouts in a row the
-    // rest fail at once.
+    // The run ends, whatever the target does (the breaker's effect is checked below).
     assert!(
         started.elapsed() < Duration::from_secs(8),
         "took {:?}",
