@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Signing throughput, Rust beside the official Python SDK, in one run (issue 2 point 6):
-#   1. `cargo bench --bench signing` — car_conformance::sign, uncached and with the key cache;
-#   2. benches/python/sdk_signing.py with .venv's python — the SDK's own TC3 signing;
+#   - `cargo bench --bench signing`: car_conformance::sign, uncached and with the key cache, and
+#     the SHA-256 floor TC3 demands;
+#   - benches/python/sdk_signing.py with .venv's python: the SDK's own TC3 signing;
 # both on the requests of benches/signing-requests.json (each side first checks it reproduces
-# the expected signatures), then prints medians (signatures/s) and the Rust/Python ratios.
-# Python runs half its runs before the Rust bench and half after, and its median is taken over
-# all of them, so a change in the machine's load during the run weighs on both sides.
+# the expected signatures). The two alternate for ROUNDS rounds (default 5), so a change in the
+# machine's load weighs on both; the summary gives each figure's median over the rounds and the
+# median of the per-round Rust/Python ratios (with their range).
 #
-# Usage: benches/compare-signing.sh [criterion args, e.g. --measurement-time 3]
-# Needs .venv (scripts/setup-python-sdk.sh). Writes the raw outputs to target/compare-signing/.
+# Usage: [ROUNDS=5] benches/compare-signing.sh [criterion args; default
+#        --warm-up-time 1 --measurement-time 2]
+# Needs .venv (scripts/setup-python-sdk.sh). Raw outputs go to target/compare-signing/.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -17,67 +19,80 @@ if [[ ! -x "$python" ]]; then
     echo "compare-signing: no .venv — run scripts/setup-python-sdk.sh first" >&2
     exit 1
 fi
+rounds="${ROUNDS:-5}"
+[[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "compare-signing: ROUNDS must be a positive integer" >&2; exit 2; }
+criterion_args=("$@")
+[[ ${#criterion_args[@]} -gt 0 ]] || criterion_args=(--warm-up-time 1 --measurement-time 2)
 target="${CARGO_TARGET_DIR:-$root/target}"
 out="$target/compare-signing"
+rm -rf "$out"
 mkdir -p "$out"
-# Fresh estimates only: a stale file from an earlier run must not be read as this run's.
-rm -rf "$target/criterion/signing"
 
 echo "compare-signing: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%Y-%m-%dT%H:%MZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
-# Build first, so the compile does not fall between the two Python halves.
-cargo bench --quiet --bench signing --no-run >"$out/rust.log" 2>&1 \
-    || { tail -20 "$out/rust.log" >&2; exit 1; }
-echo "compare-signing: benches/python/sdk_signing.py --runs 4 (first half)"
-"$python" benches/python/sdk_signing.py --json --runs 4 >"$out/python-before.json"
-echo "compare-signing: cargo bench --bench signing (log: $out/rust.log)"
-cargo bench --quiet --bench signing -- --noplot "$@" >"$out/rust.log" 2>&1 \
-    || { tail -20 "$out/rust.log" >&2; exit 1; }
-echo "compare-signing: benches/python/sdk_signing.py --runs 4 (second half)"
-"$python" benches/python/sdk_signing.py --json --runs 4 >"$out/python-after.json"
+cargo bench --quiet --bench signing --no-run >"$out/build.log" 2>&1 \
+    || { tail -20 "$out/build.log" >&2; exit 1; }
+for round in $(seq 1 "$rounds"); do
+    echo "compare-signing: round $round/$rounds (load average $(cut -d' ' -f1 /proc/loadavg))"
+    "$python" benches/python/sdk_signing.py --json --runs 3 >"$out/python-$round.json"
+    # Fresh estimates only: a file from an earlier round must not be read as this one's.
+    rm -rf "$target/criterion/signing"
+    cargo bench --quiet --bench signing -- --noplot "${criterion_args[@]}" >"$out/rust-$round.log" 2>&1 \
+        || { tail -20 "$out/rust-$round.log" >&2; exit 1; }
+    mkdir -p "$out/rust-$round"
+    cp -r "$target/criterion/signing/." "$out/rust-$round/"
+done
 
-"$python" - "$target/criterion/signing" "$out/python-before.json" "$out/python-after.json" <<'PY'
-import json, statistics, sys, os
-criterion_dir = sys.argv[1]
-before, after = (json.load(open(path)) for path in sys.argv[2:4])
-py = before
-py["runs"] = before["runs"] + after["runs"]
-for name, entry in py["requests"].items():
-    for level in ("core", "full"):
-        rates = entry[level]["rates"] + after["requests"][name][level]["rates"]
-        entry[level]["median_per_sec"] = round(statistics.median(rates))
+"$python" - "$out" "$rounds" <<'PY'
+import json, os, statistics, sys
+out, rounds = sys.argv[1], int(sys.argv[2])
+KINDS = ("uncached", "cached", "hash_floor_uncached", "hash_floor_cached")
 
-def rust_rate(bench):
-    path = os.path.join(criterion_dir, bench, "new", "estimates.json")
-    nanos = json.load(open(path))["median"]["point_estimate"]  # per signature
-    return 1e9 / nanos
+def rust_rate(round_no, bench):
+    path = os.path.join(out, f"rust-{round_no}", bench, "new", "estimates.json")
+    with open(path) as f:
+        return 1e9 / json.load(f)["median"]["point_estimate"]  # ns per signature → per second
+
+per_round = []  # [{request: {figure: signatures/s}}]
+for r in range(1, rounds + 1):
+    with open(os.path.join(out, f"python-{r}.json")) as f:
+        py = json.load(f)
+    figures = {}
+    for name, entry in py["requests"].items():
+        row = {kind: rust_rate(r, f"{name}_{kind}") for kind in KINDS}
+        row["core"] = entry["core"]["median_per_sec"]
+        row["full"] = entry["full"]["median_per_sec"]
+        row["body_bytes"] = entry["body_bytes"]
+        figures[name] = row
+    per_round.append(figures)
 
 print()
-print(f"Signatures per second on one core. Rust: criterion median. Python ({py['sdk']}, "
-      f"Python {py['python']}): median of {py['runs']} runs, half before and half after the Rust bench.")
-for name, entry in py["requests"].items():
-    rust = {kind: rust_rate(f"{name}_{kind}") for kind in
-            ("uncached", "cached", "hash_floor_uncached", "hash_floor_cached")}
-    core, full = entry["core"]["median_per_sec"], entry["full"]["median_per_sec"]
+print(f"Signatures per second on one core, median over {rounds} alternating rounds "
+      f"(Rust: criterion median; Python {py['python']}, {py['sdk']}: median of 3 runs).")
+labels = [
+    ("uncached", "Rust car_conformance::sign, uncached"),
+    ("cached", "Rust car_conformance::sign, key cache"),
+    ("hash_floor_uncached", "SHA-256 work TC3 demands, uncached (floor)"),
+    ("hash_floor_cached", "SHA-256 work TC3 demands, key cached (floor)"),
+    ("core", "Python SDK core: _get_tc3_signature"),
+    ("full", "Python SDK full: _build_req_inter"),
+]
+ratios = [("uncached", "core"), ("cached", "core"), ("uncached", "full"), ("cached", "full"),
+          ("hash_floor_uncached", "core"), ("hash_floor_cached", "core")]
+for name in per_round[0]:
+    rows = [figures[name] for figures in per_round]
     print()
-    print(f"{name} ({entry['body_bytes']} B body)")
-    rows = [
-        ("Rust car_conformance::sign, uncached", rust["uncached"]),
-        ("Rust car_conformance::sign, key cache", rust["cached"]),
-        ("SHA-256 work TC3 demands, uncached (floor)", rust["hash_floor_uncached"]),
-        ("SHA-256 work TC3 demands, key cached (floor)", rust["hash_floor_cached"]),
-        ("Python SDK core: _get_tc3_signature", core),
-        ("Python SDK full: _build_req_inter", full),
-    ]
-    for label, value in rows:
-        print(f"  {label:46} {value:>11,.0f} /s")
-    print(f"  {'ratio Rust uncached / SDK core':46} {rust['uncached'] / core:>10.1f}x"
-          f"   (the floor allows {rust['hash_floor_uncached'] / core:.1f}x)")
-    print(f"  {'ratio Rust key cache / SDK core':46} {rust['cached'] / core:>10.1f}x"
-          f"   (the floor allows {rust['hash_floor_cached'] / core:.1f}x)")
-    print(f"  {'ratio Rust uncached / SDK full':46} {rust['uncached'] / full:>10.1f}x")
-    print(f"  {'ratio Rust key cache / SDK full':46} {rust['cached'] / full:>10.1f}x")
+    print(f"{name} ({rows[0]['body_bytes']} B body)")
+    for key, label in labels:
+        values = [row[key] for row in rows]
+        print(f"  {label:46} {statistics.median(values):>11,.0f} /s"
+              f"   (rounds: {min(values):,.0f} – {max(values):,.0f})")
+    for top, bottom in ratios:
+        values = [row[top] / row[bottom] for row in rows]
+        print(f"  ratio {top} / SDK {bottom}".ljust(48)
+              + f"{statistics.median(values):>10.1f}x   (rounds: {min(values):.1f} – {max(values):.1f})")
 print()
 print("SDK core: hash, canonical request, key derivation, HMAC (the SDK caches no key).")
 print("SDK full: what CarClient.CreateSession runs before sending: json.dumps of the parameters,")
 print("          the X-TC-* headers, the signature and Authorization.")
+print("hash_floor_*: only the SHA-256/HMAC work TC3 requires, no strings: no signer can beat it.")
 PY

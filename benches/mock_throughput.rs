@@ -13,6 +13,10 @@
 //! the mock at 100/s per SecretId and action); every answer is checked (HTTP 200 and a
 //! ServerSession) and any other answer stops the bench.
 //!
+//! Besides requests per second (wall time), each window reports the process's CPU time per
+//! request (servers and load generator together): when other jobs share the machine they cut
+//! both throughputs, while CPU per request, and so the floor/mock CPU ratio, hardly moves.
+//!
 //! Run: `cargo bench --bench mock_throughput [-- --seconds 3 --runs 5 --connections 16]`
 
 use std::net::SocketAddr;
@@ -176,14 +180,29 @@ fn create_body(user_id: &str, client_session: &str) -> serde_json::Value {
     })
 }
 
-/// Requests per second with `connections` keep-alive clients for `seconds`, after each
-/// connection took its lock and made one CreateSession (untimed).
+/// CPU time used so far by this whole process: servers and load generator alike.
+fn process_cpu() -> Duration {
+    let now = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    Duration::new(
+        u64::try_from(now.tv_sec).unwrap_or(0),
+        u32::try_from(now.tv_nsec).unwrap_or(0),
+    )
+}
+
+/// One timed window: requests per second of wall time, and CPU microseconds per request.
+struct Rate {
+    per_second: f64,
+    cpu_micros: f64,
+}
+
+/// `connections` keep-alive clients for `seconds`, after each connection took its lock and made
+/// one CreateSession (untimed).
 async fn measure(
     addr: SocketAddr,
     connections: usize,
     seconds: f64,
     client_session: &str,
-) -> Result<f64, String> {
+) -> Result<Rate, String> {
     let mut clients = Vec::with_capacity(connections);
     for index in 0..connections {
         let user = format!("bench-user-{index:04}");
@@ -204,6 +223,7 @@ async fn measure(
     }
     let deadline = Instant::now() + Duration::from_secs_f64(seconds);
     let started = Instant::now();
+    let cpu_started = process_cpu();
     let mut tasks = tokio::task::JoinSet::new();
     for (mut connection, request) in clients {
         tasks.spawn(async move {
@@ -220,7 +240,12 @@ async fn measure(
     while let Some(joined) = tasks.join_next().await {
         total += joined.map_err(|e| format!("client task: {e}"))??;
     }
-    Ok(total as f64 / started.elapsed().as_secs_f64())
+    let cpu = process_cpu().saturating_sub(cpu_started);
+    let total = total.max(1) as f64;
+    Ok(Rate {
+        per_second: total / started.elapsed().as_secs_f64(),
+        cpu_micros: cpu.as_secs_f64() * 1e6 / total,
+    })
 }
 
 fn median(values: &mut [f64]) -> f64 {
@@ -314,7 +339,12 @@ fn run(options: &Options) -> Result<(), String> {
         options.runs,
         options.seconds
     );
-    let (mut floor_rates, mut mock_rates) = (Vec::new(), Vec::new());
+    let mut floor_rates = Vec::new();
+    let mut mock_rates = Vec::new();
+    let mut ratios = Vec::new();
+    let mut floor_cpu = Vec::new();
+    let mut mock_cpu = Vec::new();
+    let mut cpu_ratios = Vec::new();
     for run in 1..=options.runs {
         let f = client.block_on(measure(
             floor.addr(),
@@ -329,16 +359,42 @@ fn run(options: &Options) -> Result<(), String> {
             &client_session,
         ))?;
         println!(
-            "  run {run}: floor {f:>9.0} req/s   mock {m:>9.0} req/s   ratio {:.2}",
-            m / f
+            "  run {run}: floor {:>7.0} req/s ({:>5.1} CPU µs/req)   mock {:>7.0} req/s ({:>5.1} CPU µs/req)   mock/floor {:.2}",
+            f.per_second,
+            f.cpu_micros,
+            m.per_second,
+            m.cpu_micros,
+            m.per_second / f.per_second
         );
-        floor_rates.push(f);
-        mock_rates.push(m);
+        floor_rates.push(f.per_second);
+        mock_rates.push(m.per_second);
+        ratios.push(m.per_second / f.per_second);
+        floor_cpu.push(f.cpu_micros);
+        mock_cpu.push(m.cpu_micros);
+        cpu_ratios.push(f.cpu_micros / m.cpu_micros);
     }
-    let (f, m) = (median(&mut floor_rates), median(&mut mock_rates));
+    let (f, m, r) = (
+        median(&mut floor_rates),
+        median(&mut mock_rates),
+        median(&mut ratios),
+    );
+    let (fc, mc, cr) = (
+        median(&mut floor_cpu),
+        median(&mut mock_cpu),
+        median(&mut cpu_ratios),
+    );
     println!(
-        "median: floor (constant body, same HTTP stack) {f:.0} req/s; mock (verified CreateSession) {m:.0} req/s; mock/floor {:.2}",
-        m / f
+        "median: floor (constant body, same HTTP stack) {f:.0} req/s; mock (verified CreateSession) {m:.0} req/s"
+    );
+    println!(
+        "median of the per-run mock/floor throughput ratios {r:.2} (range {:.2} – {:.2})",
+        ratios[0],
+        ratios[ratios.len() - 1]
+    );
+    println!(
+        "CPU per request (process: servers + load generator): floor {fc:.1} µs, mock {mc:.1} µs; median per-run floor/mock {cr:.2} (range {:.2} – {:.2})",
+        cpu_ratios[0],
+        cpu_ratios[cpu_ratios.len() - 1]
     );
     servers.block_on(async {
         mock.shutdown().await;

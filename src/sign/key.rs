@@ -50,16 +50,16 @@ impl SigningKey {
 
     /// Lower-case hex signature of `string_to_sign`.
     pub fn sign(&self, string_to_sign: &str) -> String {
-        hex::encode(self.sign_bytes(string_to_sign))
+        super::canonical::hex32(&self.sign_bytes(string_to_sign))
     }
 }
 
-/// Derived keys by (SHA-256 of SecretKey, date, service). The secret itself is never a map key,
+/// SHA-256 of (SecretKey, date, service), NUL-separated.
+type CacheKey = [u8; 32];
+
+/// Derived keys by a digest of (SecretKey, date, service). The secret itself is never a map key,
 /// so a dump of the cache shows nothing usable. Bounded: it is cleared when it grows past a
 /// few hundred entries (dates roll over once a day, so that only happens under odd inputs).
-/// (SHA-256 of the SecretKey, date, service).
-type CacheKey = ([u8; 32], String, String);
-
 #[derive(Default)]
 pub struct KeyCache {
     keys: Mutex<HashMap<CacheKey, SigningKey>>,
@@ -80,8 +80,15 @@ impl KeyCache {
 
     /// The derived key for (secret_key, date, service), derived at most once while cached.
     pub fn get(&self, secret_key: &str, date: &str, service: &str) -> SigningKey {
-        let fingerprint: [u8; 32] = Sha256::digest(secret_key.as_bytes()).into();
-        let lookup = (fingerprint, date.to_owned(), service.to_owned());
+        // One digest of (key, date, service), NUL-separated: no allocation on a hit.
+        let lookup: [u8; 32] = Sha256::new()
+            .chain_update(secret_key.as_bytes())
+            .chain_update([0])
+            .chain_update(date.as_bytes())
+            .chain_update([0])
+            .chain_update(service.as_bytes())
+            .finalize()
+            .into();
         let mut keys = self
             .keys
             .lock()

@@ -201,10 +201,28 @@ fn sign_inner(request: &SignRequest<'_>, cache: Option<&KeyCache>) -> Option<Sig
         Some(cache) => cache.get(secret_key, &date, request.service).sign(&to_sign),
         None => SigningKey::derive(secret_key, &date, request.service).sign(&to_sign),
     };
-    let authorization = format!(
-        "{ALGORITHM} Credential={}/{scope}, SignedHeaders={signed_headers}, Signature={signature}",
-        request.credentials.secret_id
+    let secret_id = request.credentials.secret_id.as_str();
+    let mut authorization = String::with_capacity(
+        ALGORITHM.len()
+            + secret_id.len()
+            + scope.len()
+            + signed_headers.len()
+            + signature.len()
+            + 48,
     );
+    for part in [
+        ALGORITHM,
+        " Credential=",
+        secret_id,
+        "/",
+        &scope,
+        ", SignedHeaders=",
+        &signed_headers,
+        ", Signature=",
+        &signature,
+    ] {
+        authorization.push_str(part);
+    }
     headers[0].1.clone_from(&authorization);
 
     Some(Signed {
