@@ -39,7 +39,8 @@ pub struct RequestView<'a> {
     pub method: &'a str,
     pub uri: &'a http::Uri,
     pub headers: &'a http::HeaderMap,
-    /// The body, at most [`App::body_limit`] bytes of it.
+    /// The body, at most [`App::body_limit`] bytes of it; empty when its announced length
+    /// (Content-Length) was already over that.
     pub body: &'a [u8],
     /// Bytes the client sent or announced, including any the server did not keep.
     pub body_len: u64,
