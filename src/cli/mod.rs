@@ -9,6 +9,7 @@ mod mock;
 mod mutants;
 mod run;
 mod sign;
+mod verify;
 
 pub use run::test_main;
 
@@ -40,6 +41,8 @@ enum Command {
     Coverage(coverage::CoverageArgs),
     /// Run the suite against the mock once per named defect: which cases catch which defect.
     Mutants(mutants::MutantsArgs),
+    /// Check a certification report (DIR/report.json) against this checkout of the suite.
+    Verify(verify::VerifyArgs),
 }
 
 /// Exit code for usage and case-file errors.
@@ -55,6 +58,7 @@ pub fn main() -> ExitCode {
         Some(Command::Mock(args)) => mock::execute(*args),
         Some(Command::Coverage(args)) => coverage::execute(args),
         Some(Command::Mutants(args)) => mutants::execute(args),
+        Some(Command::Verify(args)) => verify::execute(args),
     }
 }
 

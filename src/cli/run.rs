@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use crate::plan::{self, Settings, Target};
+use crate::report::progress::ProgressMode;
+use crate::report::session::ReportOptions;
 use crate::run::{self, Invocation};
 
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -38,9 +40,29 @@ pub struct RunArgs {
     /// Per-request timeout, seconds.
     #[arg(long, default_value_t = 30, value_name = "SECS")]
     timeout_secs: u64,
-    /// Write DIR/report.json.
+    /// Write DIR/report.json, junit.xml, summary.md and report.html (even when cases fail).
     #[arg(long, value_name = "DIR")]
     report_dir: Option<PathBuf>,
+    /// Certification run: every case, no filter, skip, baseline or modified case file; records
+    /// the suite's fingerprint and RequestIds; exit 0 only when every must case passed.
+    #[arg(long, requires = "report_dir")]
+    certify: bool,
+    /// Known failures of this target (JSON: {"known_failures": [{"id", "reason"}]}): shown,
+    /// not failing the run; listed cases that pass are reported for removal.
+    #[arg(long, env = "CAR_BASELINE", value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Write a baseline of this run's failures to FILE (keeping the reasons of --baseline).
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
+    /// Run only the cases that failed in DIR/report.json (an earlier --report-dir).
+    #[arg(long, value_name = "DIR")]
+    rerun_failed: Option<PathBuf>,
+    /// The defect matrix (`car-conformance mutants` JSON) to show in report.html and summary.md.
+    #[arg(long, value_name = "FILE")]
+    defect_matrix: Option<PathBuf>,
+    /// Progress: a bar on a terminal (auto), always through the bar (bar), libtest's lines (plain).
+    #[arg(long, value_enum, default_value_t = ProgressMode::Auto, value_name = "WHEN")]
+    progress: ProgressMode,
     /// Fail the run when less than PCT percent of the applicable catalogue is exercised.
     #[arg(long, value_name = "PCT", value_parser = parse_percent)]
     min_coverage: Option<f64>,
@@ -112,10 +134,22 @@ fn settings(args: &RunArgs) -> Result<Settings, String> {
     })
 }
 
+fn report_options(args: &RunArgs) -> ReportOptions {
+    ReportOptions {
+        certify: args.certify,
+        baseline: args.baseline.clone().filter(|p| !p.as_os_str().is_empty()),
+        write_baseline: args.write_baseline.clone(),
+        rerun_failed: args.rerun_failed.clone(),
+        defect_matrix: args.defect_matrix.clone(),
+        progress: args.progress,
+    }
+}
+
 pub fn execute(args: RunArgs) -> ExitCode {
     match settings(&args) {
         Ok(settings) => run::run(Invocation {
             settings,
+            reports: report_options(&args),
             args: args.libtest,
             empty_filter_ok: false,
         }),
@@ -125,7 +159,7 @@ pub fn execute(args: RunArgs) -> ExitCode {
 
 /// Entry point of the `conformance` test target (`cargo test`): libtest's arguments from the
 /// command line, everything else from the environment (`CAR_TARGET`, `CAR_TARGET_NAME`,
-/// `CAR_PROJECT_ID`, `CAR_CLIENT_IP`, `TENCENTCLOUD_*`).
+/// `CAR_PROJECT_ID`, `CAR_CLIENT_IP`, `CAR_REPORT_DIR`, `CAR_BASELINE`, `TENCENTCLOUD_*`).
 pub fn test_main() -> ExitCode {
     let args = RunArgs {
         target: env("CAR_TARGET"),
@@ -135,12 +169,17 @@ pub fn test_main() -> ExitCode {
         client_ip: env("CAR_CLIENT_IP"),
         region: env("TENCENTCLOUD_REGION"),
         timeout_secs: 30,
+        report_dir: env("CAR_REPORT_DIR").map(PathBuf::from),
+        baseline: env("CAR_BASELINE").map(PathBuf::from),
+        // `cargo test` keeps libtest's own lines.
+        progress: ProgressMode::Plain,
         libtest: libtest_mimic::Arguments::from_args(),
         ..RunArgs::default()
     };
     match settings(&args) {
         Ok(settings) => run::run(Invocation {
             settings,
+            reports: report_options(&args),
             args: args.libtest,
             empty_filter_ok: true,
         }),

@@ -304,6 +304,7 @@ fn check_signature(pass: &mut Pass<'_>) -> Result<(), ApiError> {
             i64::MAX
         },
         service: SERVICE,
+        scope_date: None,
     };
     let verified = match gateway.signature_flaw {
         Some(flaw) => flaw.verify(

@@ -1,8 +1,22 @@
 //! report: the last stage — everything a run found, as one plain value ([`RunReport`]) that
-//! every reporter reads: the console summary here, `report.json` in [`json`] (JUnit, HTML and
-//! Markdown reporters come later and read the same value).
+//! every reporter reads: the console summary here, `report.json` in [`json`], and beside it in
+//! the report directory ([`bundle`]) JUnit XML, a Markdown summary and a self-contained HTML page;
+//! plus what certification runs, baselines, reruns and progress add to a run ([`session`]).
 
+pub mod baseline;
+pub mod bundle;
+pub mod certify;
+pub mod defects;
+pub mod fingerprint;
+pub mod html;
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod previous;
+pub mod progress;
+pub mod session;
+pub mod text;
+pub mod verify;
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -102,6 +116,15 @@ pub struct RunReport {
     /// Outcomes sorted by case id.
     pub cases: Vec<Outcome>,
     pub coverage: Coverage,
+    /// The suite's case and schema files (report directories and certification runs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<fingerprint::Fingerprint>,
+    /// The certification record (`--certify` runs only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certification: Option<certify::Certification>,
+    /// What the run made of `--baseline FILE`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<baseline::BaselineReport>,
 }
 
 /// The report format version written by this build.
@@ -238,6 +261,9 @@ mod tests {
                     ..Totals::default()
                 },
             },
+            fingerprint: None,
+            certification: None,
+            baseline: None,
         }
     }
 

@@ -27,6 +27,7 @@ use crate::check::snapshot::{Snapshots, UpdateMode};
 use crate::coverage::{self, render_table, render_totals};
 use crate::mock::{self, MockConfig, MockCredential};
 use crate::plan::{CredentialSource, Planned, Settings, Target, plan};
+use crate::report::session::{CaseHooks, ReportOptions, Session};
 use crate::report::{self, RunReport, SuiteInfo, Summary, TargetInfo};
 use crate::send::{Client, ClientConfig};
 
@@ -43,6 +44,8 @@ pub struct Invocation {
     /// `cargo test FILTER` passes FILTER to every test target: there a filter that selects no
     /// case is not an error (libtest's behaviour); from the command line it is.
     pub empty_filter_ok: bool,
+    /// Report directory contents, certification, baselines, reruns, progress.
+    pub reports: ReportOptions,
 }
 
 fn usage(message: impl std::fmt::Display) -> ExitCode {
@@ -78,14 +81,19 @@ fn placeholder(planned: &Planned) -> Trial {
 pub fn run(invocation: Invocation) -> ExitCode {
     let Invocation {
         settings,
-        args,
+        mut args,
         empty_filter_ok,
+        reports,
     } = invocation;
     let (catalogue, cases) = match load(&settings) {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
-    let planned = plan(cases.clone(), &settings.target);
+    let mut session = match Session::prepare(reports, &settings, &mut args, &cases) {
+        Ok(session) => session,
+        Err(code) => return code,
+    };
+    let planned = session.select(plan(cases.clone(), &settings.target));
     if args.list {
         let _ = libtest_mimic::run(&args, planned.iter().map(placeholder).collect());
         return ExitCode::SUCCESS;
@@ -178,11 +186,17 @@ pub fn run(invocation: Invocation) -> ExitCode {
     );
 
     let outcomes: Arc<Mutex<Vec<Outcome>>> = Arc::default();
+    let trial_count = selected
+        .iter()
+        .filter(|p| !args.is_ignored(&placeholder(p)))
+        .count();
+    let hooks = session.start(&mut args, trial_count);
     let trials = planned
         .iter()
-        .map(|p| trial(p.clone(), &shared, &runtime, &outcomes))
+        .map(|p| trial(p.clone(), &shared, &runtime, &outcomes, &hooks))
         .collect();
     let conclusion = libtest_mimic::run(&args, trials);
+    session.finish_progress(&mut out);
     for p in &selected {
         if p.skip.is_none() && args.is_ignored(&placeholder(p)) {
             let reason = format!("ignored: {}", p.case.spec.ignore.as_deref().unwrap_or(""));
@@ -220,6 +234,9 @@ pub fn run(invocation: Invocation) -> ExitCode {
         min_coverage: settings.min_coverage,
         cases: outcomes,
         coverage,
+        fingerprint: None,
+        certification: None,
+        baseline: None,
     };
     // Quiet runs (`-q`, `--format terse`) keep the totals and leave the item lines out.
     let quiet = args.quiet || args.format == Some(FormatSetting::Terse);
@@ -233,20 +250,8 @@ pub fn run(invocation: Invocation) -> ExitCode {
         let _ = writeln!(out, "{line}");
     }
     let _ = write!(out, "{}", report::render_summary(&report));
-    let _ = out.flush();
-    if let Some(dir) = &settings.report_dir {
-        match report::json::write(dir, &report) {
-            Ok(path) => {
-                let _ = writeln!(out, "report: {}", path.display());
-            }
-            Err(error) => return usage(error),
-        }
-    }
-    if conclusion.has_failed() || report.fails() {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    }
+    // Report directory, certification record, baseline; the exit code.
+    session.conclude(report, &settings, &mut out, conclusion.has_failed())
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -319,7 +324,9 @@ fn trial(
     shared: &Arc<Shared>,
     runtime: &Arc<tokio::runtime::Runtime>,
     outcomes: &Arc<Mutex<Vec<Outcome>>>,
+    hooks: &Arc<CaseHooks>,
 ) -> Trial {
+    let hooks = Arc::clone(hooks);
     let shared = Arc::clone(shared);
     let runtime = Arc::clone(runtime);
     let outcomes = Arc::clone(outcomes);
@@ -328,11 +335,18 @@ fn trial(
     let ignored = planned.case.spec.ignore.is_some();
     Trial::ignorable_test(name, move || {
         if let Some(reason) = &planned.skip {
-            lock(&outcomes).push(skipped(&planned.case, reason.clone()));
+            let mut outcome = skipped(&planned.case, reason.clone());
+            hooks.case_done(&mut outcome);
+            lock(&outcomes).push(outcome);
             return Ok(Completion::ignored_with(reason));
         }
-        let outcome = runtime.block_on(execute(&shared, &planned));
+        let mut outcome = runtime.block_on(execute(&shared, &planned));
+        let known = hooks.case_done(&mut outcome);
         let verdict = match outcome.status {
+            Status::KnownFailure => Ok(Completion::ignored_with(format!(
+                "known failure: {}",
+                known.unwrap_or_default()
+            ))),
             Status::Failed if outcome.level.fails_run() => {
                 Err(Failed::from(render_failures(&outcome)))
             }

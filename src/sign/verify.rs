@@ -84,6 +84,8 @@ pub struct VerifyPolicy<'a> {
     pub window_secs: i64,
     /// The service the scope must name (`car`).
     pub service: &'a str,
+    /// The date the scope must name; `None` (the rule) means the timestamp's UTC date.
+    pub scope_date: Option<&'a str>,
 }
 
 impl Default for VerifyPolicy<'_> {
@@ -92,6 +94,7 @@ impl Default for VerifyPolicy<'_> {
             now: 0,
             window_secs: 300,
             service: "car",
+            scope_date: None,
         }
     }
 }
@@ -241,7 +244,10 @@ pub fn verify<H: HeaderSource + ?Sized>(
         .header("x-tc-timestamp")
         .and_then(|value| value.trim().parse().ok())
         .ok_or(Rejection::InvalidTimestamp)?;
-    let expected_date = utc_date(timestamp).ok_or(Rejection::InvalidTimestamp)?;
+    let expected_date = match policy.scope_date {
+        Some(date) => date.to_owned(),
+        None => utc_date(timestamp).ok_or(Rejection::InvalidTimestamp)?,
+    };
     if parsed.service != policy.service {
         return Err(Rejection::ScopeServiceMismatch {
             found: parsed.service.chars().take(64).collect(),

@@ -7,16 +7,14 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use serde_json::{Map, Value};
-use subtle::ConstantTimeEq;
 
 use super::Defect;
 use crate::mock::action::Action;
 use crate::mock::messages::Lang;
 use crate::mock::reply::{ApiError, error_body, http_response, request_id, success_body};
 use crate::sign::{
-    HeaderSource, KeyCache, KeyEntry, KeyLookup, Received, Rejection, SigningKey, UNSIGNED_PAYLOAD,
-    VerifyPolicy, canonical_headers, canonical_request, credential_scope, hex_sha256,
-    parse_authorization, string_to_sign, verify,
+    HeaderSource, KeyCache, KeyEntry, KeyLookup, Received, Rejection, VerifyPolicy,
+    parse_authorization, verify,
 };
 
 /// How long `slow-create-session` holds a successful CreateSession: beyond the documented 5 s
@@ -131,12 +129,16 @@ impl Flaw {
                 let lookup = |id: &str| keys.lookup(id).or_else(|| own_key.cloned());
                 verify(received, &lookup, policy, Some(cache))
             }
-            Flaw::TrustScopeDate => match verify(received, keys, policy, Some(cache)) {
-                Err(Rejection::ScopeDateMismatch { .. }) => {
-                    verify_with_scope_date(received, keys, policy)
-                }
-                other => other,
-            },
+            Flaw::TrustScopeDate => {
+                let named = header("authorization")
+                    .and_then(|a| parse_authorization(a).ok())
+                    .map(|parsed| parsed.date);
+                let policy = VerifyPolicy {
+                    scope_date: named.or(policy.scope_date),
+                    ..policy.clone()
+                };
+                verify(received, keys, &policy, Some(cache))
+            }
             _ => verify(received, keys, policy, Some(cache)),
         }
     }
@@ -148,81 +150,6 @@ fn reserialised(body: &[u8]) -> Vec<u8> {
         .ok()
         .and_then(|value| serde_json::to_vec(&value).ok())
         .unwrap_or_else(|| body.to_vec())
-}
-
-/// `sign::verify` after its scope checks (service already matched, the date is taken as given):
-/// key, signed headers, signature, token, clock — in its order, with its rejections.
-fn verify_with_scope_date(
-    received: &Received<'_, http::HeaderMap>,
-    keys: &dyn KeyLookup,
-    policy: &VerifyPolicy<'_>,
-) -> Result<String, Rejection> {
-    let headers = received.headers;
-    let authorization = headers
-        .header("authorization")
-        .ok_or(Rejection::MissingAuthorization)?;
-    let parsed = parse_authorization(authorization)?;
-    let timestamp: i64 = headers
-        .header("x-tc-timestamp")
-        .and_then(|t| t.trim().parse().ok())
-        .ok_or(Rejection::InvalidTimestamp)?;
-    let entry = keys
-        .lookup(parsed.secret_id)
-        .ok_or(Rejection::UnknownSecretId)?;
-    let names: Vec<&str> = parsed.signed_headers.split(';').collect();
-    for required in ["content-type", "host"] {
-        if !names.contains(&required) {
-            return Err(Rejection::RequiredHeaderNotSigned(required));
-        }
-    }
-    let mut pairs = Vec::with_capacity(names.len());
-    for name in &names {
-        let value = headers
-            .header(name)
-            .ok_or_else(|| Rejection::SignedHeaderAbsent(name.chars().take(64).collect()))?;
-        pairs.push((*name, value));
-    }
-    let (header_block, _) = canonical_headers(pairs);
-    let unsigned = headers
-        .header("x-tc-content-sha256")
-        .is_some_and(|v| v.trim() == UNSIGNED_PAYLOAD);
-    let hashed_payload = hex_sha256(if unsigned {
-        UNSIGNED_PAYLOAD.as_bytes()
-    } else {
-        received.body
-    });
-    let canonical = canonical_request(
-        received.method,
-        received.path,
-        received.query,
-        &header_block,
-        parsed.signed_headers,
-        &hashed_payload,
-    );
-    let scope = credential_scope(parsed.date, parsed.service);
-    let expected = SigningKey::derive(&entry.secret_key, parsed.date, parsed.service)
-        .sign(&string_to_sign(timestamp, &scope, &canonical));
-    let signature = parsed.signature.to_ascii_lowercase();
-    if !bool::from(expected.as_bytes().ct_eq(signature.as_bytes())) {
-        return Err(Rejection::SignatureMismatch);
-    }
-    let sent_token = headers.header("x-tc-token").filter(|t| !t.is_empty());
-    let token_ok = match (entry.token.as_deref(), sent_token) {
-        (None, None) => true,
-        (Some(expected), Some(sent)) => bool::from(expected.as_bytes().ct_eq(sent.as_bytes())),
-        _ => false,
-    };
-    if !token_ok {
-        return Err(Rejection::TokenMismatch);
-    }
-    let skew_secs = (policy.now - timestamp).abs();
-    if skew_secs > policy.window_secs {
-        return Err(Rejection::Expired {
-            skew_secs,
-            window_secs: policy.window_secs,
-        });
-    }
-    Ok(parsed.secret_id.to_owned())
 }
 
 /// A defect switched on in one mock, with what its flaw must remember.

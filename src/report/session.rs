@@ -1,0 +1,287 @@
+//! report: what the reporting flags of `run` change about a run, in one place the runner calls
+//! at four points — before anything is sent ([`Session::prepare`]: certification refusals,
+//! baseline, rerun list, defect matrix, fingerprint), while cases finish ([`CaseHooks`]: known
+//! failures, progress), after libtest ([`Session::finish_progress`]) and at the end
+//! ([`Session::conclude`]: records, the report directory, a new baseline, the exit code).
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use libtest_mimic::Arguments;
+
+use super::RunReport;
+use super::baseline::{self, Baseline};
+use super::bundle::{self, Extras};
+use super::certify::{self, Certification, GitState};
+use super::defects::DefectMatrix;
+use super::fingerprint::Fingerprint;
+use super::previous::PreviousReport;
+use super::progress::{Progress, ProgressMode};
+use crate::case::Case;
+use crate::plan::{Planned, Settings};
+use crate::run::EXIT_USAGE;
+use crate::run::outcome::Outcome;
+
+/// The reporting flags of `run`.
+#[derive(Debug, Clone, Default)]
+pub struct ReportOptions {
+    /// `--certify`: the whole suite, a certification record, exit code = every must case passed.
+    pub certify: bool,
+    /// `--baseline FILE`: known failures of this target.
+    pub baseline: Option<PathBuf>,
+    /// `--write-baseline FILE`: a baseline of this run's failures.
+    pub write_baseline: Option<PathBuf>,
+    /// `--rerun-failed DIR`: only the cases that failed in DIR/report.json.
+    pub rerun_failed: Option<PathBuf>,
+    /// `--defect-matrix FILE`: the `mutants` matrix, shown in report.html and summary.md.
+    pub defect_matrix: Option<PathBuf>,
+    /// `--progress`.
+    pub progress: ProgressMode,
+}
+
+/// What every case passes through when it finishes (shared with the trials).
+#[derive(Debug, Default)]
+pub struct CaseHooks {
+    baseline: Option<Baseline>,
+    progress: Progress,
+}
+
+impl CaseHooks {
+    /// Applies the baseline (a listed failure becomes a known failure: its reason is returned)
+    /// and counts the case in the progress display.
+    pub fn case_done(&self, outcome: &mut Outcome) -> Option<String> {
+        let known = self.baseline.as_ref().and_then(|b| b.apply(outcome));
+        self.progress.case_done(outcome);
+        known
+    }
+}
+
+/// The reporting side of one run.
+#[derive(Debug)]
+pub struct Session {
+    options: ReportOptions,
+    fingerprint: Option<Fingerprint>,
+    git: Option<GitState>,
+    defects: Option<DefectMatrix>,
+    rerun: Option<BTreeSet<String>>,
+    baseline: Option<Baseline>,
+    baseline_unknown: Vec<String>,
+    hooks: Arc<CaseHooks>,
+}
+
+fn usage(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(EXIT_USAGE)
+}
+
+impl Session {
+    /// Checks the flags against each other and the suite, and reads every input, before
+    /// anything is sent. `Err` carries the exit code to end with (2 for usage errors; 0 when
+    /// `--rerun-failed` finds nothing to rerun).
+    pub fn prepare(
+        options: ReportOptions,
+        settings: &Settings,
+        args: &mut Arguments,
+        cases: &[Case],
+    ) -> Result<Self, ExitCode> {
+        let ids: BTreeSet<&str> = cases.iter().map(|c| c.id.as_str()).collect();
+        let mut git = None;
+        if options.certify {
+            let refused = certify::refusals(
+                args,
+                &[
+                    ("--baseline", options.baseline.is_some()),
+                    ("--rerun-failed", options.rerun_failed.is_some()),
+                ],
+            );
+            if !refused.is_empty() {
+                return Err(usage(format!(
+                    "--certify runs the whole suite; it refuses {}",
+                    refused.join(", ")
+                )));
+            }
+            if settings.report_dir.is_none() {
+                return Err(usage(
+                    "--certify needs --report-dir DIR: the certification is the report",
+                ));
+            }
+            let state = certify::git_state(&settings.cases_dir, &settings.schemas_dir);
+            if let GitState::Modified { files, .. } = &state {
+                return Err(usage(format!(
+                    "--certify refuses modified case or schema files (commit or revert them):\n    {}",
+                    files.join("\n    ")
+                )));
+            }
+            // Every must and should case: the ones the suite marks ignored too.
+            args.include_ignored = true;
+            git = Some(state);
+        }
+        let fingerprint = if options.certify || settings.report_dir.is_some() {
+            Some(Fingerprint::of_suite(&settings.cases_dir, &settings.schemas_dir).map_err(usage)?)
+        } else {
+            None
+        };
+        let baseline = match &options.baseline {
+            Some(path) => Some(Baseline::load(path).map_err(usage)?),
+            None => None,
+        };
+        let baseline_unknown = baseline
+            .as_ref()
+            .map(|b| b.unknown(ids.iter().copied()))
+            .unwrap_or_default();
+        if !baseline_unknown.is_empty() {
+            eprintln!(
+                "warning: baseline entries naming no case of this suite: {}",
+                baseline_unknown.join(", ")
+            );
+        }
+        let rerun = match &options.rerun_failed {
+            Some(dir) => {
+                let previous = PreviousReport::load(dir).map_err(usage)?;
+                let failed = previous.failed_ids();
+                let (known, gone): (Vec<String>, Vec<String>) =
+                    failed.into_iter().partition(|id| ids.contains(id.as_str()));
+                if !gone.is_empty() {
+                    eprintln!(
+                        "warning: {} names cases this suite no longer has: {}",
+                        previous.path.display(),
+                        gone.join(", ")
+                    );
+                }
+                if known.is_empty() {
+                    println!(
+                        "nothing to rerun: no case failed in {}",
+                        previous.path.display()
+                    );
+                    return Err(ExitCode::SUCCESS);
+                }
+                println!(
+                    "rerunning {} case(s) that failed in {}",
+                    known.len(),
+                    previous.path.display()
+                );
+                Some(known.into_iter().collect())
+            }
+            None => None,
+        };
+        let defects = match &options.defect_matrix {
+            Some(path) => Some(DefectMatrix::load(path).map_err(usage)?),
+            None => None,
+        };
+        Ok(Self {
+            options,
+            fingerprint,
+            git,
+            defects,
+            rerun,
+            hooks: Arc::new(CaseHooks {
+                baseline: baseline.clone(),
+                progress: Progress::plain(),
+            }),
+            baseline,
+            baseline_unknown,
+        })
+    }
+
+    /// The planned cases this run keeps (`--rerun-failed` keeps the earlier failures).
+    pub fn select(&self, mut planned: Vec<Planned>) -> Vec<Planned> {
+        if let Some(ids) = &self.rerun {
+            planned.retain(|p| ids.contains(&p.case.id));
+        }
+        planned
+    }
+
+    /// Starts the progress display for `total` cases (libtest's output may be redirected to a
+    /// log through `args`) and returns the hooks the trials call.
+    pub fn start(&mut self, args: &mut Arguments, total: usize) -> Arc<CaseHooks> {
+        self.hooks = Arc::new(CaseHooks {
+            baseline: self.baseline.clone(),
+            progress: Progress::start(self.options.progress, args, total),
+        });
+        Arc::clone(&self.hooks)
+    }
+
+    /// Clears the progress bar and replays libtest's held output onto `out`.
+    pub fn finish_progress(&self, out: &mut dyn Write) {
+        self.hooks.progress.finish(out);
+    }
+
+    /// Completes the report (fingerprint, certification, baseline), prints what they say,
+    /// writes the report directory and the new baseline, and returns the exit code.
+    pub fn conclude(
+        &self,
+        mut report: RunReport,
+        settings: &Settings,
+        out: &mut dyn Write,
+        libtest_failed: bool,
+    ) -> ExitCode {
+        report.fingerprint = self.fingerprint.clone();
+        if let Some(git) = &self.git {
+            report.certification = Some(Certification::of(&report.cases, git));
+        }
+        if let Some(baseline) = &self.baseline {
+            report.baseline = Some(baseline.report(&report.cases, self.baseline_unknown.clone()));
+        }
+        if let Some(b) = &report.baseline {
+            let _ = write!(out, "{}", b.render());
+        }
+        if let (Some(c), Some(f)) = (&report.certification, &report.fingerprint) {
+            let _ = write!(out, "{}", c.render(&f.sha256));
+        }
+        let mut code = None;
+        if let Some(dir) = &settings.report_dir {
+            let credentials = &settings.credentials;
+            let extras = Extras {
+                defects: self.defects.as_ref(),
+                secrets: std::iter::once(credentials.secret_key.clone())
+                    .chain(credentials.token.clone())
+                    .collect(),
+            };
+            match bundle::write(dir, &report, &extras) {
+                Ok(_) => {
+                    let _ = writeln!(
+                        out,
+                        "report: {} ({})",
+                        dir.display(),
+                        bundle::FILES.join(", ")
+                    );
+                }
+                Err(error) => code = Some(usage(error)),
+            }
+        }
+        if let Some(path) = &self.options.write_baseline {
+            match baseline::write(
+                path,
+                &report.cases,
+                self.baseline.as_ref(),
+                &report.target.name,
+            ) {
+                Ok(n) => {
+                    let _ = writeln!(
+                        out,
+                        "baseline: wrote {n} known failure(s) to {}",
+                        path.display()
+                    );
+                }
+                Err(error) => code = Some(usage(error)),
+            }
+        }
+        let _ = out.flush();
+        if let Some(code) = code {
+            return code;
+        }
+        let failed = match &report.certification {
+            // A certification's exit code says whether every must case passed.
+            Some(c) => !c.passed || report.below_min_coverage(),
+            None => libtest_failed || report.fails(),
+        };
+        if failed {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        }
+    }
+}
