@@ -86,6 +86,15 @@ mod process_tests {
     }
 
     #[test]
+    fn gnu_time_lines_are_read() {
+        let (kib, cpu) = parse_gnu_time("noise\n40048 0.07 0.06\n").unwrap();
+        assert_eq!(kib, 40048);
+        assert_eq!(cpu, std::time::Duration::from_millis(130));
+        assert!(parse_gnu_time("Command exited with non-zero status 1").is_err());
+        assert!(parse_gnu_time("1 2").is_err());
+    }
+
+    #[test]
     fn gnu_time_reports_a_peak_rss() {
         if gnu_time().is_none() {
             return;
@@ -99,6 +108,7 @@ mod process_tests {
         )
         .unwrap();
         assert!(run.max_rss_kib.is_some_and(|k| k > 0));
+        assert!(run.cpu.is_some());
     }
 }
 

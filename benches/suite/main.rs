@@ -283,9 +283,13 @@ impl Bench {
             }
         );
         let (mut rust, mut py, mut py_loop, mut ratios) = (vec![], vec![], vec![], vec![]);
+        let (mut rust_cpu, mut py_cpu) = (vec![], vec![]);
+        let cpu_ms = |run: &process::Run| run.cpu.map(ms);
         for round in 1..=self.options.rounds {
-            let run = self.rust_run(&["run", "-q"], false)?;
+            // Through GNU time on both sides (when present): CPU time beside the wall clock.
+            let run = self.rust_run(&["run", "-q"], true)?;
             rust.push(ms(run.wall));
+            rust_cpu.extend(cpu_ms(&run));
             let mut line = format!(
                 "round {round} (load {}): Rust {:.1} ms",
                 load_average(),
@@ -309,7 +313,7 @@ impl Bench {
                 let interpreter = interpreter.clone();
                 let root = self.root.clone();
                 let run = tokio::task::spawn_blocking(move || {
-                    process::run(&interpreter, &args, &root, &env, false)
+                    process::run(&interpreter, &args, &root, &env, true)
                 })
                 .await
                 .map_err(|e| e.to_string())??;
@@ -318,6 +322,7 @@ impl Bench {
                     return Err(format!("Python made {} of {count} calls", reported.calls));
                 }
                 py.push(ms(run.wall));
+                py_cpu.extend(cpu_ms(&run));
                 py_loop.push(reported.seconds * 1000.0);
                 ratios.push(ms(run.wall) / rust.last().copied().unwrap_or(f64::NAN));
                 line.push_str(&format!(
@@ -334,11 +339,14 @@ impl Bench {
             println!("{line}");
         }
         println!(
-            "Rust whole run: median {:.1} ms ({} ms)",
+            "Rust whole run: median {:.1} ms ({} ms); CPU (user + system) median {:.0} ms",
             median(&rust),
-            range(&rust, 1)
+            range(&rust, 1),
+            median(&rust_cpu)
         );
-        let mut figures = json!({"rounds": self.options.rounds, "rust_ms": rust});
+        let mut figures = json!({
+            "rounds": self.options.rounds, "rust_ms": rust, "rust_cpu_ms": rust_cpu,
+        });
         if let Some((_, _, handle, count)) = python_setup {
             handle.shutdown().await;
             println!(
@@ -348,11 +356,17 @@ impl Bench {
                 median(&py_loop)
             );
             println!(
-                "Python / Rust: median of per-round ratios {:.1}× ({}×); calls alone / Rust whole run {:.1}×",
+                "Python CPU (its process only, not the mock serving it) median {:.0} ms",
+                median(&py_cpu)
+            );
+            println!(
+                "Python / Rust: median of per-round ratios {:.1}× ({}×); calls alone / Rust whole run {:.1}×; CPU {:.1}×",
                 median(&ratios),
                 range(&ratios, 1),
-                median(&py_loop) / median(&rust)
+                median(&py_loop) / median(&rust),
+                median(&py_cpu) / median(&rust_cpu)
             );
+            figures["python_cpu_ms"] = json!(py_cpu);
             figures["python_calls"] = json!(count);
             figures["python_ms"] = json!(py);
             figures["python_calls_ms"] = json!(py_loop);

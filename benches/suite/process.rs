@@ -1,7 +1,7 @@
 //! Bench (whole run): one process from start to exit — the release `car-conformance` binary or
 //! the Python script — timed by the wall clock around spawn and wait, and, on request, its peak
-//! resident memory as GNU time (`/usr/bin/time -f %M`) reports it. Medians and ranges of such
-//! timings live here too.
+//! resident memory and CPU time (user + system, 10 ms resolution) as GNU time
+//! (`/usr/bin/time -f "%M %U %S"`) reports them. Medians and ranges of such timings live here too.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -13,6 +13,8 @@ pub struct Run {
     pub wall: Duration,
     /// Peak resident set size in KiB, when measured.
     pub max_rss_kib: Option<u64>,
+    /// User plus system CPU time, when measured.
+    pub cpu: Option<Duration>,
     pub stdout: String,
 }
 
@@ -23,23 +25,23 @@ pub fn gnu_time() -> Option<PathBuf> {
 }
 
 /// Runs `program args` in `dir` with a clean credential environment, waits for it and checks
-/// it exited 0. With `rss` (and GNU time present) the run goes through GNU time, whose own
-/// start-up is then inside `wall`: time runs and memory runs are kept apart for that reason.
+/// it exited 0. With `measure` (and GNU time present) the run goes through GNU time, whose own
+/// start-up (about a millisecond) is then inside `wall`.
 pub fn run(
     program: &Path,
     args: &[String],
     dir: &Path,
     env: &[(&str, String)],
-    rss: bool,
+    measure: bool,
 ) -> Result<Run, String> {
     let rss_file = std::env::temp_dir().join(format!("car-bench-rss-{}", std::process::id()));
-    let time = if rss { gnu_time() } else { None };
+    let time = if measure { gnu_time() } else { None };
     let mut command = match &time {
         Some(time) => {
             let mut command = Command::new(time);
             command
                 .arg("-f")
-                .arg("%M")
+                .arg("%M %U %S")
                 .arg("-o")
                 .arg(&rss_file)
                 .arg(program)
@@ -94,23 +96,37 @@ pub fn run(
             tail(&stderr)
         ));
     }
-    let max_rss_kib = match time {
+    let (max_rss_kib, cpu) = match time {
         Some(_) => {
             let text = std::fs::read_to_string(&rss_file).map_err(|e| e.to_string())?;
             let _ = std::fs::remove_file(&rss_file);
-            let last = text.lines().last().unwrap_or_default().trim();
-            Some(
-                last.parse()
-                    .map_err(|_| format!("GNU time printed `{last}`, not a size"))?,
-            )
+            let (kib, cpu) = parse_gnu_time(&text)?;
+            (Some(kib), Some(cpu))
         }
-        None => None,
+        None => (None, None),
     };
     Ok(Run {
         wall,
         max_rss_kib,
+        cpu,
         stdout,
     })
+}
+
+/// GNU time's last line for `-f "%M %U %S"`: peak RSS in KiB, and user plus system time.
+pub fn parse_gnu_time(text: &str) -> Result<(u64, Duration), String> {
+    let last = text.lines().last().unwrap_or_default().trim();
+    let fields: Vec<&str> = last.split_whitespace().collect();
+    let bad = || format!("GNU time printed `{last}`, not `KIB USER SYS`");
+    let [kib, user, system] = fields.as_slice() else {
+        return Err(bad());
+    };
+    let kib = kib.parse().map_err(|_| bad())?;
+    let seconds = |s: &str| s.parse::<f64>().ok().filter(|v| *v >= 0.0);
+    let (Some(user), Some(system)) = (seconds(user), seconds(system)) else {
+        return Err(bad());
+    };
+    Ok((kib, Duration::from_secs_f64(user + system)))
 }
 
 /// The median of `values` (the mean of the middle two for an even count); 0 when empty.
