@@ -15,9 +15,11 @@ correctly, so calls the suite sent with deliberately broken signatures get a dif
 here; each call still costs the SDK a whole signed round trip, which is what is compared.
 
 Each call goes through `CarClient.call_json(action, params)`: the SDK's own JSON serialisation,
-TC3 signing, HTTP (requests) and answer parsing. Keep-alive is on (the SDK's default is a new
-connection per call): the generous setting for Python. An error answer is caught as
-`TencentCloudSDKException` and its code tallied, as a test script would read it.
+TC3 signing, HTTP (requests) and answer parsing. `keepAlive=True` is set (it only adds a
+`Connection: Keep-Alive` header; the SDK's requests session reuses its connection either way).
+An error answer is caught as `TencentCloudSDKException` and its code tallied, as a test script
+would read it; nothing else is checked (no schema, no snapshot), so Python does less per call
+than the suite.
 
 Usage: .venv/bin/python benches/python/sdk_sequence.py --calls FILE --endpoint 127.0.0.1:PORT
 Credentials from CAR_BENCH_SECRET_ID / CAR_BENCH_SECRET_KEY (the pair the mock accepts).
@@ -39,7 +41,7 @@ from tencentcloud.common.profile.http_profile import HttpProfile
 
 
 def client(endpoint, secret_id, secret_key, method):
-    """A CarClient as a user builds one for a local endpoint over plain HTTP, with keep-alive."""
+    """A CarClient as a user builds one for a local endpoint over plain HTTP."""
     http = HttpProfile(endpoint=endpoint, reqMethod=method, reqTimeout=30, keepAlive=True)
     http.scheme = "http"
     profile = ClientProfile(httpProfile=http)

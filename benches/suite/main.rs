@@ -233,6 +233,14 @@ impl Bench {
             "cases with their own mock ({}): median {:.3} ms beyond their round trips",
             o.own_mock_cases, o.own_mock_median_ms
         );
+        println!(
+            "CPU: a raw served request costs {:.1} µs (client, mock, kernel); the whole corpus in-process, 2 at a time: {:.1} ms wall, {:.1} ms CPU for {} requests = {:.1} µs per request",
+            o.raw_cpu_us,
+            o.parallel_wall_ms,
+            o.parallel_cpu_ms,
+            o.requests,
+            o.parallel_cpu_ms * 1000.0 / o.requests.max(1) as f64
+        );
         self.summary.insert(
             "overhead".into(),
             json!({
@@ -243,6 +251,8 @@ impl Bench {
                 "overhead_p90_ms": o.overhead_p90_ms,
                 "overhead_max_ms": o.overhead_max_ms, "overhead_max_case": o.overhead_max_case,
                 "own_mock_cases": o.own_mock_cases, "own_mock_median_ms": o.own_mock_median_ms,
+                "raw_cpu_us": o.raw_cpu_us, "parallel_wall_ms": o.parallel_wall_ms,
+                "parallel_cpu_ms": o.parallel_cpu_ms, "requests": o.requests,
             }),
         );
     }

@@ -13,7 +13,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use car_conformance::case::Case;
@@ -29,6 +29,12 @@ use crate::process::{median, ms, quantile};
 /// Requests per raw round-trip sample.
 const RTT_SAMPLES: usize = 2000;
 
+/// CPU time of this whole process so far (every thread: client, mock, runtime).
+fn process_cpu() -> Duration {
+    let now = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
+}
+
 /// What the overhead section measured.
 #[derive(Debug, Clone)]
 pub struct Overhead {
@@ -37,6 +43,12 @@ pub struct Overhead {
     /// Median round trip (ms): served through every layer, refused by the gateway.
     pub rtt_served_ms: f64,
     pub rtt_refused_ms: f64,
+    /// Process CPU per raw served request (client, mock and kernel together), µs.
+    pub raw_cpu_us: f64,
+    /// The whole corpus in-process, two cases at a time: wall and process CPU (ms), requests.
+    pub parallel_wall_ms: f64,
+    pub parallel_cpu_ms: f64,
+    pub requests: usize,
     /// Per case (median over the repeats), ms.
     pub duration_median_ms: f64,
     pub overhead_median_ms: f64,
@@ -69,8 +81,9 @@ async fn round_trip(client: &Client, prepared: &Prepared) -> Result<f64, String>
     Ok(median(&samples))
 }
 
-/// Medians of the raw round trips (served, refused) against a mock like the run's shared one.
-async fn baselines(settings: &Settings) -> Result<(f64, f64), String> {
+/// Medians of the raw round trips (served, refused) against a mock like the run's shared one,
+/// and the process CPU per served request (µs).
+async fn baselines(settings: &Settings) -> Result<(f64, f64, f64), String> {
     let config = MockConfig {
         credentials: vec![mock::MockCredential::new(
             settings.credentials.secret_id.clone(),
@@ -109,10 +122,12 @@ async fn baselines(settings: &Settings) -> Result<(f64, f64), String> {
         .retain(|(n, _)| !n.eq_ignore_ascii_case("authorization"));
     // Warm the connection and the mock before sampling.
     round_trip(&client, &served).await?;
+    let cpu = process_cpu();
     let served_ms = round_trip(&client, &served).await?;
+    let cpu_us = (process_cpu() - cpu).as_secs_f64() * 1e6 / RTT_SAMPLES as f64;
     let refused_ms = round_trip(&client, &refused).await?;
     handle.shutdown().await;
-    Ok((served_ms, refused_ms))
+    Ok((served_ms, refused_ms, cpu_us))
 }
 
 /// Rounds of a case as run: one per step or cleanup step that sent anything.
@@ -131,7 +146,7 @@ pub async fn measure(
     cases: &[Case],
     repeats: usize,
 ) -> Result<Overhead, String> {
-    let (rtt_served_ms, rtt_refused_ms) = baselines(settings).await?;
+    let (rtt_served_ms, rtt_refused_ms, raw_cpu_us) = baselines(settings).await?;
     let baseline = rtt_served_ms.min(rtt_refused_ms);
     let mut durations: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let mut first = None;
@@ -149,6 +164,13 @@ pub async fn measure(
         first.get_or_insert(outcomes);
     }
     let outcomes = first.unwrap_or_default();
+    // The whole corpus at once, two cases at a time like the console run's two test threads.
+    let cpu = process_cpu();
+    let started = std::time::Instant::now();
+    run_embedded(settings, cases, &|_: &mut MockConfig| {}, 2).await?;
+    let parallel_wall_ms = ms(started.elapsed());
+    let parallel_cpu_ms = ms(process_cpu() - cpu);
+    let requests = outcomes.iter().map(|o| o.exchanges.len()).sum();
     let own_mock: BTreeSet<&str> = cases
         .iter()
         .filter(|c| c.mock_config().is_some())
@@ -175,6 +197,10 @@ pub async fn measure(
         repeats: repeats.max(1),
         rtt_served_ms,
         rtt_refused_ms,
+        raw_cpu_us,
+        parallel_wall_ms,
+        parallel_cpu_ms,
+        requests,
         duration_median_ms: median(&all),
         overhead_median_ms: median(&overheads),
         overhead_p90_ms: quantile(&overheads, 0.9),
