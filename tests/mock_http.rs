@@ -435,6 +435,45 @@ async fn quota_slow_down_stopping_and_faults_are_configurable() {
 }
 
 #[tokio::test]
+async fn a_slow_create_session_can_end_when_another_request_was_slowed_down() {
+    // 30 s of processing unless a SlowDown answer ends it: everything here ends long before.
+    let config = MockConfig {
+        create_session_ms: 30_000,
+        create_session_ends_on_slow_down: true,
+        ..MockConfig::default()
+    };
+    let mock = start(config).await;
+    for user in ["a", "b"] {
+        let apply = send(&mock, Call::post("ApplyConcurrent", apply_body(user))).await;
+        assert_eq!(apply.code(), "");
+    }
+    let started = std::time::Instant::now();
+    let other = send(&mock, Call::post("CreateSession", create_body("b")));
+    let first = send(&mock, Call::post("CreateSession", create_body("a")));
+    let second = async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        send(&mock, Call::post("CreateSession", create_body("a"))).await
+    };
+    let pair = async {
+        let (first, second) = tokio::join!(first, second);
+        let elapsed = started.elapsed();
+        // User a's SlowDown did not end user b's CreateSession: b is still being processed.
+        let other_again = send(&mock, Call::post("CreateSession", create_body("b"))).await;
+        (first, second, elapsed, other_again)
+    };
+    let (other, (first, second, elapsed, other_again)) = tokio::join!(other, pair);
+    assert_eq!(first.code(), "", "{}", first.json);
+    assert_eq!(second.code(), "FailedOperation.SlowDown");
+    assert!(
+        elapsed >= Duration::from_millis(200) && elapsed < Duration::from_secs(10),
+        "{elapsed:?}"
+    );
+    assert_eq!(other_again.code(), "FailedOperation.SlowDown");
+    assert_eq!(other.code(), "", "{}", other.json);
+    mock.shutdown().await;
+}
+
+#[tokio::test]
 async fn the_rate_limit_applies_per_action() {
     let config = MockConfig {
         rate_limit_per_second: Some(3),

@@ -374,6 +374,61 @@ async fn oversized_bodies_are_answered_not_dropped() {
     mock.shutdown().await;
 }
 
+/// Answers what the server kept of each body: `kept/len`.
+struct KeptBody;
+
+impl mock::Handler for KeptBody {
+    fn body_limit(&self, _method: &http::Method) -> usize {
+        100
+    }
+
+    async fn handle<'a>(&'a self, request: RequestView<'a>) -> http::Response<Bytes> {
+        let text = format!("{}/{}", request.body.len(), request.body_len);
+        http::Response::new(Bytes::from(text))
+    }
+}
+
+#[tokio::test]
+async fn bodies_announced_over_the_limit_are_counted_not_kept() {
+    let timeouts = mock::Timeouts {
+        header: Duration::from_secs(5),
+        body: Duration::from_secs(5),
+    };
+    let server = mock::start_handler(KeptBody, "127.0.0.1:0".parse().unwrap(), timeouts)
+        .await
+        .unwrap();
+    let url = format!("http://{}/", server.addr());
+    let client = reqwest::Client::new();
+    for (size, kept) in [
+        (50, "50/50"),
+        (100, "100/100"),
+        (101, "0/101"),
+        (5000, "0/5000"),
+    ] {
+        let answer = client
+            .post(&url)
+            .body(vec![b'x'; size])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.text().await.unwrap(), kept, "{size} bytes");
+    }
+    // Without an announced length the server keeps what the handler asks for and counts the rest.
+    let mut stream = TcpStream::connect(server.addr()).await.unwrap();
+    let chunk = "x".repeat(150);
+    let request = format!(
+        "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n{:x}\r\n{chunk}\r\n0\r\n\r\n",
+        chunk.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let sent = read_until_closed(&mut stream, Duration::from_secs(3))
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&sent);
+    assert!(text.ends_with("100/150"), "{text}");
+    server.shutdown().await;
+}
+
 #[tokio::test]
 async fn shutdown_finishes_the_request_in_flight_then_refuses_connections() {
     let mock = start(MockConfig {

@@ -258,7 +258,11 @@ pub fn render_value(value: &Value, scope: &dyn Scope) -> Result<Value, String> {
         ),
         Value::Object(map) if is_generator(map) => match map.get("$literal") {
             Some(literal) => literal.clone(),
-            None => Value::String(render_generator(map, scope)?),
+            None => {
+                let mut out = String::new();
+                render_generator(map, scope, &mut out)?;
+                Value::String(out)
+            }
         },
         Value::Object(map) => {
             let mut out = Map::with_capacity(map.len());
@@ -273,27 +277,40 @@ pub fn render_value(value: &Value, scope: &dyn Scope) -> Result<Value, String> {
 
 /// Expands a value that yields a string (templated string or generator).
 pub fn render_string_value(value: &Value, scope: &dyn Scope) -> Result<String, String> {
-    match value {
-        Value::String(text) => render_text(text, scope),
-        Value::Object(map) if is_generator(map) => match map.get("$literal") {
-            Some(Value::String(literal)) => Ok(literal.clone()),
-            Some(other) => Ok(other.to_string()),
-            None => render_generator(map, scope),
-        },
-        other => Err(format!("expected a string, found {other}")),
-    }
+    let mut out = String::new();
+    render_string_into(value, scope, &mut out)?;
+    Ok(out)
 }
 
-fn render_generator(map: &Map<String, Value>, scope: &dyn Scope) -> Result<String, String> {
+/// Appends the expansion of `value` to `out`. Generators build into this one buffer: a 12 MB
+/// body is written once, not built piece by piece and copied into its concatenation.
+fn render_string_into(value: &Value, scope: &dyn Scope, out: &mut String) -> Result<(), String> {
+    match value {
+        Value::String(text) => out.push_str(&render_text(text, scope)?),
+        Value::Object(map) if is_generator(map) => match map.get("$literal") {
+            Some(Value::String(literal)) => out.push_str(literal),
+            Some(other) => out.push_str(&other.to_string()),
+            None => render_generator(map, scope, out)?,
+        },
+        other => return Err(format!("expected a string, found {other}")),
+    }
+    Ok(())
+}
+
+fn render_generator(
+    map: &Map<String, Value>,
+    scope: &dyn Scope,
+    out: &mut String,
+) -> Result<(), String> {
+    let start = out.len();
     if let Some(Value::Array(items)) = map.get("$concat") {
-        let mut out = String::new();
         for item in items {
-            out.push_str(&render_string_value(item, scope)?);
-            if out.len() > MAX_BUILT_BYTES {
+            render_string_into(item, scope, out)?;
+            if out.len() - start > MAX_BUILT_BYTES {
                 return Err(format!("built string exceeds {MAX_BUILT_BYTES} bytes"));
             }
         }
-        return Ok(out);
+        return Ok(());
     }
     if let (Some(unit), Some(times)) =
         (map.get("$repeat"), map.get("times").and_then(Value::as_u64))
@@ -303,7 +320,19 @@ fn render_generator(map: &Map<String, Value>, scope: &dyn Scope) -> Result<Strin
         if total > MAX_BUILT_BYTES as u64 {
             return Err(format!("built string exceeds {MAX_BUILT_BYTES} bytes"));
         }
-        return Ok(unit.repeat(times as usize));
+        let total = total as usize;
+        if total == 0 {
+            return Ok(());
+        }
+        out.reserve(total);
+        out.push_str(&unit);
+        // Doubling copies within the buffer; every copied range is whole units, so it starts
+        // and ends on character boundaries.
+        while out.len() - start < total {
+            let done = out.len() - start;
+            out.extend_from_within(start..start + done.min(total - done));
+        }
+        return Ok(());
     }
     Err("malformed generator".to_owned())
 }
@@ -379,6 +408,20 @@ mod tests {
         );
         let big = render_string_value(&json!({"$repeat": "x", "times": 5000}), &Fixed).unwrap();
         assert_eq!(big.len(), 5000);
+    }
+
+    #[test]
+    fn repeats_build_whole_units_inside_a_concatenation() {
+        for times in [0u64, 1, 2, 7, 1000, 1023] {
+            let value =
+                json!({"$concat": ["<{{copy}}", {"$repeat": "é✓{{copy}}", "times": times}, ">"]});
+            let built = render_string_value(&value, &Fixed).unwrap();
+            assert_eq!(
+                built,
+                format!("<3{}>", "é✓3".repeat(times as usize)),
+                "times {times}"
+            );
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ use super::defects::{self, Active};
 use super::faults::Faults;
 use super::gateway::{Gateway, Incoming};
 use super::messages::Lang;
+use super::params::get_str;
 use super::reply::{ApiError, error_body, http_response, request_id, success_body};
 use super::state::{Limits, LiveState, State};
 
@@ -26,6 +27,10 @@ pub struct App {
     max_post_bytes: usize,
     /// The defect switched on by `config.defect`, if any.
     defect: Option<Active>,
+    /// `config.create_session_ends_on_slow_down`.
+    ends_on_slow_down: bool,
+    /// Wakes slow CreateSessions when a SlowDown answer ended one's processing.
+    slowed_down: tokio::sync::Notify,
 }
 
 /// A request's head and (possibly cut) body as the server read it.
@@ -34,7 +39,8 @@ pub struct RequestView<'a> {
     pub method: &'a str,
     pub uri: &'a http::Uri,
     pub headers: &'a http::HeaderMap,
-    /// The body, at most [`App::body_limit`] bytes of it.
+    /// The body, at most [`App::body_limit`] bytes of it; empty when its announced length
+    /// (Content-Length) was already over that.
     pub body: &'a [u8],
     /// Bytes the client sent or announced, including any the server did not keep.
     pub body_len: u64,
@@ -74,6 +80,8 @@ impl App {
             max_get_bytes: config.max_get_bytes,
             max_post_bytes: config.max_post_bytes,
             defect: defect.map(Active::new),
+            ends_on_slow_down: config.create_session_ends_on_slow_down,
+            slowed_down: tokio::sync::Notify::new(),
         }
     }
 
@@ -136,20 +144,58 @@ impl App {
         if let Some(error) = self.faults.pick(checked.action) {
             return Err(error);
         }
+        let user_id = get_str(&checked.params, "UserId").unwrap_or("");
         let outcome = {
             let mut state = self.state();
-            business::run(checked.action, &checked.params, &mut state, Instant::now())?
+            let now = Instant::now();
+            let result = business::run(checked.action, &checked.params, &mut state, now);
+            if self.ends_on_slow_down
+                && result
+                    .as_ref()
+                    .is_err_and(|e| e.code == "FailedOperation.SlowDown")
+            {
+                state.finish_processing(user_id, now);
+                self.slowed_down.notify_waiters();
+            }
+            result?
         };
         // A slow CreateSession answers when it is done; a fast one must not touch the timer.
         if let Some(ready_at) = outcome.ready_at
             && ready_at > Instant::now()
         {
-            tokio::time::sleep_until(tokio::time::Instant::from_std(ready_at)).await;
+            if self.ends_on_slow_down {
+                self.until_processed(user_id, ready_at).await;
+            } else {
+                tokio::time::sleep_until(tokio::time::Instant::from_std(ready_at)).await;
+            }
         }
         if let Some(delay) = self.defect.as_ref().and_then(|d| d.delay(checked.action)) {
             tokio::time::sleep(delay).await;
         }
         Ok(outcome.fields)
+    }
+
+    /// Waits until the user's CreateSession is done: at `ready_at`, or earlier when a SlowDown
+    /// answer ended its processing (or the session is gone).
+    async fn until_processed(&self, user_id: &str, ready_at: Instant) {
+        loop {
+            // Registered before the state is read, so a SlowDown in between is not missed.
+            let woken = self.slowed_down.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            let now = Instant::now();
+            let until = self
+                .state()
+                .ready_at(user_id, now)
+                .map_or(now, |at| at.min(ready_at));
+            if until <= now {
+                return;
+            }
+            tokio::select! {
+                () = tokio::time::sleep_until(tokio::time::Instant::from_std(until)) => return,
+                () = &mut woken => {}
+            }
+        }
     }
 
     /// Live locks and sessions, sorted by UserId.

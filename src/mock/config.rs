@@ -139,6 +139,11 @@ pub struct MockConfig {
     /// How long a CreateSession takes; another request for the same UserId meanwhile is
     /// answered `FailedOperation.SlowDown`.
     pub create_session_ms: u64,
+    /// A slow CreateSession ends as soon as another request for its UserId has been answered
+    /// `FailedOperation.SlowDown` (`create_session_ms` stays the upper bound). A SlowDown case
+    /// then gives its second request the whole of `create_session_ms` to arrive, yet finishes in
+    /// milliseconds: a wide margin on a loaded machine without a long run.
+    pub create_session_ends_on_slow_down: bool,
     /// Stopping phase after DestroySession (`UnsupportedOperation.Stopping` for that UserId).
     pub stopping_ms: u64,
     /// Players per multi-person room, the host included.
@@ -172,6 +177,7 @@ impl Default for MockConfig {
             concurrency_quota: 1000,
             lock_lifetime_ms: 300_000,
             create_session_ms: 0,
+            create_session_ends_on_slow_down: false,
             stopping_ms: 0,
             player_limit: 7,
             viewer_limit: 50,

@@ -258,6 +258,20 @@ impl State {
         Ok(Created { ready_at })
     }
 
+    /// When the user's CreateSession is done processing (`None`: no session).
+    pub fn ready_at(&mut self, user_id: &str, now: Instant) -> Option<Instant> {
+        self.session(user_id, now).map(|s| s.ready_at)
+    }
+
+    /// Ends the processing of the user's CreateSession now, if it is still running.
+    pub fn finish_processing(&mut self, user_id: &str, now: Instant) {
+        if let Some(session) = self.sessions.get_mut(user_id)
+            && now < session.ready_at
+        {
+            session.ready_at = now;
+        }
+    }
+
     /// A guest may join only a running room whose host is `HostUserId`, while its role has room.
     fn check_room(&mut self, request: &CreateRequest<'_>, now: Instant) -> Result<(), ApiError> {
         let Some(host) = request.host_user_id else {
