@@ -5,39 +5,10 @@ use serde::{Deserialize, Serialize};
 
 use super::action::Action;
 
-/// One SecretId the mock accepts. Never read from case files; `Debug` hides the key and token.
-#[derive(Clone, PartialEq, Eq, Default)]
-pub struct MockCredential {
-    pub secret_id: String,
-    pub secret_key: String,
-    /// Temporary credentials: requests must carry this value in `X-TC-Token`.
-    pub token: Option<String>,
-}
-
-impl MockCredential {
-    pub fn new(secret_id: impl Into<String>, secret_key: impl Into<String>) -> Self {
-        Self {
-            secret_id: secret_id.into(),
-            secret_key: secret_key.into(),
-            token: None,
-        }
-    }
-
-    pub fn with_token(mut self, token: impl Into<String>) -> Self {
-        self.token = Some(token.into());
-        self
-    }
-}
-
-impl std::fmt::Debug for MockCredential {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MockCredential")
-            .field("secret_id", &self.secret_id)
-            .field("secret_key", &"<redacted>")
-            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
-            .finish()
-    }
-}
+/// One SecretId the mock accepts (the signing module's credentials: `Debug` hides the key and
+/// token). Never read from case files. A token makes them temporary credentials: requests must
+/// carry it in `X-TC-Token`.
+pub use crate::sign::Credentials as MockCredential;
 
 /// An injected error: `code` answers the next `times` calls of `action` (every call when `times`
 /// is absent), each with `probability` when given (a seeded RNG keeps runs deterministic).

@@ -8,7 +8,7 @@ use super::key::{KeyCache, SigningKey};
 
 /// A SecretId / SecretKey pair, with the token of temporary credentials. `Debug` never shows the
 /// key or the token.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct Credentials {
     pub secret_id: String,
     pub secret_key: String,
