@@ -269,11 +269,7 @@ fn baseline(out: &mut String, report: &RunReport) {
 }
 
 fn failures(out: &mut String, report: &RunReport) {
-    let failed: Vec<&Outcome> = report
-        .cases
-        .iter()
-        .filter(|o| o.status == Status::Failed)
-        .collect();
+    let failed = report.cases_with(Status::Failed);
     if failed.is_empty() {
         return;
     }

@@ -120,11 +120,7 @@ fn header(out: &mut String, report: &RunReport) {
 }
 
 fn failures(out: &mut String, report: &RunReport) {
-    let failed: Vec<&Outcome> = report
-        .cases
-        .iter()
-        .filter(|o| o.status == Status::Failed)
-        .collect();
+    let failed = report.cases_with(Status::Failed);
     if failed.is_empty() {
         return;
     }
@@ -207,11 +203,7 @@ fn baseline(out: &mut String, report: &RunReport) {
 }
 
 fn skipped(out: &mut String, report: &RunReport) {
-    let skipped: Vec<&Outcome> = report
-        .cases
-        .iter()
-        .filter(|o| o.status == Status::Skipped)
-        .collect();
+    let skipped = report.cases_with(Status::Skipped);
     if skipped.is_empty() {
         return;
     }

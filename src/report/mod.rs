@@ -135,6 +135,11 @@ fn millis<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S:
 }
 
 impl RunReport {
+    /// The cases with `status`, in report order (sorted by id).
+    pub fn cases_with(&self, status: Status) -> Vec<&Outcome> {
+        self.cases.iter().filter(|o| o.status == status).collect()
+    }
+
     /// Whether coverage is below the `--min-coverage` asked for.
     pub fn below_min_coverage(&self) -> bool {
         self.min_coverage
@@ -151,11 +156,7 @@ impl RunReport {
 /// fail the run, totals and the verdict.
 pub fn render_summary(report: &RunReport) -> String {
     let mut out = String::new();
-    let skipped: Vec<&Outcome> = report
-        .cases
-        .iter()
-        .filter(|o| o.status == Status::Skipped)
-        .collect();
+    let skipped = report.cases_with(Status::Skipped);
     if !skipped.is_empty() {
         out.push_str("skipped:\n");
         for outcome in skipped {
