@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::case::{Case, Level};
 use crate::catalogue::{Catalogue, ItemKind};
-use crate::run::outcome::{Outcome, Status};
+use crate::outcome::{Outcome, Status};
 
 /// What a run showed about one item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -10,6 +10,7 @@ pub mod hostile;
 pub mod logs;
 pub mod mock;
 pub mod mutants;
+pub mod outcome;
 pub mod plan;
 pub mod profile;
 pub mod redact;

@@ -14,9 +14,9 @@ use tokio::task::JoinSet;
 use crate::case::{Case, Level};
 use crate::mock::defects::Flaw;
 use crate::mock::{DEFECTS, Defect};
+use crate::outcome::{Outcome, Status};
 use crate::plan::{self, CredentialSource, Settings, Target};
 use crate::run::embedded::run_embedded;
-use crate::run::outcome::{Outcome, Status};
 use crate::sign::Credentials;
 
 /// What one defect did to the suite.

@@ -13,7 +13,7 @@ pub use schema::SchemaSet;
 
 use crate::case::model::SUCCESS;
 use crate::case::{Count, Expect, ExpectedOutcome};
-use crate::run::outcome::FailureKind;
+use crate::outcome::FailureKind;
 use crate::send::Received;
 
 /// What one answer showed.

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use jsonschema::ValidatorMap;
 use serde_json::Value;
 
-use crate::run::outcome::SchemaViolation;
+use crate::outcome::SchemaViolation;
 
 /// Success envelope of every action; `#/$defs/<Action>` holds each action's own fields.
 pub const SUCCESS_SCHEMA: &str = "response.success.schema.json";

@@ -107,8 +107,8 @@ pub fn scrub(mut text: String, secrets: &[String]) -> String {
 mod tests {
     use super::*;
     use crate::case::Level;
+    use crate::outcome::Status;
     use crate::report::tests::{outcome, report};
-    use crate::run::outcome::Status;
 
     fn temp(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("car-bundle-{name}-{}", std::process::id()));

@@ -13,7 +13,7 @@ use super::RunReport;
 use super::defects::DefectMatrix;
 use super::text;
 use crate::case::Level;
-use crate::run::outcome::{Outcome, Status};
+use crate::outcome::{Outcome, Status};
 
 const STYLE: &str = include_str!("html/report.css");
 const SCRIPT: &str = include_str!("html/report.js");

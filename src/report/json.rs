@@ -39,7 +39,7 @@ pub fn write(dir: &Path, report: &RunReport) -> Result<PathBuf, WriteError> {
 mod tests {
     use super::*;
     use crate::case::Level;
-    use crate::run::outcome::{
+    use crate::outcome::{
         BodyRecord, Exchange, Failure, FailureKind, RequestRecord, Status, StepRef,
     };
     use serde_json::Value;

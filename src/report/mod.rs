@@ -25,7 +25,7 @@ use serde::Serialize;
 
 use crate::case::Level;
 use crate::coverage::Coverage;
-use crate::run::outcome::{Outcome, Status};
+use crate::outcome::{Outcome, Status};
 
 /// The target a run was sent to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

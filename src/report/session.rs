@@ -21,9 +21,9 @@ use super::fingerprint::Fingerprint;
 use super::previous::PreviousReport;
 use super::progress::{Progress, ProgressMode};
 use crate::case::Case;
+use crate::outcome::Outcome;
 use crate::plan::{Planned, Settings};
 use crate::run::EXIT_USAGE;
-use crate::run::outcome::Outcome;
 
 /// The reporting flags of `run`.
 #[derive(Debug, Clone, Default)]

@@ -16,7 +16,7 @@ use super::fingerprint::Fingerprint;
 use crate::case::{Case, Level};
 use crate::catalogue::Catalogue;
 use crate::coverage::run_coverage;
-use crate::run::outcome::{Outcome, Status};
+use crate::outcome::{Outcome, Status};
 
 /// This checkout: what a report is checked against.
 #[derive(Debug, Clone, Copy)]

@@ -10,11 +10,11 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::execute::{execute, skipped};
-use super::outcome::Outcome;
 use super::{build_shared, shared_mock_config};
 use crate::case::Case;
 use crate::check::snapshot::UpdateMode;
 use crate::mock::{self, MockConfig};
+use crate::outcome::Outcome;
 use crate::plan::{Settings, Target, plan};
 
 /// A change to every mock configuration of a run (e.g. switching a defect on).

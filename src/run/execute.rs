@@ -12,9 +12,6 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use super::cleanup::{self, Answer, CaseSessions};
 use super::guard::Guard;
-use super::outcome::{
-    BodyRecord, Exchange, Failure, FailureKind, Outcome, ResponseRecord, Status, StepRef,
-};
 use super::pace::{self, Admission};
 use super::request::{self, Endpoint};
 use super::timeout::{self, Ended, Stop};
@@ -23,6 +20,9 @@ use crate::case::{Case, Step};
 use crate::check::snapshot::{self, Snapshots, Verdict};
 use crate::check::{self, SchemaSet};
 use crate::mock::{self, MockConfig, MockCredential};
+use crate::outcome::{
+    BodyRecord, Exchange, Failure, FailureKind, Outcome, ResponseRecord, Status, StepRef,
+};
 use crate::plan::Planned;
 use crate::send::{Client, Received, SendError};
 use crate::sign::Credentials;

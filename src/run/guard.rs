@@ -10,9 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::cleanup::Ledger;
-use super::outcome::{Failure, FailureKind, Outcome, Status, StepRef};
 use super::pace::{DEFAULT_CONCURRENCY, DOCUMENTED_RATE, Pacer, Schedule};
 use super::timeout::{self, Breaker, Cancel, Stop};
+use crate::outcome::{Failure, FailureKind, Outcome, Status, StepRef};
 use crate::plan::{Settings, Target};
 
 /// Exit code of a run stopped by Ctrl-C (128 + SIGINT, as shells expect).
@@ -327,7 +327,7 @@ mod tests {
             Box::new("oops guard-test-panic-secret".to_owned());
         let outcome = panicked(&case, payload.as_ref());
         assert_eq!(outcome.status, Status::Failed);
-        let shown = super::super::outcome::render_failures(&outcome);
+        let shown = crate::outcome::render_failures(&outcome);
         assert!(
             shown.contains("please report it): oops <redacted>"),
             "{shown}"

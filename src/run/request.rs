@@ -5,9 +5,9 @@
 use bytes::Bytes;
 use serde_json::Value;
 
-use super::outcome::{BodyRecord, RequestRecord};
 use crate::case::template::{self, Scope};
 use crate::case::{AuthorizationKnob, Step, TokenKnob};
+use crate::outcome::{BodyRecord, RequestRecord};
 use crate::send::Prepared;
 use crate::sign::{
     ALGORITHM, Credentials, SignRequest, SigningKey, canonical_headers, canonical_request,
