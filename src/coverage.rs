@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::case::catalogue::{Catalogue, ItemKind};
 use crate::case::{Case, Level};
-use crate::catalogue::{Catalogue, ItemKind};
 use crate::outcome::{Outcome, Status};
 
 /// What a run showed about one item.

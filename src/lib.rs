@@ -2,7 +2,6 @@
 #![forbid(unsafe_code)]
 
 pub mod case;
-pub mod catalogue;
 pub mod check;
 pub mod cli;
 pub mod coverage;

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::diagnostic::did_you_mean;
 use super::model::{CaseSpec, SUCCESS, Step};
 use super::template::{self, Var, escape};
-use crate::catalogue::Catalogue;
+use crate::case::catalogue::Catalogue;
 use crate::mock::MockConfig;
 
 /// One problem in a case, at a JSON pointer of its file.

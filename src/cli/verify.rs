@@ -6,8 +6,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::case::catalogue::Catalogue;
 use crate::case::load_dir;
-use crate::catalogue::Catalogue;
 use crate::plan;
 use crate::report::fingerprint::Fingerprint;
 use crate::report::previous::PreviousReport;

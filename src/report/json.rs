@@ -88,7 +88,7 @@ mod tests {
             super::super::tests::outcome("f/c", Level::Info, Status::Skipped),
         ];
         let mut report = super::super::tests::report(cases, 12.5, Some(10.0));
-        let catalogue: crate::catalogue::Catalogue = serde_json::from_value(serde_json::json!({
+        let catalogue: crate::case::catalogue::Catalogue = serde_json::from_value(serde_json::json!({
             "rules": [{"id": "r", "level": "must", "text": "t", "source": "s"}],
             "error_codes": [{"code": "C", "origin": "common", "level": "info", "text": "t", "source": "s", "not_applicable": "n"}]
         }))

@@ -9,7 +9,7 @@ use super::RunReport;
 use super::defects::DefectMatrix;
 use super::text;
 use crate::case::Level;
-use crate::catalogue::ItemKind;
+use crate::case::catalogue::ItemKind;
 use crate::outcome::{Outcome, Status};
 
 /// Most failures listed one by one.

@@ -13,8 +13,8 @@ use serde_json::Value;
 use super::Summary;
 use super::certify::{Certification, GitState};
 use super::fingerprint::Fingerprint;
+use crate::case::catalogue::Catalogue;
 use crate::case::{Case, Level};
-use crate::catalogue::Catalogue;
 use crate::coverage::run_coverage;
 use crate::outcome::{Outcome, Status};
 

@@ -22,8 +22,8 @@ use libtest_mimic::{Arguments, Completion, Failed, FormatSetting, Trial};
 
 use self::execute::{Shared, execute, skipped};
 use self::request::Endpoint;
+use crate::case::catalogue::Catalogue;
 use crate::case::{Case, LoadError, load_dir};
-use crate::catalogue::Catalogue;
 use crate::check::SchemaSet;
 use crate::check::snapshot::{Snapshots, UpdateMode};
 use crate::coverage::{self, render_table, render_totals};

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::{case_anchor, esc};
-use crate::catalogue::ItemKind;
+use crate::case::catalogue::ItemKind;
 use crate::coverage::{Coverage, CoverageItem, ItemState};
 
 /// The CSS class and label of an item's state.
