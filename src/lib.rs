@@ -11,7 +11,6 @@ pub mod mock;
 pub mod mutants;
 pub mod outcome;
 pub mod plan;
-pub mod profile;
 pub mod redact;
 pub mod report;
 pub mod run;

@@ -98,7 +98,7 @@ pub fn run(invocation: Invocation) -> ExitCode {
         Ok(session) => session,
         Err(code) => return code,
     };
-    let planned = session.select(crate::profile::skip_missing_capabilities(
+    let planned = session.select(crate::plan::profile::skip_missing_capabilities(
         plan(cases.clone(), &settings.target),
         settings.safety.capabilities.as_ref(),
     ));

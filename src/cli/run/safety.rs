@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::Parser;
 
 use super::RunArgs;
-use crate::profile;
+use crate::plan::profile;
 use crate::run::guard::Safety;
 use crate::run::timeout::{self, parse_duration};
 

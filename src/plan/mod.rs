@@ -3,6 +3,8 @@
 //! template values, the paths of cases, schemas and snapshots, and decides which cases are skipped
 //! on this target and why (never silently dropped).
 
+pub mod profile;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
