@@ -100,7 +100,7 @@ pub fn judge(expect: &Expect, action: &str, received: &Received, schemas: &Schem
         Ok(body) => Some(body),
         Err(error) => {
             failures.push(FailureKind::Body {
-                error: crate::hostile::not_json(received, &error),
+                error: crate::send::hostile::not_json(received, &error),
             });
             None
         }

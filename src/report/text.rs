@@ -4,7 +4,7 @@
 
 use super::RunReport;
 use crate::outcome::{Exchange, Outcome, Status};
-use crate::run::request::redact_header;
+use crate::send::request::redact_header;
 
 /// `PASS` or `FAIL`, as the console's last line says.
 pub fn verdict(report: &RunReport) -> &'static str {

@@ -9,10 +9,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::cleanup;
 use super::execute::user_id;
-use super::request::{self, Endpoint};
 use crate::case::Step;
 use crate::case::template::{Scope, Var};
 use crate::plan::{Planned, Settings, Target};
+use crate::send::request::{self, Endpoint};
 
 /// Where requests to the embedded mock would go: its address is only chosen when it starts.
 const EMBEDDED_PLACEHOLDER: &str = "http://127.0.0.1:0/";

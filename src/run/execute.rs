@@ -12,9 +12,6 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use super::cleanup::{self, Answer, CaseSessions};
 use super::guard::Guard;
-use super::pace::{self, Admission};
-use super::request::{self, Endpoint};
-use super::timeout::{self, Ended, Stop};
 use crate::case::template::{Scope, Var};
 use crate::case::{Case, Step};
 use crate::check::snapshot::{self, Snapshots, Verdict};
@@ -24,6 +21,9 @@ use crate::outcome::{
     BodyRecord, Exchange, Failure, FailureKind, Outcome, ResponseRecord, Status, StepRef,
 };
 use crate::plan::Planned;
+use crate::send::pace::{self, Admission};
+use crate::send::request::{self, Endpoint};
+use crate::send::timeout::{self, Ended, Stop};
 use crate::send::{Client, Received, SendError};
 use crate::sign::Credentials;
 

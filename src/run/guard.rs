@@ -10,10 +10,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::cleanup::Ledger;
-use super::pace::{DEFAULT_CONCURRENCY, DOCUMENTED_RATE, Pacer, Schedule};
-use super::timeout::{self, Breaker, Cancel, Stop};
 use crate::outcome::{Failure, FailureKind, Outcome, Status, StepRef};
 use crate::plan::{Settings, Target};
+use crate::send::pace::{DEFAULT_CONCURRENCY, DOCUMENTED_RATE, Pacer, Schedule};
+use crate::send::timeout::{self, Breaker, Cancel, Stop};
 
 /// Exit code of a run stopped by Ctrl-C (128 + SIGINT, as shells expect).
 pub const EXIT_INTERRUPTED: u8 = 130;

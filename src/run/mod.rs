@@ -8,9 +8,6 @@ pub mod dry_run;
 pub mod embedded;
 pub mod execute;
 pub mod guard;
-pub mod pace;
-pub mod request;
-pub mod timeout;
 
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -21,7 +18,6 @@ use std::time::Instant;
 use libtest_mimic::{Arguments, Completion, Failed, FormatSetting, Trial};
 
 use self::execute::{Shared, execute, skipped};
-use self::request::Endpoint;
 use crate::case::catalogue::Catalogue;
 use crate::case::{Case, LoadError, load_dir};
 use crate::check::SchemaSet;
@@ -32,6 +28,7 @@ use crate::outcome::{Outcome, Status, render_failures};
 use crate::plan::{CredentialSource, Planned, Settings, Target, plan};
 use crate::report::session::{CaseHooks, ReportOptions, Session};
 use crate::report::{self, RunReport, SuiteInfo, Summary, TargetInfo};
+use crate::send::request::Endpoint;
 use crate::send::{Client, ClientConfig};
 
 /// Exit code for usage and case-file errors.

@@ -10,7 +10,7 @@ use clap::Parser;
 use super::RunArgs;
 use crate::plan::profile;
 use crate::run::guard::Safety;
-use crate::run::timeout::{self, parse_duration};
+use crate::send::timeout::{self, parse_duration};
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct SafetyArgs {

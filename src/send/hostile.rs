@@ -3,7 +3,7 @@
 //! instead of JSON — so the failure a vendor reads names the problem instead of quoting a
 //! library's error chain. The details follow in parentheses.
 
-use crate::send::Received;
+use super::exchange::Received;
 
 /// How much of a body a description quotes.
 const QUOTED: usize = 80;
