@@ -70,7 +70,7 @@ pub fn print(settings: &Settings, selected: &[&Planned], out: &mut dyn Write) ->
                 "the embedded mock (its address is chosen when it starts)".to_owned(),
         }
     );
-    text.push_str(&super::guard::describe(settings));
+    text.push_str(&crate::plan::safety::describe(settings));
     let (mut requests, mut cases, mut problems) = (0usize, 0usize, 0usize);
     for planned in selected {
         let case = &planned.case;

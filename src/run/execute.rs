@@ -307,11 +307,11 @@ impl CaseRun<'_> {
             }
             Ended::TimedOut(limit) => format!(
                 "timed out after {}: the case's time limit (--case-timeout) ended {step}{rest}",
-                timeout::human(limit)
+                crate::plan::duration::human(limit)
             ),
             Ended::Stopped(Stop::RunTimeout(limit)) => format!(
                 "timed out after {}: the run's time limit (--run-timeout) ended {step}{rest}",
-                timeout::human(limit)
+                crate::plan::duration::human(limit)
             ),
         };
         self.fail(step, None, FailureKind::Transport { error });

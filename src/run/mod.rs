@@ -194,7 +194,7 @@ pub fn run(invocation: Invocation) -> ExitCode {
             CredentialSource::TestPair => "the built-in test pair",
         }
     );
-    let _ = write!(out, "{}", guard::describe(&settings));
+    let _ = write!(out, "{}", crate::plan::safety::describe(&settings));
 
     let outcomes: Arc<Mutex<Vec<Outcome>>> = Arc::default();
     let trial_count = selected
@@ -292,7 +292,7 @@ fn shared_mock_config(settings: &Settings) -> MockConfig {
             token: credentials.token.clone(),
         }],
         // Off unless the run is paced (`--rate`): see `guard::shared_mock_rate_limit`.
-        rate_limit_per_second: guard::shared_mock_rate_limit(settings),
+        rate_limit_per_second: crate::plan::safety::shared_mock_rate_limit(settings),
         ..MockConfig::default()
     }
 }

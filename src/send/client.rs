@@ -33,7 +33,7 @@ impl Default for ClientConfig {
 pub enum SendError {
     #[error("the request cannot be sent: {0}")]
     Invalid(String),
-    #[error("timed out after {}: no complete answer", crate::send::timeout::human(*.0))]
+    #[error("timed out after {}: no complete answer", crate::plan::duration::human(*.0))]
     Timeout(Duration),
     #[error("the answer is larger than the {limit}-byte cap; not read further")]
     TooLarge { limit: usize },
