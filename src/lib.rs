@@ -4,7 +4,6 @@
 pub mod case;
 pub mod check;
 pub mod cli;
-pub mod coverage;
 pub mod mock;
 pub mod mutants;
 pub mod outcome;

@@ -93,7 +93,7 @@ mod tests {
             "error_codes": [{"code": "C", "origin": "common", "level": "info", "text": "t", "source": "s", "not_applicable": "n"}]
         }))
         .unwrap();
-        report.coverage = crate::coverage::run_coverage(&catalogue, &[], &report.cases);
+        report.coverage = crate::report::coverage::run_coverage(&catalogue, &[], &report.cases);
         report
     }
 

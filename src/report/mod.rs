@@ -6,6 +6,7 @@
 pub mod baseline;
 pub mod bundle;
 pub mod certify;
+pub mod coverage;
 pub mod defects;
 pub mod fingerprint;
 pub mod html;
@@ -24,8 +25,8 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::case::Level;
-use crate::coverage::Coverage;
 use crate::outcome::{Outcome, Status};
+use crate::report::coverage::Coverage;
 
 /// The target a run was sent to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -220,7 +221,7 @@ pub fn render_summary(report: &RunReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::coverage::{Coverage, Totals};
+    use crate::report::coverage::{Coverage, Totals};
 
     pub(crate) fn outcome(id: &str, level: Level, status: Status) -> Outcome {
         Outcome {

@@ -15,8 +15,8 @@ use super::certify::{Certification, GitState};
 use super::fingerprint::Fingerprint;
 use crate::case::catalogue::Catalogue;
 use crate::case::{Case, Level};
-use crate::coverage::run_coverage;
 use crate::outcome::{Outcome, Status};
+use crate::report::coverage::run_coverage;
 
 /// This checkout: what a report is checked against.
 #[derive(Debug, Clone, Copy)]
