@@ -5,7 +5,6 @@ pub mod case;
 pub mod check;
 pub mod cli;
 pub mod mock;
-pub mod mutants;
 pub mod outcome;
 pub mod plan;
 pub mod redact;

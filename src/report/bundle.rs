@@ -7,7 +7,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::RunReport;
-use super::defects::DefectMatrix;
+use super::defect_matrix::DefectMatrix;
 use super::json::WriteError;
 
 /// The files of a report directory, in the order they are written.

@@ -10,7 +10,7 @@ mod coverage;
 use std::fmt::Write as _;
 
 use super::RunReport;
-use super::defects::DefectMatrix;
+use super::defect_matrix::DefectMatrix;
 use super::text;
 use crate::case::Level;
 use crate::outcome::{Outcome, Status};

@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use super::RunReport;
-use super::defects::DefectMatrix;
+use super::defect_matrix::DefectMatrix;
 use super::text;
 use crate::case::Level;
 use crate::case::catalogue::ItemKind;

@@ -7,7 +7,7 @@ pub mod baseline;
 pub mod bundle;
 pub mod certify;
 pub mod coverage;
-pub mod defects;
+pub mod defect_matrix;
 pub mod fingerprint;
 pub mod html;
 pub mod json;

@@ -16,7 +16,7 @@ use super::RunReport;
 use super::baseline::{self, Baseline};
 use super::bundle::{self, Extras};
 use super::certify::{self, Certification, GitState};
-use super::defects::DefectMatrix;
+use super::defect_matrix::DefectMatrix;
 use super::fingerprint::Fingerprint;
 use super::previous::PreviousReport;
 use super::progress::{Progress, ProgressMode};

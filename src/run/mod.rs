@@ -8,6 +8,7 @@ pub mod dry_run;
 pub mod embedded;
 pub mod execute;
 pub mod guard;
+pub mod mutants;
 
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};

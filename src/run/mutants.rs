@@ -1,4 +1,4 @@
-//! report: mutation testing of the suite itself — the cases run in-process against the embedded
+//! run: mutation testing of the suite itself — the cases run in-process against the embedded
 //! mock once without a defect and once per named defect (`mock::defects`), and the matrix says
 //! which cases caught each defect. A suite that passes a broken implementation is worse than
 //! none; this is the proof it does not, kept current by `cargo test` (tests/mutants.rs).
