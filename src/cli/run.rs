@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use crate::plan::{self, Settings, Target};
 use crate::report::progress::ProgressMode;
-use crate::report::session::ReportOptions;
+use crate::report::reporting::ReportOptions;
 use crate::run::{self, Invocation};
 
 mod safety;

@@ -15,7 +15,7 @@ pub mod junit;
 pub mod markdown;
 pub mod previous;
 pub mod progress;
-pub mod session;
+pub mod reporting;
 pub mod text;
 pub mod verify;
 

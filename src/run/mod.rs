@@ -27,7 +27,7 @@ use crate::mock::{self, MockConfig, MockCredential};
 use crate::outcome::{Outcome, Status, render_failures};
 use crate::plan::{CredentialSource, Planned, Settings, Target, plan};
 use crate::report::coverage::{self, render_table, render_totals};
-use crate::report::session::{CaseHooks, ReportOptions, Session};
+use crate::report::reporting::{CaseHooks, ReportOptions, Reporting, ReportingError};
 use crate::report::{self, RunReport, SuiteInfo, Summary, TargetInfo};
 use crate::send::request::Endpoint;
 use crate::send::{Client, ClientConfig};
@@ -92,11 +92,12 @@ pub fn run(invocation: Invocation) -> ExitCode {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
-    let mut session = match Session::prepare(reports, &settings, &mut args, &cases) {
-        Ok(session) => session,
-        Err(code) => return code,
+    let mut reporting = match Reporting::prepare(reports, &settings, &mut args, &cases) {
+        Ok(reporting) => reporting,
+        Err(ReportingError::NothingToRerun) => return ExitCode::SUCCESS,
+        Err(ReportingError::Usage(message)) => return usage(message),
     };
-    let planned = session.select(crate::plan::profile::skip_missing_capabilities(
+    let planned = reporting.select(crate::plan::profile::skip_missing_capabilities(
         plan(cases.clone(), &settings.target),
         settings.safety.capabilities.as_ref(),
     ));
@@ -202,13 +203,13 @@ pub fn run(invocation: Invocation) -> ExitCode {
         .iter()
         .filter(|p| !args.is_ignored(&placeholder(p)))
         .count();
-    let hooks = session.start(&mut args, trial_count);
+    let hooks = reporting.start(&mut args, trial_count);
     let trials = planned
         .iter()
         .map(|p| trial(p.clone(), &shared, &runtime, &outcomes, &hooks))
         .collect();
     let conclusion = libtest_mimic::run(&args, trials);
-    session.finish_progress(&mut out);
+    reporting.finish_progress(&mut out);
     for p in &selected {
         if p.skip.is_none() && args.is_ignored(&placeholder(p)) {
             let reason = format!("ignored: {}", p.case.spec.ignore.as_deref().unwrap_or(""));
@@ -264,7 +265,11 @@ pub fn run(invocation: Invocation) -> ExitCode {
     let _ = write!(out, "{}", shared.guard.summary());
     let _ = write!(out, "{}", report::render_summary(&report));
     // Report directory, certification record, baseline; the exit code (130 after Ctrl-C).
-    let code = session.conclude(report, &settings, &mut out, conclusion.has_failed());
+    let code = match reporting.conclude(report, &settings, &mut out, conclusion.has_failed()) {
+        Ok(false) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::FAILURE,
+        Err(error) => usage(error),
+    };
     shared.guard.exit_code(code)
 }
 
