@@ -240,7 +240,7 @@ pub fn write(
             problem: e.to_string(),
         })?;
     }
-    super::bundle::write_atomic(path, text.as_bytes()).map_err(|e| BaselineError {
+    super::atomic::write_atomic(path, text.as_bytes()).map_err(|e| BaselineError {
         path: path.to_path_buf(),
         problem: e.to_string(),
     })?;

@@ -31,7 +31,7 @@ pub fn write(dir: &Path, report: &RunReport) -> Result<PathBuf, WriteError> {
         source,
     };
     std::fs::create_dir_all(dir).map_err(error)?;
-    super::bundle::write_atomic(&path, to_json(report).as_bytes()).map_err(error)?;
+    super::atomic::write_atomic(&path, to_json(report).as_bytes()).map_err(error)?;
     Ok(path)
 }
 

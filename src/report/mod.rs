@@ -3,6 +3,7 @@
 //! the report directory ([`bundle`]) JUnit XML, a Markdown summary and a self-contained HTML page;
 //! plus what certification runs, baselines, reruns and progress add to a run ([`session`]).
 
+pub mod atomic;
 pub mod baseline;
 pub mod bundle;
 pub mod certify;

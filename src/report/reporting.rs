@@ -1,7 +1,7 @@
 //! report: what the reporting flags of `run` change about a run, in one place the runner
 //! at four points — before anything is sent ([`Reporting::prepare`]: certification refusals,
 //! baseline, rerun list, defect matrix, fingerprint), while cases finish ([`CaseHooks`]: known
-//! failures, progress), after libtest ([`Session::finish_progress`]) and at the end
+//! failures, progress), after libtest ([`Reporting::finish_progress`]) and at the end
 //! ([`Reporting::conclude`]: records, the report directory, a new baseline, the exit code).
 
 use std::collections::BTreeSet;

@@ -78,23 +78,6 @@ fn unix_now() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
-/// An outcome that was not run, with the reason.
-pub fn skipped(case: &Case, reason: String) -> Outcome {
-    Outcome {
-        id: case.id.clone(),
-        title: case.spec.title.clone(),
-        level: case.spec.level,
-        source: case.spec.source.clone(),
-        covers: case.spec.covers.clone(),
-        status: Status::Skipped,
-        skip_reason: Some(reason),
-        failures: Vec::new(),
-        exchanges: Vec::new(),
-        notes: Vec::new(),
-        duration: std::time::Duration::ZERO,
-    }
-}
-
 /// Runs `planned` (which must not be skipped) and returns its outcome.
 pub async fn execute(shared: &Shared, planned: &Planned) -> Outcome {
     let case = &planned.case;
@@ -108,10 +91,10 @@ pub async fn execute(shared: &Shared, planned: &Planned) -> Outcome {
         None
     };
     if let Some(stop) = guard.stopped() {
-        return skipped(case, stop.not_started());
+        return Outcome::skipped(case, stop.not_started());
     }
     let started = Instant::now();
-    let mut outcome = skipped(case, String::new());
+    let mut outcome = Outcome::skipped(case, String::new());
     outcome.skip_reason = None;
 
     let own_mock = match case.mock_config() {

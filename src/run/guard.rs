@@ -124,7 +124,7 @@ impl Guard {
 /// panic's message scrubbed of secrets.
 pub fn panicked(case: &crate::case::Case, payload: &(dyn std::any::Any + Send)) -> Outcome {
     let message = crate::redact::panic_message(payload).unwrap_or_default();
-    let mut outcome = super::execute::skipped(case, String::new());
+    let mut outcome = Outcome::skipped(case, String::new());
     outcome.skip_reason = None;
     outcome.status = Status::Failed;
     outcome.failures.push(Failure {

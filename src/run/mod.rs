@@ -18,7 +18,7 @@ use std::time::Instant;
 
 use libtest_mimic::{Arguments, Completion, Failed, FormatSetting, Trial};
 
-use self::execute::{Shared, execute, skipped};
+use self::execute::{Shared, execute};
 use crate::case::catalogue::Catalogue;
 use crate::case::{Case, LoadError, load_dir};
 use crate::check::SchemaSet;
@@ -213,7 +213,7 @@ pub fn run(invocation: Invocation) -> ExitCode {
     for p in &selected {
         if p.skip.is_none() && args.is_ignored(&placeholder(p)) {
             let reason = format!("ignored: {}", p.case.spec.ignore.as_deref().unwrap_or(""));
-            lock(&outcomes).push(skipped(&p.case, reason));
+            lock(&outcomes).push(Outcome::skipped(&p.case, reason));
         }
     }
     // Every case must clean up after itself (against a real account a leftover session keeps
@@ -356,14 +356,14 @@ fn trial(
     let ignored = planned.case.spec.ignore.is_some();
     Trial::ignorable_test(name, move || {
         if let Some(reason) = &planned.skip {
-            let mut outcome = skipped(&planned.case, reason.clone());
+            let mut outcome = Outcome::skipped(&planned.case, reason.clone());
             hooks.case_done(&mut outcome);
             lock(&outcomes).push(outcome);
             return Ok(Completion::ignored_with(reason));
         }
         if let Some(stop) = shared.guard.stopped() {
             let reason = stop.not_started();
-            let mut outcome = skipped(&planned.case, reason.clone());
+            let mut outcome = Outcome::skipped(&planned.case, reason.clone());
             hooks.case_done(&mut outcome);
             lock(&outcomes).push(outcome);
             return Ok(Completion::ignored_with(reason));
