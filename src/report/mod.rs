@@ -4,6 +4,7 @@
 //! plus what certification runs, baselines, reruns and progress add to a run ([`session`]).
 
 pub mod atomic;
+pub mod audit;
 pub mod baseline;
 pub mod bundle;
 pub mod certify;
@@ -18,7 +19,6 @@ pub mod previous;
 pub mod progress;
 pub mod reporting;
 pub mod text;
-pub mod verify;
 
 use std::fmt::Write as _;
 use std::time::Duration;

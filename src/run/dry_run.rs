@@ -1,4 +1,4 @@
-//! plan → sign: `--dry-run` — prints every request the run would send, built and signed exactly
+//! run: `--dry-run` — prints every request the run would send, built and signed exactly
 //! as a real run builds them (signature and token redacted), and sends nothing: no connection to
 //! the target, no embedded mock. What a vendor reviews before pointing the suite at a paid
 //! account. Values only an answer can give (captures) are shown as `<capture.NAME>`.

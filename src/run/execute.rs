@@ -1,4 +1,4 @@
-//! send + check: runs one case — its steps in order (copies of a step at once), stopping at the
+//! run: runs one case — its steps in order (copies of a step at once), stopping at the
 //! first step that fails, then every cleanup step whatever happened, then the runner's own
 //! DestroySession for every UserId left holding a lock or session (`cleanup`) — and returns its
 //! `Outcome` with every failure and every exchange, secrets scrubbed. A case with

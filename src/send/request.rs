@@ -1,4 +1,4 @@
-//! sign: turns one step into the exact request to send — parameters rendered into a JSON body or a
+//! send: turns one step into the exact request to send — parameters rendered into a JSON body or a
 //! query string, signed with `crate::sign`, then bent by the step's signing knobs and header
 //! overrides — plus the record of it that reports show (signature and token redacted).
 
