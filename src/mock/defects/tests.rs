@@ -133,7 +133,7 @@ fn now() -> i64 {
 fn request(step: &Step) -> (http::HeaderMap, Vec<u8>) {
     let mut body = serde_json::to_vec(&step.body).unwrap();
     let id = if step.tweak == Tweak::UnknownId {
-        "AKIDcarconformanceUNKNOWN0000000"
+        "AKIDcarconformanceUNKNOWN00000000000"
     } else {
         TEST_SECRET_ID
     };
