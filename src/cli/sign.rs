@@ -32,6 +32,10 @@ pub struct SignArgs {
     /// v1 only: the Nonce, a positive integer (default: random).
     #[arg(long)]
     nonce: Option<u64>,
+    /// HmacSHA1 only: leave the SignatureMethod parameter out, as the Signature page's example
+    /// does (a server then verifies with HmacSHA1).
+    #[arg(long)]
+    no_signature_method: bool,
     /// HTTP method: POST (JSON body) or GET (form-encoded query).
     #[arg(long, default_value = "POST")]
     method: String,
@@ -112,8 +116,12 @@ enum SignError {
     UnknownSignedHeader(String),
     #[error("{0} is a TC3 option; signature v1 has no headers to sign")]
     Tc3Only(&'static str),
-    #[error("--nonce is a signature v1 option (--algorithm HmacSHA1 or HmacSHA256)")]
-    V1Only,
+    #[error("{0} is a signature v1 option (--algorithm HmacSHA1 or HmacSHA256)")]
+    V1Only(&'static str),
+    #[error(
+        "--no-signature-method needs --algorithm HmacSHA1: without SignatureMethod a server verifies with HmacSHA1"
+    )]
+    SignatureMethodNeeded,
     #[error("--method {0}: signature v1 signs GET or POST")]
     V1Method(String),
     #[error("the v1 parameters are neither form-encoded nor a JSON object: {0}")]
@@ -170,7 +178,10 @@ fn render(args: &SignArgs) -> Result<String, SignError> {
         return v1::render(args, &method, &credentials, timestamp, &body);
     }
     if args.nonce.is_some() {
-        return Err(SignError::V1Only);
+        return Err(SignError::V1Only("--nonce"));
+    }
+    if args.no_signature_method {
+        return Err(SignError::V1Only("--no-signature-method"));
     }
     let content_type = args.content_type.clone().unwrap_or_else(|| {
         if method == "GET" {

@@ -8,7 +8,9 @@ use serde_json::Value;
 use super::{Algorithm, SignArgs, SignError};
 use crate::redact::REDACTED;
 use crate::sign::Credentials;
-use crate::sign::v1::{SignatureMethod, V1Common, encode_component, encode_params, sign_v1};
+use crate::sign::v1::{
+    SignatureMethod, V1Common, encode_component, encode_params, flatten_json, sign_v1,
+};
 
 pub(super) fn render(
     args: &SignArgs,
@@ -28,6 +30,9 @@ pub(super) fn render(
     if args.unsigned_payload {
         return Err(SignError::Tc3Only("--unsigned-payload"));
     }
+    if args.no_signature_method && signature_method != SignatureMethod::HmacSha1 {
+        return Err(SignError::SignatureMethodNeeded);
+    }
     if method != "GET" && method != "POST" {
         return Err(SignError::V1Method(method.to_owned()));
     }
@@ -43,7 +48,7 @@ pub(super) fn render(
         nonce,
         region: args.region.as_deref(),
         language: args.language.as_deref(),
-        method: Some(signature_method),
+        method: (!args.no_signature_method).then_some(signature_method),
         credentials,
     };
     let mut params = common.params();
@@ -119,33 +124,11 @@ fn action_params(text: &[u8]) -> Result<Vec<(String, String)>, SignError> {
     if trimmed.first() == Some(&b'{') {
         let value: Value = serde_json::from_slice(trimmed)
             .map_err(|error| SignError::V1Params(error.to_string()))?;
-        let mut out = Vec::new();
-        flatten("", &value, &mut out);
-        return Ok(out);
+        return Ok(flatten_json(&value));
     }
     Ok(url::form_urlencoded::parse(trimmed)
         .map(|(name, value)| (name.into_owned(), value.into_owned()))
         .collect())
-}
-
-fn flatten(prefix: &str, value: &Value, out: &mut Vec<(String, String)>) {
-    let key = |name: &str| {
-        if prefix.is_empty() {
-            name.to_owned()
-        } else {
-            format!("{prefix}.{name}")
-        }
-    };
-    match value {
-        Value::Object(map) => map.iter().for_each(|(k, v)| flatten(&key(k), v, out)),
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .for_each(|(i, v)| flatten(&key(&i.to_string()), v, out)),
-        Value::String(text) => out.push((prefix.to_owned(), text.clone())),
-        Value::Null => {}
-        other => out.push((prefix.to_owned(), other.to_string())),
-    }
 }
 
 #[cfg(test)]
@@ -193,6 +176,26 @@ mod tests {
         "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE",
         "--explain",
     ];
+
+    #[test]
+    fn without_signature_method_it_prints_the_published_signature() {
+        let mut list = PUBLISHED.to_vec();
+        list.push("--no-signature-method");
+        let out = render_any(&args(&list)).unwrap();
+        assert!(out.contains("\nGETcvm.tencentcloudapi.com/?Action=DescribeInstances&InstanceIds.0=ins-09dx96dg&Limit=20&Nonce=11886&Offset=0&Region=ap-guangzhou&SecretId=AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE&Timestamp=1465185768&Version=2017-03-12\n"), "{out}");
+        assert!(out.contains("\nEliP9YW3pW28FpsEdkXt/+WcGeI=\n"), "{out}");
+        assert!(
+            out.contains("\nEliP9YW3pW28FpsEdkXt%2F%2BWcGeI%3D\n"),
+            "{out}"
+        );
+        let mut list = PUBLISHED.to_vec();
+        list[1] = "HmacSHA256";
+        list.push("--no-signature-method");
+        assert!(matches!(
+            render_any(&args(&list)),
+            Err(SignError::SignatureMethodNeeded)
+        ));
+    }
 
     #[test]
     fn explain_shows_the_v1_string_to_sign_of_the_published_example() {
@@ -314,7 +317,10 @@ mod tests {
         ));
         let mut list = base.to_vec();
         list.extend(["--nonce", "3"]);
-        assert!(matches!(render_any(&args(&list)), Err(SignError::V1Only)));
+        assert!(matches!(
+            render_any(&args(&list)),
+            Err(SignError::V1Only("--nonce"))
+        ));
         let mut list = base.to_vec();
         list.extend(["--algorithm", "HmacSHA1", "--method", "PUT"]);
         assert!(matches!(

@@ -10,7 +10,9 @@
 //! over five minutes away `AuthFailure.SignatureExpire`, a wrong or missing temporary-credential
 //! Token `AuthFailure.TokenFailure` (the Signature page's list); a SignatureMethod other than
 //! `HmacSHA256` verifies with HmacSHA1 (Common Params). A Timestamp or Nonce that is not a
-//! positive integer is `InvalidParameter` (Common Error Codes: "wrong format"; inferred).
+//! positive integer is `InvalidParameter` (Common Error Codes: "wrong format"; inferred). A v1
+//! POST is limited to 1 MB (Request Structure: "The size of a POST request is up to 1 MB when the
+//! HmacSHA1 or HmacSHA256 signature algorithm is used").
 
 use std::time::Instant;
 
@@ -26,6 +28,9 @@ use crate::mock::defects::Flaw;
 use crate::mock::messages;
 use crate::mock::reply::ApiError;
 use crate::sign::v1::{COMMON, V1Policy, V1Received, V1Rejection, verify_v1};
+
+/// The largest v1 POST body (Request Structure page), under the mock's TC3 limit.
+pub const V1_MAX_POST_BYTES: usize = 1024 * 1024;
 
 /// Whether `request` is a v1 request: no `Authorization` and no `X-TC-Action` (the marks of
 /// TC3), and its parameters where v1 carries them (a query, or a form-encoded POST body).
@@ -111,6 +116,10 @@ pub(super) fn check(
     }
     if checks.on(Check::Size) {
         check_size(&mut pass)?;
+        let limit = V1_MAX_POST_BYTES.min(gateway.max_post_bytes);
+        if request.method == "POST" && request.body_len > limit as u64 {
+            return Err(messages::request_size_limit(limit));
+        }
     }
     pass.secret_id = Some(signature(gateway, request, &params, now_unix)?);
 

@@ -268,6 +268,38 @@ fn the_action_and_version_are_checked_as_for_tc3() {
 }
 
 #[test]
+fn a_v1_post_over_1_mb_is_refused() {
+    let big = "x".repeat(V1_MAX_POST_BYTES);
+    let params: &'static [(&'static str, &'static str)] = Box::leak(Box::new([(
+        "UserId",
+        Box::leak(big.into_boxed_str()) as &str,
+    )]));
+    let error = run(
+        &gateway_with(MockConfig::default()),
+        &build(Spec {
+            params,
+            ..Spec::default()
+        }),
+    )
+    .unwrap_err();
+    assert_eq!(error.code, "RequestSizeLimitExceeded");
+    // Just under the limit it passes the size check (and meets the next one).
+    let small = "x".repeat(V1_MAX_POST_BYTES - 400);
+    let params: &'static [(&'static str, &'static str)] = Box::leak(Box::new([(
+        "UserId",
+        Box::leak(small.into_boxed_str()) as &str,
+    )]));
+    let answer = run(
+        &gateway_with(MockConfig::default()),
+        &build(Spec {
+            params,
+            ..Spec::default()
+        }),
+    );
+    assert!(answer.is_ok(), "{:?}", answer.err().map(|e| e.code));
+}
+
+#[test]
 fn a_json_post_without_authorization_is_not_v1() {
     let mut built = build(Spec::default());
     built.headers.insert(

@@ -163,6 +163,35 @@ pub fn encode_params(params: &[(String, String)]) -> String {
     out
 }
 
+/// A JSON object's fields as v1 parameters, flattened as the official SDKs flatten them:
+/// nested objects and arrays as `Name.Field` / `Name.0`, strings as they are, `null` left out,
+/// numbers and booleans as their JSON text.
+pub fn flatten_json(value: &serde_json::Value) -> Vec<(String, String)> {
+    fn walk(prefix: &str, value: &serde_json::Value, out: &mut Vec<(String, String)>) {
+        use serde_json::Value;
+        let key = |name: &str| {
+            if prefix.is_empty() {
+                name.to_owned()
+            } else {
+                format!("{prefix}.{name}")
+            }
+        };
+        match value {
+            Value::Object(map) => map.iter().for_each(|(k, v)| walk(&key(k), v, out)),
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .for_each(|(i, v)| walk(&key(&i.to_string()), v, out)),
+            Value::String(text) => out.push((prefix.to_owned(), text.clone())),
+            Value::Null => {}
+            other => out.push((prefix.to_owned(), other.to_string())),
+        }
+    }
+    let mut out = Vec::new();
+    walk("", value, &mut out);
+    out
+}
+
 /// The common parameters of one v1 request, as an SDK sends them.
 #[derive(Debug, Clone)]
 pub struct V1Common<'a> {

@@ -101,6 +101,25 @@ fn values_are_signed_raw_and_sent_encoded() {
 }
 
 #[test]
+fn json_is_flattened_as_the_sdks_do() {
+    let value = serde_json::json!({
+        "UserId": "u",
+        "Tags": [{"Key": "k", "Value": 1}],
+        "Flag": true,
+        "Gone": null,
+    });
+    assert_eq!(
+        flatten_json(&value),
+        pairs(&[
+            ("UserId", "u"),
+            ("Tags.0.Key", "k"),
+            ("Tags.0.Value", "1"),
+            ("Flag", "true"),
+        ])
+    );
+}
+
+#[test]
 fn signature_method_defaults_to_hmac_sha1_for_any_other_value() {
     assert_eq!(
         SignatureMethod::for_parameter(Some("HmacSHA256")),
