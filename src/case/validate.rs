@@ -545,6 +545,31 @@ mod tests {
     }
 
     #[test]
+    fn signature_v1_knobs_go_with_version_v1_only() {
+        let case = base(json!([
+            {"action": "A", "sign": {"version": "v1", "method": "HmacSHA256", "omit_params": ["Nonce"]},
+             "expect": {"success": true}},
+            {"action": "A", "sign": {"method": "HmacSHA1", "signature_method_value": "X"},
+             "expect": {"success": true}},
+            {"action": "A", "method": "PUT", "body": "x",
+             "sign": {"version": "v1", "unsigned_payload": true, "authorization": "missing"},
+             "expect": {"success": true}}
+        ]));
+        let pointers: Vec<String> = problems(case).into_iter().map(|p| p.pointer).collect();
+        assert_eq!(
+            pointers,
+            [
+                "/cases/0/steps/1/sign/method",
+                "/cases/0/steps/1/sign/signature_method_value",
+                "/cases/0/steps/2/body",
+                "/cases/0/steps/2/method",
+                "/cases/0/steps/2/sign/authorization",
+                "/cases/0/steps/2/sign/unsigned_payload",
+            ]
+        );
+    }
+
+    #[test]
     fn cleanup_may_use_any_capture_and_omit_expect() {
         let mut case = base(json!([
             {"action": "A", "expect": {"success": true, "capture": {"s": "/Response/ServerSession"}}}
