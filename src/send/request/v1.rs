@@ -12,7 +12,9 @@ use crate::outcome::{BodyRecord, RequestRecord};
 use crate::redact::REDACTED;
 use crate::send::Prepared;
 use crate::sign::Credentials;
-use crate::sign::v1::{SignatureMethod, V1Common, encode_params, flatten_json, sign_v1};
+use crate::sign::v1::{
+    SignatureMethod, V1Common, encode_component, encode_params, flatten_json, sign_v1,
+};
 
 /// What the generic part of [`super::build`] settled for this step.
 pub(super) struct Settled<'a> {
@@ -80,7 +82,8 @@ pub(super) fn build(
             _ => (name.clone(), value.clone()),
         })
         .collect();
-    let shown = encode_params(&shown_params);
+    // `<redacted>` stays readable, as in every other record (it would be `%3Credacted%3E`).
+    let shown = encode_params(&shown_params).replace(&encode_component(REDACTED), REDACTED);
     let token = settled
         .credentials
         .token
@@ -115,10 +118,16 @@ pub(super) fn build(
     url.set_query((!query.is_empty()).then_some(query.as_str()));
     let mut shown_url = endpoint.url.clone();
     shown_url.set_path("/");
-    shown_url.set_query((!shown_query.is_empty()).then_some(shown_query.as_str()));
+    shown_url.set_query(None);
+    let mut shown_url = shown_url.to_string();
+    if !shown_query.is_empty() {
+        // Appended as text: `Url` would percent-encode the `<redacted>` markers.
+        shown_url.push('?');
+        shown_url.push_str(&shown_query);
+    }
     let record = RequestRecord {
         method: step.method.clone(),
-        url: shown_url.to_string(),
+        url: shown_url,
         headers: headers
             .iter()
             .map(|(n, v)| (n.clone(), redact_header(n, v)))
@@ -313,7 +322,8 @@ mod tests {
                     "{method}: {secret} shown in {shown}"
                 );
             }
-            assert!(shown.contains("Signature="), "{shown}");
+            assert!(shown.contains("Signature=<redacted>"), "{shown}");
+            assert!(shown.contains("Token=<redacted>"), "{shown}");
         }
     }
 }
