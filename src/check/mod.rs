@@ -3,6 +3,7 @@
 //! instead of stopping at the first. Tallies over copies, snapshots and captures build on this.
 
 pub mod budget;
+pub mod levels;
 pub mod schema;
 pub mod snapshot;
 
