@@ -279,10 +279,19 @@ fn coverage(out: &mut String, report: &RunReport) {
 fn defects(out: &mut String, matrix: &DefectMatrix) {
     let _ = writeln!(
         out,
-        "### Defect matrix: {} of {} defects caught ({:.1}%)\n",
+        "### Defect matrix: {} of {} defects caught ({:.1}%){}\n",
         matrix.caught(),
         matrix.defects.len(),
-        matrix.score_percent()
+        matrix.score_percent(),
+        if matrix.variants.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; {} of {} allowed variants passed",
+                matrix.variants_passed(),
+                matrix.variants.len()
+            )
+        }
     );
     out.push_str("| defect | area | caught | caught by |\n|---|---|---|---|\n");
     for row in &matrix.defects {
@@ -305,6 +314,26 @@ fn defects(out: &mut String, matrix: &DefectMatrix) {
             } else {
                 String::new()
             }
+        );
+    }
+    out.push('\n');
+    if matrix.variants.is_empty() {
+        return;
+    }
+    out.push_str("| allowed variant | area | passed | failed by |\n|---|---|---|---|\n");
+    for row in &matrix.variants {
+        let by: Vec<String> = row
+            .failed
+            .iter()
+            .map(|f| format!("`{}` ({})", f.case, f.level))
+            .collect();
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} |",
+            row.name,
+            cell(&row.area),
+            if row.is_passed() { "yes" } else { "**NO**" },
+            by.join(", ")
         );
     }
     out.push('\n');
@@ -395,6 +424,20 @@ mod tests {
         );
         assert!(
             md.contains("| `no-rate-limit` | rate-limit | **NO** |  |"),
+            "{md}"
+        );
+        assert!(!md.contains("allowed variant"));
+        let matrix = DefectMatrix::from_json(
+            r#"{"defects": [], "variants": [{"name": "pretty-json", "area": "response"},
+                 {"name": "request-id-opaque", "area": "response",
+                  "failed": [{"case": "a/b", "level": "must", "reason": "r"}]}]}"#,
+        )
+        .unwrap();
+        let md = render(&report(vec![], 100.0, None), Some(&matrix));
+        assert!(md.contains("; 1 of 2 allowed variants passed"), "{md}");
+        assert!(md.contains("| `pretty-json` | response | yes |  |"), "{md}");
+        assert!(
+            md.contains("| `request-id-opaque` | response | **NO** | `a/b` (must) |"),
             "{md}"
         );
     }
