@@ -89,8 +89,8 @@ mod tests {
         ];
         let mut report = super::super::tests::report(cases, 12.5, Some(10.0));
         let catalogue: crate::catalogue::Catalogue = serde_json::from_value(serde_json::json!({
-            "rules": [{"id": "r", "level": "must", "text": "t", "source": "s"}],
-            "error_codes": [{"code": "C", "origin": "common", "level": "info", "text": "t", "source": "s", "not_applicable": "n"}]
+            "rules": [{"id": "r", "level": "must", "text": "t", "evidence": {"kind": "inferred", "reasoning": "r"}, "source": "s"}],
+            "error_codes": [{"code": "C", "origin": "common", "level": "info", "text": "t", "evidence": {"kind": "inferred", "reasoning": "r"}, "source": "s", "not_applicable": "n"}]
         }))
         .unwrap();
         report.coverage = crate::coverage::run_coverage(&catalogue, &[], &report.cases);

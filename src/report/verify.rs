@@ -393,7 +393,7 @@ mod tests {
 
     fn catalogue() -> Catalogue {
         serde_json::from_value(serde_json::json!({
-            "rules": [{"id": "r", "level": "must", "text": "t", "source": "s"}],
+            "rules": [{"id": "r", "level": "must", "text": "t", "evidence": {"kind": "inferred", "reasoning": "r"}, "source": "s"}],
             "error_codes": []
         }))
         .unwrap()
