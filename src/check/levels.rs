@@ -5,8 +5,8 @@
 //! and its check's: a `must` case about LockTimeout fails `must` only when the code is wrong.
 
 use crate::case::Level;
-use crate::catalogue::Catalogue;
-use crate::run::outcome::{FailureKind, SchemaViolation};
+use crate::case::catalogue::Catalogue;
+use crate::outcome::{FailureKind, SchemaViolation};
 
 /// Catalogue rules the default checks enforce.
 pub const STATUS_SUCCESS: &str = "response.http-status.success";

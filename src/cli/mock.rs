@@ -328,6 +328,7 @@ async fn serve(config: MockConfig, listen: SocketAddr) -> ExitCode {
         .into_iter()
         .map(|c| c.secret_id)
         .collect();
+    let stopped = stop_signal();
     let handle = match mock::start(config, listen).await {
         Ok(handle) => handle,
         Err(error) => {
@@ -341,26 +342,39 @@ async fn serve(config: MockConfig, listen: SocketAddr) -> ExitCode {
         let _ = stdout.flush();
     }
     eprintln!("accepting SecretId {}", ids.join(", "));
-    wait_for_signal().await;
+    stopped.await;
     eprintln!("shutting down");
     handle.shutdown().await;
     ExitCode::SUCCESS
 }
 
-/// Ctrl-C, or SIGTERM on Unix.
-async fn wait_for_signal() {
+/// Ctrl-C, or SIGTERM on Unix — registered when called, so a signal sent as soon as the mock
+/// says it is listening is never lost (a script that starts the mock, uses it and stops it at
+/// once would otherwise kill it before its handler exists).
+fn stop_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        async move {
+            match (interrupt, terminate) {
+                (Ok(mut interrupt), Ok(mut terminate)) => {
+                    tokio::select! {
+                        _ = interrupt.recv() => {}
+                        _ = terminate.recv() => {}
+                    }
+                }
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
-            return;
         }
     }
-    let _ = tokio::signal::ctrl_c().await;
+    #[cfg(not(unix))]
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 #[cfg(test)]

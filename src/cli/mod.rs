@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod coverage;
+pub mod logs;
 mod mock;
 mod mutants;
 mod run;
@@ -50,7 +51,7 @@ pub const EXIT_USAGE: u8 = 2;
 
 /// Parses the process's arguments and runs the chosen command.
 pub fn main() -> ExitCode {
-    crate::logs::init();
+    self::logs::init();
     let cli = Cli::parse();
     match cli.command {
         None => run::execute(cli.run),

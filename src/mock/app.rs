@@ -7,8 +7,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 
 use super::business;
-use super::checks::Checks;
 use super::config::MockConfig;
+use super::decisions::Checks;
 use super::defects::{self, Active};
 use super::faults::Faults;
 use super::gateway::{Gateway, Incoming};

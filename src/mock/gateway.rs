@@ -10,8 +10,8 @@ use std::time::Instant;
 use serde_json::{Map, Value};
 
 use super::action::Action;
-use super::checks::{Check, Checks};
 use super::config::MockConfig;
+use super::decisions::{Check, Checks};
 use super::defects::{self, Flaw};
 use super::messages;
 use super::params;

@@ -65,8 +65,8 @@
 mod action;
 mod app;
 mod business;
-pub mod checks;
 mod config;
+pub mod decisions;
 pub mod defects;
 mod faults;
 pub mod gateway;
@@ -84,8 +84,8 @@ use std::time::Duration;
 
 pub use action::Action;
 pub use app::{App, RequestView};
-pub use checks::{Check, Checks};
 pub use config::{Fault, MockConfig, MockCredential};
+pub use decisions::{Check, Checks};
 pub use defects::{DEFECTS, Defect, UnknownDefect};
 pub use messages::Lang;
 pub use reply::{ApiError, CONTENT_TYPE};

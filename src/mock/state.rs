@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use super::checks::{Check, Checks};
+use super::decisions::{Check, Checks};
 use super::reply::ApiError;
 
 /// Role in a multi-person room.

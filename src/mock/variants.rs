@@ -13,7 +13,7 @@ use serde::Serialize;
 
 pub use leeway::{DEFAULT_SLOW_APPLY, Leeway, Variants};
 
-use super::checks::Check;
+use super::decisions::Check;
 use super::defects::Area;
 use super::params::ParamRule;
 

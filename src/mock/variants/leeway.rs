@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use super::{VARIANTS, Variant};
 use crate::mock::action::Action;
-use crate::mock::checks::Checks;
+use crate::mock::decisions::Checks;
 use crate::mock::messages::{Lang, invalid_parameter_value};
 use crate::mock::params::{self, ParamRule, ROLES, RUN_MODES};
 use crate::mock::reply::ApiError;

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::leeway::EXTRA_FIELD;
 use super::*;
 use crate::mock::action::Action;
-use crate::mock::checks::Checks;
+use crate::mock::decisions::Checks;
 use crate::mock::{App, DEFECTS, MockConfig, RequestView, TEST_SECRET_ID, TEST_SECRET_KEY};
 use crate::sign::{Credentials, SignRequest, sign};
 

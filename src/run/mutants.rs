@@ -1,4 +1,4 @@
-//! report: mutation testing of the suite itself — the cases run in-process against the embedded
+//! run: mutation testing of the suite itself — the cases run in-process against the embedded
 //! mock once without a defect, once per named defect (`mock::defects`) and once per allowed
 //! variant (`mock::variants`). The matrix says which cases caught each defect (sensitivity) and
 //! which cases, if any, failed a variant (specificity). A suite that passes a broken
@@ -16,9 +16,9 @@ use tokio::task::JoinSet;
 use crate::case::{Case, Level};
 use crate::mock::defects::Flaw;
 use crate::mock::{DEFECTS, Defect, VARIANTS, Variant};
+use crate::outcome::{Outcome, Status};
 use crate::plan::{self, CredentialSource, Settings, Target};
 use crate::run::embedded::run_embedded;
-use crate::run::outcome::{Outcome, Status};
 use crate::sign::Credentials;
 
 /// What one defect did to the suite.
