@@ -2,7 +2,6 @@
 //! outcome (success, a code or a set of codes), schema and latency — collecting every failure
 //! instead of stopping at the first. Tallies over copies, snapshots and captures build on this.
 
-pub mod budget;
 pub mod levels;
 pub mod schema;
 pub mod snapshot;
@@ -148,7 +147,7 @@ pub fn judge(expect: &Expect, action: &str, received: &Received, schemas: &Schem
         }
     }
     // Only a documented budget (or the step's own) is judged; other actions are timed only.
-    if let Some(budget) = budget::judged_latency(action, expect.latency_ms) {
+    if let Some(budget) = crate::plan::budget::judged_latency(action, expect.latency_ms) {
         let budget_ms = u64::try_from(budget.as_millis()).unwrap_or(u64::MAX);
         let actual_ms = u64::try_from(received.latency.as_millis()).unwrap_or(u64::MAX);
         if actual_ms > budget_ms {

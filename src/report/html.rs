@@ -282,7 +282,11 @@ fn failures(out: &mut String, report: &RunReport) {
         let _ = writeln!(
             out,
             "<li><span class=\"lvl\">{}</span> <a href=\"#{}\"><code>{}</code></a> — {}</li>",
-            outcome.level,
+            match outcome.failing_level() {
+                Some(level) if level != outcome.level =>
+                    format!("{} → fails at {level}", outcome.level),
+                _ => outcome.level.to_string(),
+            },
             esc(&case_anchor(&outcome.id)),
             esc(&outcome.id),
             esc(&text::reason(report, outcome))

@@ -132,10 +132,12 @@ fn failures(out: &mut String, report: &RunReport) {
             outcome.level,
             outcome.id,
             cell(&outcome.title),
-            if outcome.level.fails_run() {
-                ""
-            } else {
-                " _(info: does not fail the run)_"
+            match outcome.failing_level() {
+                Some(level) if !level.fails_run() => {
+                    " _(fails at info only: does not fail the run)_".to_owned()
+                }
+                Some(level) if level != outcome.level => format!(" _(fails at {level})_"),
+                _ => String::new(),
             }
         );
         for failure in text::failures(outcome) {
@@ -371,6 +373,7 @@ mod tests {
                 copy: None,
             },
             exchange: None,
+            level: failed.level,
             kind: FailureKind::Outcome {
                 expected: "MissingParameter".into(),
                 actual: "success".into(),
@@ -398,7 +401,7 @@ mod tests {
         );
         assert!(
             md.contains(
-                "  - step 1 (CreateSession): outcome: expected MissingParameter, got success\n"
+                "  - [must] step 1 (CreateSession): outcome: expected MissingParameter, got success\n"
             ),
             "{md}"
         );
@@ -453,6 +456,7 @@ mod tests {
                 copy: None,
             },
             exchange: None,
+            level: failed.level,
             kind: FailureKind::Snapshot {
                 snapshot: "s.snap".into(),
                 diff: "-  A\n+  B ```".into(),
@@ -461,7 +465,7 @@ mod tests {
         let md = render(&report(vec![failed], 0.0, None), None);
         assert!(
             md.contains(
-                "  - step 1 (CreateSession): the answer differs from the snapshot s.snap:\n\n    ```text\n    -  A\n    +  B '''\n    ```\n"
+                "  - [info] step 1 (CreateSession): the answer differs from the snapshot s.snap:\n\n    ```text\n    -  A\n    +  B '''\n    ```\n"
             ),
             "{md}"
         );

@@ -358,15 +358,19 @@ fn variant_row(variant: &'static Variant, outcomes: &[Outcome], duration: Durati
     let mut failed = Vec::new();
     let mut info_failures = Vec::new();
     for outcome in outcomes.iter().filter(|o| o.status == Status::Failed) {
-        if outcome.fails_run() {
-            let reason = outcome.failures.first().map_or_else(String::new, |f| {
-                let text = f.kind.to_string();
-                let first = text.lines().next().unwrap_or_default();
-                format!("{}: {first}", f.step)
-            });
+        if let Some(level) = outcome.failing_level().filter(|l| l.fails_run()) {
+            // The failure that fails the run, as the console's first line shows it.
+            let reason = outcome
+                .failures
+                .iter()
+                .find(|f| f.level == level)
+                .map_or_else(String::new, |f| {
+                    let text = format!("{}: {}", f.step, f.kind);
+                    text.lines().next().unwrap_or_default().to_owned()
+                });
             failed.push(FalseFailure {
                 case: outcome.id.clone(),
-                level: outcome.level,
+                level,
                 reason,
             });
         } else {

@@ -1,4 +1,4 @@
-//! check: each action's documented time budget — the only latencies the suite may judge — and
+//! plan: each action's documented time budget — the only latencies the suite may judge — and
 //! the request timeouts derived from them. An action whose page documents no timeout is timed
 //! and reported, never judged, and still gets a bounded request timeout.
 
