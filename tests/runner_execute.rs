@@ -37,6 +37,7 @@ fn shared(url: &str) -> Shared {
             region: None,
         },
         project_id: "cap-test".into(),
+        client_session: car_conformance::plan::DEFAULT_CLIENT_SESSION.into(),
         client_ip: "203.0.113.10".into(),
         run_id: "testrun0".into(),
         guard: Default::default(),

@@ -109,7 +109,8 @@ const COMMON_CODES: [&str; 38] = [
     "UnsupportedRegion",
 ];
 
-/// Items resting on what tencent-api.md marks unconfirmed; none may be `must`.
+/// Items resting on something no primary page settles (a lock duration, a role limit, the status of
+/// an error); none may be `must`.
 const UNCONFIRMED: &[&str] = &[
     "auth.timestamp.future",
     "rule.role.limit",

@@ -140,6 +140,7 @@ pub(crate) mod tests {
             region: None,
             project_id: String::new(),
             client_ip: String::new(),
+            client_session: String::new(),
             timeout: Duration::from_secs(6),
             max_response_bytes: 1,
             report_dir: None,

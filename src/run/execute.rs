@@ -40,6 +40,7 @@ pub struct Shared {
     pub endpoint: Endpoint,
     pub project_id: String,
     pub client_ip: String,
+    pub client_session: String,
     /// Eight hex digits, fresh per run: part of every UserId.
     pub run_id: String,
     /// Pacing, concurrency, time limits, stop signal and session ledger of the shared target.
@@ -51,6 +52,7 @@ struct CaseScope<'a> {
     user_id: &'a str,
     client_ip: &'a str,
     project_id: &'a str,
+    client_session: &'a str,
     captures: &'a BTreeMap<String, String>,
     copy: u32,
 }
@@ -62,6 +64,7 @@ impl Scope for CaseScope<'_> {
             Var::UserId(Some(name)) => Ok(format!("{}-{name}", self.user_id)),
             Var::ClientIp => Ok(self.client_ip.to_owned()),
             Var::ProjectId => Ok(self.project_id.to_owned()),
+            Var::ClientSession => Ok(self.client_session.to_owned()),
             Var::Copy => Ok(self.copy.to_string()),
             Var::Capture(name) => self.captures.get(name).cloned().ok_or_else(|| {
                 format!("`{{{{capture.{name}}}}}` has no value: the step that captures it did not")
@@ -331,6 +334,7 @@ impl CaseRun<'_> {
                 user_id: &self.user_id,
                 client_ip: &self.shared.client_ip,
                 project_id: &self.shared.project_id,
+                client_session: &self.shared.client_session,
                 captures: &self.captures,
                 copy,
             };

@@ -338,6 +338,7 @@ fn build_shared(settings: &Settings, cases: &[Case], url: url::Url) -> Result<Sh
             region: settings.region.clone(),
         },
         project_id: settings.project_id.clone(),
+        client_session: settings.client_session.clone(),
         client_ip: settings.client_ip.clone(),
         run_id,
         guard: guard::Guard::for_run(settings),

@@ -158,6 +158,7 @@ pub fn settings(root: Option<PathBuf>) -> Settings {
         region: None,
         project_id: plan::DEFAULT_PROJECT_ID.to_owned(),
         client_ip: plan::DEFAULT_CLIENT_IP.to_owned(),
+        client_session: plan::DEFAULT_CLIENT_SESSION.to_owned(),
         timeout: Duration::from_secs(30),
         max_response_bytes: 1024 * 1024,
         report_dir: None,
