@@ -141,7 +141,7 @@ fn failures_fail_the_run_unless_the_case_is_info() {
         "{stdout}{}",
         text(&output.stderr)
     );
-    assert!(stdout.contains("ignored (info case failed (does not fail the run): step 1 (CreateSession): outcome: expected success, got FailedOperation.LockTimeout)"), "{stdout}");
+    assert!(stdout.contains("ignored (failed at info only, which does not fail the run: [info] step 1 (CreateSession): outcome: expected success, got FailedOperation.LockTimeout)"), "{stdout}");
 
     write_case_file(
         &dir,

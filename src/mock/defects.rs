@@ -432,22 +432,24 @@ fn describe_unknown(name: &str, close: &[&str]) -> String {
 pub fn lookup(name: &str) -> Result<&'static Defect, UnknownDefect> {
     find(name).ok_or_else(|| UnknownDefect {
         name: name.to_owned(),
-        close: close_names(name),
+        close: close_names(name, DEFECTS.iter().map(|d| d.name)),
     })
 }
 
-/// Names that are a plausible misspelling of `name`, or contain it (or are contained in it),
-/// closest first.
-fn close_names(name: &str) -> Vec<&'static str> {
+/// Those of `names` that are a plausible misspelling of `name`, or contain it (or are contained
+/// in it), closest first (also for the variants' names).
+pub(crate) fn close_names(
+    name: &str,
+    names: impl Iterator<Item = &'static str>,
+) -> Vec<&'static str> {
     let wanted = name.trim().to_ascii_lowercase();
-    let mut scored: Vec<(f64, &'static str)> = DEFECTS
-        .iter()
-        .filter_map(|d| {
-            let similarity = strsim::jaro_winkler(&wanted, d.name);
+    let mut scored: Vec<(f64, &'static str)> = names
+        .filter_map(|candidate| {
+            let similarity = strsim::jaro_winkler(&wanted, candidate);
             let contains =
-                wanted.len() >= 4 && (d.name.contains(&wanted) || wanted.contains(d.name));
-            let near = strsim::levenshtein(&wanted, d.name) <= 3;
-            (similarity >= 0.85 || contains || near).then_some((similarity, d.name))
+                wanted.len() >= 4 && (candidate.contains(&wanted) || wanted.contains(candidate));
+            let near = strsim::levenshtein(&wanted, candidate) <= 3;
+            (similarity >= 0.85 || contains || near).then_some((similarity, candidate))
         })
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));

@@ -3,6 +3,7 @@
 //! template values, the paths of cases, schemas and snapshots, and decides which cases are skipped
 //! on this target and why (never silently dropped).
 
+pub mod budget;
 pub mod duration;
 pub mod profile;
 pub mod safety;

@@ -78,6 +78,7 @@ mod tests {
         failed.failures.push(Failure {
             step,
             exchange: Some(0),
+            level: failed.level,
             kind: FailureKind::Transport {
                 error: "connection refused".into(),
             },

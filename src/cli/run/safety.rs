@@ -89,6 +89,7 @@ pub(super) fn resolve(args: &RunArgs) -> Result<(RunArgs, Safety, Duration), Str
     let safety = Safety {
         rate: flags.rate.or(profile.rate),
         concurrency: flags.concurrency.map(usize::from).or(profile.concurrency),
+        request_timeout: flags.request_timeout.or(profile.request_timeout),
         case_timeout: flags
             .case_timeout
             .or(profile.case_timeout)
@@ -104,10 +105,9 @@ pub(super) fn resolve(args: &RunArgs) -> Result<(RunArgs, Safety, Duration), Str
         baseline: profile.baseline,
         profile: flags.target_config.clone(),
     };
-    let request_timeout = flags
-        .request_timeout
-        .or(profile.request_timeout)
-        .unwrap_or(timeout::DEFAULT_REQUEST);
+    // The client's own limit (requests of no known action, e.g. the runner's cleanup); each
+    // step's request gets its action's budget unless --request-timeout says otherwise.
+    let request_timeout = safety.request_timeout.unwrap_or(timeout::DEFAULT_REQUEST);
     Ok((args, safety, request_timeout))
 }
 
