@@ -12,9 +12,9 @@ use super::config::MockConfig;
 use super::defects::{self, Active};
 use super::faults::Faults;
 use super::gateway::{Gateway, Incoming};
-use super::messages::Lang;
+use super::messages::{ApiError, Lang};
 use super::params::get_str;
-use super::reply::{ApiError, error_body, http_response, request_id, success_body};
+use super::reply::{error_body, http_response, request_id, success_body};
 use super::state::{Limits, LiveState, State};
 
 /// The mock's request handler and all its state.

@@ -14,9 +14,9 @@ use super::checks::{Check, Checks};
 use super::config::MockConfig;
 use super::defects::{self, Flaw};
 use super::messages;
+use super::messages::ApiError;
 use super::params;
 use super::ratelimit::RateLimiter;
-use super::reply::ApiError;
 use crate::sign::{KeyCache, KeyEntry, Received, VerifyPolicy, parse_authorization, verify};
 
 /// The only version of CAR's API.

@@ -80,8 +80,8 @@ pub use app::{App, RequestView};
 pub use checks::{Check, Checks};
 pub use config::{Fault, MockConfig, MockCredential};
 pub use defects::{DEFECTS, Defect, UnknownDefect};
-pub use messages::Lang;
-pub use reply::{ApiError, CONTENT_TYPE};
+pub use messages::{ApiError, Lang};
+pub use reply::CONTENT_TYPE;
 pub use server::{Constant, Handler, ServerHandle, Timeouts};
 pub use state::LiveState;
 

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use super::checks::{Check, Checks};
-use super::reply::ApiError;
+use super::messages::ApiError;
 
 /// Role in a multi-person room.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
