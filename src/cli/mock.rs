@@ -1,19 +1,23 @@
 //! cli: `car-conformance mock` — serves the reference mock until Ctrl-C or SIGTERM. Resolves the
 //! accepted keys (flags, else environment, else the built-in test pair) and the configuration
-//! (a JSON file, then one flag per field), prints `listening on http://ADDR` first.
+//! (a JSON file, then one flag per field) and TLS ([`super::mock_tls`]), prints
+//! `listening on http(s)://ADDR` first (then `ca certificate PATH` for a generated CA).
 
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::mock::{self, Fault, MockConfig, MockCredential};
+use super::mock_tls::{TlsArgs, trust_hint};
+use crate::mock::{self, Fault, MockConfig, MockCredential, ServeOptions};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct MockArgs {
     /// Address to listen on; port 0 picks a free port (printed on the first line).
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    #[command(flatten)]
+    tls: TlsArgs,
     /// An accepted SecretId (repeatable; pairs with --secret-key in order).
     #[arg(long = "secret-id", value_name = "ID")]
     secret_ids: Vec<String>,
@@ -262,10 +266,10 @@ pub fn execute(args: MockArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(serve(config, args.listen))
+    runtime.block_on(serve(config, &args))
 }
 
-async fn serve(config: MockConfig, listen: SocketAddr) -> ExitCode {
+async fn serve(config: MockConfig, args: &MockArgs) -> ExitCode {
     if let Some(defect) = config.defect.as_deref().and_then(mock::defects::find) {
         eprintln!(
             "DEFECT ON: {} — {} (this mock breaks the contract on purpose)",
@@ -277,17 +281,36 @@ async fn serve(config: MockConfig, listen: SocketAddr) -> ExitCode {
         .into_iter()
         .map(|c| c.secret_id)
         .collect();
-    let handle = match mock::start(config, listen).await {
+    let tls = match args.tls.server_tls() {
+        Ok(tls) => tls,
+        Err(error) => return super::usage_error(error),
+    };
+    let options = ServeOptions { tls: tls.clone() };
+    let handle = match mock::start_with(config, args.listen, options).await {
         Ok(handle) => handle,
         Err(error) => {
             eprintln!("error: {error}");
             return ExitCode::FAILURE;
         }
     };
+    let ca_path = match tls.map(|tls| args.tls.write_ca(&tls, handle.addr())) {
+        Some(Err(error)) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+        Some(Ok(path)) => path,
+        None => None,
+    };
     {
         let mut stdout = std::io::stdout().lock();
         let _ = writeln!(stdout, "listening on {}", handle.url());
+        if let Some(path) = &ca_path {
+            let _ = writeln!(stdout, "ca certificate {}", path.display());
+        }
         let _ = stdout.flush();
+    }
+    if let Some(path) = &ca_path {
+        eprintln!("{}", trust_hint(path));
     }
     eprintln!("accepting SecretId {}", ids.join(", "));
     wait_for_signal().await;

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod coverage;
 mod mock;
+mod mock_tls;
 mod mutants;
 mod run;
 mod sign;

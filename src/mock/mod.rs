@@ -22,6 +22,7 @@
 //!
 //! ```text
 //! car-conformance mock [--listen 127.0.0.1:8080]
+//!     [--tls [--tls-name NAME]... [--tls-ca-out FILE] | --tls-cert FILE --tls-key FILE]
 //!     [--secret-id ID --secret-key KEY]...   accepted keys (repeatable pairs)
 //!     [--token TOKEN]...                     the i-th pair's X-TC-Token ("" = none)
 //!     [--config FILE]                        a JSON MockConfig; the flags below override it
@@ -37,7 +38,8 @@
 //! Keys come from the pairs, else `TENCENTCLOUD_SECRET_ID` / `TENCENTCLOUD_SECRET_KEY` (and
 //! `TENCENTCLOUD_SESSION_TOKEN`), else the built-in test pair [`TEST_SECRET_ID`] /
 //! [`TEST_SECRET_KEY`]. The first line on stdout is `listening on http://ADDR` (the real port
-//! when `:0` was asked for); the mock serves until Ctrl-C or SIGTERM, then shuts down gracefully.
+//! when `:0` was asked for; `https://` with TLS, see [`tls`], then `ca certificate PATH` for a
+//! generated CA); the mock serves until Ctrl-C or SIGTERM, then shuts down gracefully.
 //!
 //! # Choices where the documentation is silent
 //!
@@ -70,6 +72,7 @@ mod ratelimit;
 mod reply;
 pub mod server;
 pub mod state;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -84,6 +87,7 @@ pub use messages::{ApiError, Lang};
 pub use reply::CONTENT_TYPE;
 pub use server::{Constant, Handler, ServerHandle, Timeouts};
 pub use state::LiveState;
+pub use tls::{ServerTls, TlsError};
 
 /// Built-in test pair used when the environment gives no credentials.
 pub const TEST_SECRET_ID: &str = "AKIDcarconformanceTESTKEY00000000";
@@ -95,6 +99,8 @@ pub const TEST_SECRET_KEY: &str = "carconformanceTESTsecretKEY000000";
 pub enum MockError {
     #[error("invalid mock configuration: {0}")]
     Config(String),
+    #[error("cannot set up TLS: {0}")]
+    Tls(#[from] TlsError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -109,6 +115,7 @@ pub enum MockError {
 pub struct MockHandle {
     app: Arc<App>,
     server: ServerHandle,
+    tls: bool,
 }
 
 impl MockHandle {
@@ -116,9 +123,10 @@ impl MockHandle {
         self.server.addr()
     }
 
-    /// `http://IP:PORT`.
+    /// `http://IP:PORT`, or `https://IP:PORT` when serving TLS.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr())
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr())
     }
 
     /// Live locks and sessions by UserId, sorted (for cleanup checks).
@@ -132,9 +140,25 @@ impl MockHandle {
     }
 }
 
-/// Binds `listen` (port 0 picks a free port) and serves the mock with `config` in a background
-/// task of the current tokio runtime.
+/// How the mock is served, beside what it does ([`MockConfig`]).
+#[derive(Debug, Clone, Default)]
+pub struct ServeOptions {
+    /// HTTPS with this certificate; plain HTTP when `None`.
+    pub tls: Option<ServerTls>,
+}
+
+/// Binds `listen` (port 0 picks a free port) and serves the mock with `config` over plain HTTP
+/// in a background task of the current tokio runtime.
 pub async fn start(config: MockConfig, listen: SocketAddr) -> Result<MockHandle, MockError> {
+    start_with(config, listen, ServeOptions::default()).await
+}
+
+/// [`start`] with serving options (TLS).
+pub async fn start_with(
+    config: MockConfig,
+    listen: SocketAddr,
+    options: ServeOptions,
+) -> Result<MockHandle, MockError> {
     config.validate().map_err(MockError::Config)?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -147,12 +171,20 @@ pub async fn start(config: MockConfig, listen: SocketAddr) -> Result<MockHandle,
         body: Duration::from_millis(config.body_timeout_ms),
     };
     let app = Arc::new(App::new(&config));
+    let tls = options
+        .tls
+        .map(|tls| tokio_rustls::TlsAcceptor::from(tls.config));
+    let serves_tls = tls.is_some();
     let server =
-        server::spawn(listener, app.clone(), timeouts).map_err(|source| MockError::Bind {
+        server::spawn(listener, app.clone(), timeouts, tls).map_err(|source| MockError::Bind {
             addr: listen,
             source,
         })?;
-    Ok(MockHandle { app, server })
+    Ok(MockHandle {
+        app,
+        server,
+        tls: serves_tls,
+    })
 }
 
 /// Serves `handler` (e.g. [`Constant`]) on the mock's HTTP stack: the benchmark's floor.
@@ -167,7 +199,7 @@ pub async fn start_handler<H: Handler>(
             addr: listen,
             source,
         })?;
-    server::spawn(listener, Arc::new(handler), timeouts).map_err(|source| MockError::Bind {
+    server::spawn(listener, Arc::new(handler), timeouts, None).map_err(|source| MockError::Bind {
         addr: listen,
         source,
     })
