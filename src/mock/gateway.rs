@@ -17,11 +17,12 @@ use super::messages;
 use super::messages::ApiError;
 use super::params;
 use super::ratelimit::RateLimiter;
+use super::scope;
 use crate::sign::{KeyCache, KeyEntry, Received, VerifyPolicy, parse_authorization, verify};
 
 /// The only version of CAR's API.
 pub const VERSION: &str = "2022-01-10";
-/// The service name every credential scope must carry.
+/// The service name a credential scope carries (or the Host's first label: see `scope`).
 pub const SERVICE: &str = "car";
 
 /// A request as the server read it. `body` holds at most the size limit; `body_len` counts every
@@ -303,7 +304,7 @@ fn check_signature(pass: &mut Pass<'_>) -> Result<(), ApiError> {
         } else {
             i64::MAX
         },
-        service: SERVICE,
+        service: scope::accepted_service(pass.request.headers),
         scope_date: None,
     };
     let verified = match gateway.signature_flaw {

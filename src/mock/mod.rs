@@ -7,7 +7,8 @@
 //! (GET/POST, else `UnsupportedProtocol`); the X-TC-Action / X-TC-Version / X-TC-Timestamp headers
 //! (`MissingParameter` naming `Action`, `Version` or `Timestamp`); the action (`InvalidAction`)
 //! and version (`NoSuchVersion`); size (`RequestSizeLimitExceeded`: GET 32 KB, POST 10 MB);
-//! `Authorization` and the timestamp window through [`crate::sign::verify`] (`AuthFailure.*`);
+//! `Authorization` and the timestamp window through [`crate::sign::verify`] (`AuthFailure.*`;
+//! the scope's service is `car` or the signed Host's first label, see [`scope`]);
 //! the body (`InvalidParameter.JsonParseError`); the parameter table of [`params`]
 //! (`MissingParameter`, `InvalidParameter`, `InvalidParameterValue`, `UnknownParameter`); the
 //! per-SecretId, per-action rate limit (`RequestLimitExceeded`). Then configured **faults**, then
@@ -70,6 +71,7 @@ mod messages;
 pub mod params;
 mod ratelimit;
 mod reply;
+mod scope;
 pub mod server;
 pub mod state;
 pub mod tls;
