@@ -10,6 +10,7 @@ use std::time::Instant;
 use serde_json::{Map, Value};
 
 use super::action::Action;
+use super::address;
 use super::checks::{Check, Checks};
 use super::config::MockConfig;
 use super::defects::{self, Flaw};
@@ -17,12 +18,11 @@ use super::messages;
 use super::messages::ApiError;
 use super::params;
 use super::ratelimit::RateLimiter;
-use super::scope;
-use crate::sign::{KeyCache, KeyEntry, Received, VerifyPolicy, parse_authorization, verify};
+use crate::sign::{KeyCache, KeyEntry, Received, VerifyPolicy, parse_authorization};
 
 /// The only version of CAR's API.
 pub const VERSION: &str = "2022-01-10";
-/// The service name a credential scope carries (or the Host's first label: see `scope`).
+/// The service name a credential scope carries (or the Host's first label: see `address`).
 pub const SERVICE: &str = "car";
 
 /// A request as the server read it. `body` holds at most the size limit; `body_len` counts every
@@ -304,7 +304,7 @@ fn check_signature(pass: &mut Pass<'_>) -> Result<(), ApiError> {
         } else {
             i64::MAX
         },
-        service: scope::accepted_service(pass.request.headers),
+        service: address::accepted_service(pass.request.headers),
         scope_date: None,
     };
     let verified = match gateway.signature_flaw {
@@ -315,7 +315,7 @@ fn check_signature(pass: &mut Pass<'_>) -> Result<(), ApiError> {
             &policy,
             &gateway.cache,
         ),
-        None => verify(&received, &lookup, &policy, Some(&gateway.cache)),
+        None => address::verify_at_address(&received, &lookup, &policy, &gateway.cache),
     };
     match verified {
         Ok(secret_id) => {

@@ -8,7 +8,7 @@
 //! (`MissingParameter` naming `Action`, `Version` or `Timestamp`); the action (`InvalidAction`)
 //! and version (`NoSuchVersion`); size (`RequestSizeLimitExceeded`: GET 32 KB, POST 10 MB);
 //! `Authorization` and the timestamp window through [`crate::sign::verify`] (`AuthFailure.*`;
-//! the scope's service is `car` or the signed Host's first label, see [`scope`]);
+//! the scope's service is `car` or the signed Host's first label, see [`address`]);
 //! the body (`InvalidParameter.JsonParseError`); the parameter table of [`params`]
 //! (`MissingParameter`, `InvalidParameter`, `InvalidParameterValue`, `UnknownParameter`); the
 //! per-SecretId, per-action rate limit (`RequestLimitExceeded`). Then configured **faults**, then
@@ -60,6 +60,7 @@
 //! `MockConfig.defect` (or `--defect NAME`) switches one defect on; `--list-defects` lists them.
 
 mod action;
+mod address;
 mod app;
 mod business;
 pub mod checks;
@@ -71,7 +72,6 @@ mod messages;
 pub mod params;
 mod ratelimit;
 mod reply;
-mod scope;
 pub mod server;
 pub mod state;
 pub mod tls;
