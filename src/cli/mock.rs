@@ -11,6 +11,10 @@ use std::process::ExitCode;
 use super::mock_tls::{TlsArgs, trust_hint};
 use crate::mock::{self, Fault, MockConfig, MockCredential, ServeOptions};
 
+/// The mock's log filter when `RUST_LOG` is unset: warnings, plus its request log and the
+/// explanation of each refused signature.
+pub const DEFAULT_LOG_FILTER: &str = "warn,car_conformance::mock=info";
+
 #[derive(Debug, Clone, clap::Args)]
 pub struct MockArgs {
     /// Address to listen on; port 0 picks a free port (printed on the first line).
@@ -276,11 +280,15 @@ async fn serve(config: MockConfig, args: &MockArgs) -> ExitCode {
             defect.name, defect.description
         );
     }
-    let ids: Vec<String> = config
-        .effective_credentials()
-        .into_iter()
-        .map(|c| c.secret_id)
-        .collect();
+    let credentials = config.effective_credentials();
+    // The log scrubber then hides them wherever they might appear (an echoed header, a panic).
+    for credential in &credentials {
+        crate::redact::remember_secret(&credential.secret_key);
+        if let Some(token) = &credential.token {
+            crate::redact::remember_secret(token);
+        }
+    }
+    let ids: Vec<String> = credentials.into_iter().map(|c| c.secret_id).collect();
     let tls = match args.tls.server_tls() {
         Ok(tls) => tls,
         Err(error) => return super::usage_error(error),

@@ -51,8 +51,11 @@ pub const EXIT_USAGE: u8 = 2;
 
 /// Parses the process's arguments and runs the chosen command.
 pub fn main() -> ExitCode {
-    crate::logs::init();
     let cli = Cli::parse();
+    match &cli.command {
+        Some(Command::Mock(_)) => crate::logs::init_with_default(mock::DEFAULT_LOG_FILTER),
+        _ => crate::logs::init(),
+    }
     match cli.command {
         None => run::execute(cli.run),
         Some(Command::Run(args)) => run::execute(*args),

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 
+use super::access_log::{self, Seen};
 use super::business;
 use super::checks::Checks;
 use super::config::MockConfig;
@@ -110,17 +111,18 @@ impl App {
                 .get("x-tc-language")
                 .and_then(|v| v.to_str().ok()),
         );
-        let result = self.answer(request).await;
+        let started = Instant::now();
+        let mut seen = Seen::default();
+        let result = self.answer(request, &mut seen).await;
+        let code = result.as_ref().err().map(|error| error.code.as_str());
+        access_log::request(&request, &seen, code, started.elapsed());
         if let Some(defect) = &self.defect {
             return defect.reply(result, lang);
         }
         let id = request_id();
         let body = match result {
             Ok(fields) => success_body(fields, &id),
-            Err(error) => {
-                tracing::debug!(code = %error.code, "mock answered an error");
-                error_body(&error, lang, &id)
-            }
+            Err(error) => error_body(&error, lang, &id),
         };
         http_response(body, false)
     }
@@ -128,6 +130,7 @@ impl App {
     async fn answer(
         &self,
         request: RequestView<'_>,
+        seen: &mut Seen,
     ) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
         let incoming = Incoming {
             method: request.method,
@@ -138,6 +141,10 @@ impl App {
             body_len: request.body_len,
         };
         let mut checked = self.gateway.check(&incoming, now_unix(), Instant::now())?;
+        seen.action = Some(checked.action);
+        if access_log::enabled() {
+            seen.user_id = get_str(&checked.params, "UserId").map(str::to_owned);
+        }
         if let Some(defect) = &self.defect {
             defect.adjust_params(checked.action, &mut checked.params);
         }

@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use serde_json::{Map, Value};
 
+use super::access_log;
 use super::action::Action;
 use super::address;
 use super::checks::{Check, Checks};
@@ -322,7 +323,10 @@ fn check_signature(pass: &mut Pass<'_>) -> Result<(), ApiError> {
             pass.secret_id = Some(secret_id);
             Ok(())
         }
-        Err(rejection) => Err(ApiError::code(rejection.code())),
+        Err(rejection) => {
+            access_log::signature_refused(&received, &policy, &rejection);
+            Err(ApiError::code(rejection.code()))
+        }
     }
 }
 

@@ -59,6 +59,7 @@
 //! which is how the named defects of [`defects::DEFECTS`] plug in without forking the rules.
 //! `MockConfig.defect` (or `--defect NAME`) switches one defect on; `--list-defects` lists them.
 
+mod access_log;
 mod action;
 mod address;
 mod app;
