@@ -61,7 +61,10 @@ async fn describe(client: &reqwest::Client, url: &str) -> Result<Value, reqwest:
 async fn a_generated_ca_is_all_a_client_needs() {
     let tls = ServerTls::generate(&[]).unwrap();
     let ca = tls.ca_pem.clone().unwrap();
-    let options = ServeOptions { tls: Some(tls) };
+    let options = ServeOptions {
+        tls: Some(tls),
+        ..ServeOptions::default()
+    };
     let handle = mock::start_with(MockConfig::default(), any_port(), options)
         .await
         .unwrap();
@@ -110,7 +113,10 @@ async fn a_certificate_the_user_gives_is_served() {
 
     let tls = ServerTls::from_files(&cert_path, &key_path).unwrap();
     assert!(tls.ca_pem.is_none());
-    let options = ServeOptions { tls: Some(tls) };
+    let options = ServeOptions {
+        tls: Some(tls),
+        ..ServeOptions::default()
+    };
     let handle = mock::start_with(MockConfig::default(), any_port(), options)
         .await
         .unwrap();

@@ -1,7 +1,8 @@
 //! cli: `car-conformance mock` — serves the reference mock until Ctrl-C or SIGTERM. Resolves the
 //! accepted keys (flags, else environment, else the built-in test pair) and the configuration
 //! (a JSON file, then one flag per field) and TLS ([`super::mock_tls`]), prints
-//! `listening on http(s)://ADDR` first (then `ca certificate PATH` for a generated CA).
+//! `listening on http(s)://ADDR` first (then `ca certificate PATH` for a generated CA, and
+//! `control on http://ADDR` with `--control`).
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -22,6 +23,10 @@ pub struct MockArgs {
     listen: SocketAddr,
     #[command(flatten)]
     tls: TlsArgs,
+    /// Serve the control interface (state, reset, faults, defect, variants; see `mock-ctl`) on
+    /// this address, apart from the API. Off by default; keep it on loopback.
+    #[arg(long, value_name = "ADDR")]
+    control: Option<SocketAddr>,
     /// An accepted SecretId (repeatable; pairs with --secret-key in order).
     #[arg(long = "secret-id", value_name = "ID")]
     secret_ids: Vec<String>,
@@ -293,7 +298,10 @@ async fn serve(config: MockConfig, args: &MockArgs) -> ExitCode {
         Ok(tls) => tls,
         Err(error) => return super::usage_error(error),
     };
-    let options = ServeOptions { tls: tls.clone() };
+    let options = ServeOptions {
+        tls: tls.clone(),
+        control: args.control,
+    };
     let handle = match mock::start_with(config, args.listen, options).await {
         Ok(handle) => handle,
         Err(error) => {
@@ -314,6 +322,9 @@ async fn serve(config: MockConfig, args: &MockArgs) -> ExitCode {
         let _ = writeln!(stdout, "listening on {}", handle.url());
         if let Some(path) = &ca_path {
             let _ = writeln!(stdout, "ca certificate {}", path.display());
+        }
+        if let Some(url) = handle.control_url() {
+            let _ = writeln!(stdout, "control on {url}");
         }
         let _ = stdout.flush();
     }

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod coverage;
 mod mock;
+mod mock_ctl;
 mod mock_tls;
 mod mutants;
 mod run;
@@ -38,6 +39,8 @@ enum Command {
     Sign(Box<sign::SignArgs>),
     /// Serve the reference mock of the CAR API.
     Mock(Box<mock::MockArgs>),
+    /// Read, reset or switch a running mock through its control interface (`mock --control`).
+    MockCtl(Box<mock_ctl::MockCtlArgs>),
     /// Show which catalogue items the cases cover, without sending anything.
     Coverage(coverage::CoverageArgs),
     /// Run the suite against the mock once per named defect: which cases catch which defect.
@@ -61,6 +64,7 @@ pub fn main() -> ExitCode {
         Some(Command::Run(args)) => run::execute(*args),
         Some(Command::Sign(args)) => sign::execute(*args),
         Some(Command::Mock(args)) => mock::execute(*args),
+        Some(Command::MockCtl(args)) => mock_ctl::execute(*args),
         Some(Command::Coverage(args)) => coverage::execute(args),
         Some(Command::Mutants(args)) => mutants::execute(args),
         Some(Command::Verify(args)) => verify::execute(args),

@@ -1,7 +1,7 @@
 //! mock: one request's way through the mock — gateway, injected faults, business layer — and its
 //! answer. Independent of the HTTP server, so tests (and the property test) can drive it directly.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -16,14 +16,16 @@ use super::gateway::{Gateway, Incoming};
 use super::messages::{ApiError, Lang};
 use super::params::get_str;
 use super::reply::{error_body, http_response, request_id, success_body};
-use super::state::{Limits, LiveState, State};
+use super::state::{Limits, LiveState, State, StateView};
 
 /// The mock's request handler and all its state.
 #[derive(Debug)]
 pub struct App {
     gateway: Gateway,
     faults: Faults,
-    state: Mutex<State>,
+    /// Shared with the App that replaces this one when the control interface switches the
+    /// configuration (see [`App::reconfigured`]), so no request's effect is lost.
+    state: Arc<Mutex<State>>,
     max_get_bytes: usize,
     max_post_bytes: usize,
     /// The defect switched on by `config.defect`, if any.
@@ -77,7 +79,7 @@ impl App {
         Self {
             gateway: Gateway::new(config, checks.clone()),
             faults: Faults::new(&config.faults),
-            state: Mutex::new(State::new(limits, checks, Instant::now())),
+            state: Arc::new(Mutex::new(State::new(limits, checks, Instant::now()))),
             max_get_bytes: config.max_get_bytes,
             max_post_bytes: config.max_post_bytes,
             defect: defect.map(Active::new),
@@ -208,5 +210,19 @@ impl App {
     /// Live locks and sessions, sorted by UserId.
     pub fn live(&self) -> LiveState {
         self.state().live(Instant::now())
+    }
+
+    /// Locks, sessions and rooms, with their timers (for the control interface).
+    pub fn view(&self) -> StateView {
+        self.state().view(Instant::now())
+    }
+
+    /// A mock answering as `config` says (faults re-armed, fresh rate windows) that keeps this
+    /// one's locks, sessions and rooms.
+    pub fn reconfigured(&self, config: &MockConfig) -> App {
+        let mut next = App::new(config);
+        self.state().adopt_settings(&next.state());
+        next.state = self.state.clone();
+        next
     }
 }

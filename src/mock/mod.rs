@@ -24,6 +24,7 @@
 //! ```text
 //! car-conformance mock [--listen 127.0.0.1:8080]
 //!     [--tls [--tls-name NAME]... [--tls-ca-out FILE] | --tls-cert FILE --tls-key FILE]
+//!     [--control ADDR]                       the control interface (see [`control`]), off by default
 //!     [--secret-id ID --secret-key KEY]...   accepted keys (repeatable pairs)
 //!     [--token TOKEN]...                     the i-th pair's X-TC-Token ("" = none)
 //!     [--config FILE]                        a JSON MockConfig; the flags below override it
@@ -66,6 +67,7 @@ mod app;
 mod business;
 pub mod checks;
 mod config;
+pub mod control;
 pub mod defects;
 mod faults;
 pub mod gateway;
@@ -75,6 +77,7 @@ mod ratelimit;
 mod reply;
 pub mod server;
 pub mod state;
+mod switch;
 pub mod tls;
 
 use std::net::SocketAddr;
@@ -89,7 +92,8 @@ pub use defects::{DEFECTS, Defect, UnknownDefect};
 pub use messages::{ApiError, Lang};
 pub use reply::CONTENT_TYPE;
 pub use server::{Constant, Handler, ServerHandle, Timeouts};
-pub use state::LiveState;
+pub use state::{LiveState, StateView};
+pub use switch::{SwitchError, Switchable};
 pub use tls::{ServerTls, TlsError};
 
 /// Built-in test pair used when the environment gives no credentials.
@@ -116,8 +120,9 @@ pub enum MockError {
 /// waits for that.
 #[derive(Debug)]
 pub struct MockHandle {
-    app: Arc<App>,
+    mock: Arc<Switchable>,
     server: ServerHandle,
+    control: Option<ServerHandle>,
     tls: bool,
 }
 
@@ -132,13 +137,28 @@ impl MockHandle {
         format!("{scheme}://{}", self.addr())
     }
 
+    /// `http://IP:PORT` of the control interface, when it was asked for.
+    pub fn control_url(&self) -> Option<String> {
+        self.control
+            .as_ref()
+            .map(|control| format!("http://{}", control.addr()))
+    }
+
     /// Live locks and sessions by UserId, sorted (for cleanup checks).
     pub fn live(&self) -> LiveState {
-        self.app.live()
+        self.mock.live()
+    }
+
+    /// The running mock, to read or switch in-process what the control interface does.
+    pub fn switchable(&self) -> &Switchable {
+        &self.mock
     }
 
     /// Stops accepting, finishes requests in flight, then returns.
     pub async fn shutdown(self) {
+        if let Some(control) = self.control {
+            control.shutdown().await;
+        }
         self.server.shutdown().await;
     }
 }
@@ -148,6 +168,8 @@ impl MockHandle {
 pub struct ServeOptions {
     /// HTTPS with this certificate; plain HTTP when `None`.
     pub tls: Option<ServerTls>,
+    /// Serve the control interface ([`control`]) on this address; off when `None`.
+    pub control: Option<SocketAddr>,
 }
 
 /// Binds `listen` (port 0 picks a free port) and serves the mock with `config` over plain HTTP
@@ -156,7 +178,7 @@ pub async fn start(config: MockConfig, listen: SocketAddr) -> Result<MockHandle,
     start_with(config, listen, ServeOptions::default()).await
 }
 
-/// [`start`] with serving options (TLS).
+/// [`start`] with serving options (TLS, the control interface).
 pub async fn start_with(
     config: MockConfig,
     listen: SocketAddr,
@@ -173,19 +195,27 @@ pub async fn start_with(
         header: Duration::from_millis(config.header_timeout_ms),
         body: Duration::from_millis(config.body_timeout_ms),
     };
-    let app = Arc::new(App::new(&config));
+    let mock = Arc::new(Switchable::new(config));
     let tls = options
         .tls
         .map(|tls| tokio_rustls::TlsAcceptor::from(tls.config));
     let serves_tls = tls.is_some();
     let server =
-        server::spawn(listener, app.clone(), timeouts, tls).map_err(|source| MockError::Bind {
+        server::spawn(listener, mock.clone(), timeouts, tls).map_err(|source| MockError::Bind {
             addr: listen,
             source,
         })?;
+    let control = match options.control {
+        None => None,
+        Some(addr) => {
+            let handler = control::Control::new(mock.clone());
+            Some(start_handler(handler, addr, timeouts).await?)
+        }
+    };
     Ok(MockHandle {
-        app,
+        mock,
         server,
+        control,
         tls: serves_tls,
     })
 }

@@ -9,6 +9,10 @@ use std::time::{Duration, Instant};
 use super::checks::{Check, Checks};
 use super::messages::ApiError;
 
+#[path = "state_view.rs"]
+mod view;
+pub use view::{LockView, RoomView, SessionView, StateView};
+
 /// Role in a multi-person room.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
