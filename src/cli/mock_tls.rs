@@ -83,8 +83,9 @@ fn write_file(path: &Path, text: &str) -> std::io::Result<()> {
 pub fn trust_hint(path: &Path) -> String {
     let path = path.display();
     format!(
-        "trust the mock's CA: REQUESTS_CA_BUNDLE={path} (Python SDK, tccli), \
-         NODE_EXTRA_CA_CERTS={path} (Node.js SDK), or your client's CA-file option"
+        "trust the mock's CA {path}: NODE_EXTRA_CA_CERTS={path} (Node.js SDK), \
+         HttpProfile.certification (Python SDK), certifi's bundle (tccli), \
+         REQUESTS_CA_BUNDLE (plain requests), or your client's CA-file option"
     )
 }
 

@@ -1,8 +1,8 @@
 //! mock: HTTPS for the mock — because tccli and every SDK speak only HTTPS by default, a team can
 //! point them at the mock unchanged. Either a certificate the user provides, or one made at
-//! start: a fresh local CA (written out as PEM for `REQUESTS_CA_BUNDLE`, `NODE_EXTRA_CA_CERTS` or
-//! a client's own CA option) signs a server certificate for `localhost`, `127.0.0.1`, `::1` and
-//! any extra names asked for.
+//! start: a fresh local CA (written out as PEM for `NODE_EXTRA_CA_CERTS`, the Python SDK's
+//! `certification`, certifi's bundle, or any client's CA option) signs a server certificate for
+//! `localhost`, `127.0.0.1`, `::1` and any extra names asked for.
 //!
 //! The generated CA's private key never leaves memory and is dropped once the server certificate
 //! is signed: trusting the CA file lets a client trust this one mock run and nothing else anyone

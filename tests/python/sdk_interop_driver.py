@@ -13,7 +13,7 @@ Credentials come from the environment (CAR_INTEROP_SECRET_ID / CAR_INTEROP_SECRE
 the mock accepts); the wrong key and the unknown SecretId are derived from them. No key, token or
 signature is ever printed.
 
-Usage: sdk_interop_driver.py --endpoint 127.0.0.1:PORT
+Usage: sdk_interop_driver.py --endpoint 127.0.0.1:PORT [--ca-file CA.pem]   (HTTPS with --ca-file)
 """
 
 import argparse
@@ -29,15 +29,24 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 
+# The mock's CA certificate with --ca-file (then HTTPS), else None (plain HTTP).
+CA_FILE = None
+
 USER_IP = "203.0.113.7"
 PROJECT_ID = "cap-interop"
 CLIENT_SESSION = base64.b64encode(b'{"sdp":"v=0 interop"}').decode()
 
 
 def client(endpoint, secret_id, secret_key, method):
-    """A CarClient exactly as a user would build one for a local endpoint over plain HTTP."""
+    """A CarClient exactly as a user would build one for a local endpoint: plain HTTP, or HTTPS
+    trusting the mock's CA through HttpProfile's documented `certification` (the SDK otherwise
+    verifies against certifi's bundle alone, so REQUESTS_CA_BUNDLE does not reach it)."""
     http = HttpProfile(endpoint=endpoint, reqMethod=method, reqTimeout=10)
-    http.scheme = "http"
+    if CA_FILE:
+        http.scheme = "https"
+        http.certification = CA_FILE
+    else:
+        http.scheme = "http"
     profile = ClientProfile(httpProfile=http)
     return car_client.CarClient(Credential(secret_id, secret_key), "ap-guangzhou", profile)
 
@@ -123,7 +132,10 @@ def scenarios(endpoint, secret_id, secret_key):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--endpoint", required=True, help="HOST:PORT of the running mock")
+    parser.add_argument("--ca-file", help="call over HTTPS, trusting this CA certificate (PEM)")
     args = parser.parse_args()
+    global CA_FILE
+    CA_FILE = args.ca_file
     secret_id = os.environ.get("CAR_INTEROP_SECRET_ID", "")
     secret_key = os.environ.get("CAR_INTEROP_SECRET_KEY", "")
     if not secret_id or not secret_key:
