@@ -1,6 +1,7 @@
 //! Interop (mock ← official clients other than the Python SDK, which tests/sdk_interop.rs
 //! drives): the official Node.js SDK (`tencentcloud-sdk-nodejs`, through
-//! `tests/node/interop_driver.js`) over HTTP and HTTPS, POST and GET, and tccli over HTTPS. Each
+//! `tests/node/interop_driver.js`) over HTTP and HTTPS, POST and GET, TC3 and signature v1
+//! (HmacSHA256, HmacSHA1), and tccli over HTTPS. Each
 //! completes ApplyConcurrent → CreateSession → DestroySession against a freshly started mock
 //! addressed by IP and port, with the client's own signing unchanged, and is still refused for a
 //! wrong key.
@@ -20,9 +21,8 @@ use serde_json::Value;
 /// How long one client process may take (a handful of loopback calls).
 const DEADLINE: Duration = Duration::from_secs(120);
 
-/// The Node.js SDK's sign methods the mock verifies. The SDK also offers signature v1
-/// (`HmacSHA256`, `HmacSHA1`); they join this list once the mock verifies v1 (issue 14).
-const NODE_SIGN_METHODS: &[&str] = &["TC3-HMAC-SHA256"];
+/// The Node.js SDK's sign methods (`profile.signMethod`): TC3 and both signature v1 methods.
+const NODE_SIGN_METHODS: &[&str] = &["TC3-HMAC-SHA256", "HmacSHA256", "HmacSHA1"];
 
 /// What the Node.js driver must see, in its order: `None` = success.
 const NODE_EXPECTED: &[(&str, Option<&str>)] = &[
@@ -164,7 +164,8 @@ async fn official_node_sdk_drives_the_mock_at_an_address() {
     for tls in [false, true] {
         for method in ["POST", "GET"] {
             for sign_method in NODE_SIGN_METHODS {
-                let tag = format!("node-{method}-{}", if tls { "https" } else { "http" });
+                let scheme = if tls { "https" } else { "http" };
+                let tag = format!("node-{method}-{scheme}-{sign_method}");
                 let (handle, ca_file) = fresh_mock(tls, &tag).await;
                 let mut command = Command::new("node");
                 command
