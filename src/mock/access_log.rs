@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use super::action::Action;
 use super::app::RequestView;
+use crate::sign::v1::{V1Received, V1Rejection, string_to_sign as v1_string_to_sign};
 use crate::sign::{
     HeaderSource, Received, Rejection, VerifyPolicy, canonical_headers, canonical_request,
     credential_scope, hex_sha256, parse_authorization, string_to_sign,
@@ -118,17 +119,52 @@ pub fn signature_refused<H: HeaderSource + ?Sized>(
         return;
     }
     let reason = sanitise(&rejection.to_string());
+    // The mock also accepts the Host signed without its port (see `address`); say so, since a
+    // signer that drops the port then differs from the canonical request shown only there.
+    let also_accepted = received
+        .headers
+        .header("host")
+        .and_then(super::address::strip_port)
+        .map(|host| format!("host:{}", sanitise(host)));
     match computed(received) {
         Some(computed) => tracing::info!(
             target: EXPLAIN_TARGET,
             reason = %reason,
             expected_service = %sanitise(policy.service),
+            also_accepted = also_accepted.as_deref(),
             canonical_request = ?computed.canonical_request,
             string_to_sign = ?computed.string_to_sign,
             "signature refused; the mock computed"
         ),
         None => tracing::info!(target: EXPLAIN_TARGET, reason = %reason, "signature refused"),
     }
+}
+
+/// Logs why a signature v1 request was refused and the string to sign the mock computed from
+/// its parameters (`Signature` left out, as signed; a `Token` value shown as `<redacted>`).
+pub fn v1_signature_refused(received: &V1Received<'_>, rejection: &V1Rejection) {
+    if !tracing::enabled!(target: EXPLAIN_TARGET, tracing::Level::INFO) {
+        return;
+    }
+    let params: Vec<(String, String)> = received
+        .params
+        .iter()
+        .map(|(name, value)| {
+            let value = if name == "Token" {
+                crate::redact::REDACTED.to_owned()
+            } else {
+                value.clone()
+            };
+            (name.clone(), value)
+        })
+        .collect();
+    let to_sign = v1_string_to_sign(received.method, received.host, received.path, &params);
+    tracing::info!(
+        target: EXPLAIN_TARGET,
+        reason = %sanitise(&rejection.to_string()),
+        string_to_sign = ?to_sign,
+        "signature v1 refused; the mock computed"
+    );
 }
 
 /// The mock's side of a TC3 signature.

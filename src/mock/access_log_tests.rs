@@ -174,3 +174,35 @@ fn one_line_per_request_with_hostile_text_escaped() {
         "{log}"
     );
 }
+
+#[test]
+fn a_refused_v1_signature_is_explained_with_the_token_redacted() {
+    let params: Vec<(String, String)> = [
+        ("Action", "ApplyConcurrent"),
+        ("Nonce", "11886"),
+        ("SecretId", "AKIDx"),
+        ("Signature", "c2lnbmF0dXJlLXRoYXQtbXVzdC1ub3Qtc2hvdw=="),
+        ("Timestamp", "1700000000"),
+        ("Token", "TOKEN-SECRET-2"),
+        ("UserId", "u\nforged"),
+    ]
+    .into_iter()
+    .map(|(n, v)| (n.to_owned(), v.to_owned()))
+    .collect();
+    let received = V1Received {
+        method: "GET",
+        host: "127.0.0.1:8080",
+        path: "/",
+        params: &params,
+    };
+    let log =
+        captured(|| v1_signature_refused(&received, &V1Rejection::SignatureMismatch("HmacSHA256")));
+    assert_eq!(log.lines().count(), 1, "{log}");
+    assert!(
+        log.contains(r#"string_to_sign="GET127.0.0.1:8080/?Action=ApplyConcurrent&Nonce=11886"#),
+        "{log}"
+    );
+    assert!(log.contains("Token=<redacted>&UserId=u\\nforged"), "{log}");
+    assert!(!log.contains("TOKEN-SECRET-2"), "{log}");
+    assert!(!log.contains("c2lnbmF0dXJl"), "{log}");
+}

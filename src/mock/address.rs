@@ -81,8 +81,12 @@ pub fn verify_at_address(
 
 /// The Host header without its `:port` (`[::1]` for `[::1]:8080`); `None` when it has no port.
 pub fn host_without_port(headers: &http::HeaderMap) -> Option<&str> {
-    let host = headers.get(http::header::HOST)?.to_str().ok()?.trim();
-    let (name, port) = host.rsplit_once(':')?;
+    strip_port(headers.get(http::header::HOST)?.to_str().ok()?)
+}
+
+/// `host` without its `:port`; `None` when it has none.
+pub fn strip_port(host: &str) -> Option<&str> {
+    let (name, port) = host.trim().rsplit_once(':')?;
     let bracketed_v6 = name.starts_with('[') && name.ends_with(']');
     let plain = !name.contains(':');
     let digits = !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit());

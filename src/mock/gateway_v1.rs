@@ -181,6 +181,7 @@ fn signature(
         Err(V1Rejection::Missing(name)) => Err(messages::missing_parameter(name)),
         Err(rejection) => {
             tracing::debug!(service = SERVICE, %rejection, "mock refused a v1 signature");
+            crate::mock::access_log::v1_signature_refused(&received, &rejection);
             Err(ApiError::code(rejection.code()))
         }
     }
