@@ -124,7 +124,10 @@ impl App {
         let id = request_id();
         let body = match result {
             Ok(fields) => success_body(fields, &id),
-            Err(error) => error_body(&error, lang, &id),
+            Err(error) => {
+                tracing::debug!(code = %error.code, "mock answered an error");
+                error_body(&error, lang, &id)
+            }
         };
         http_response(body, false)
     }
