@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::outcome::{BodyRecord, RequestRecord};
 use crate::case::template::{self, Scope};
-use crate::case::{AuthorizationKnob, Step, TokenKnob};
+use crate::case::{AuthorizationKnob, SignVersion, Step, TokenKnob};
 use crate::send::Prepared;
 use crate::sign::{
     ALGORITHM, Credentials, SignRequest, SigningKey, canonical_headers, canonical_request,
@@ -126,6 +126,17 @@ pub fn build(
             other => Some(template::render_string_value(other, scope)?),
         };
         overrides.push((name.clone(), value));
+    }
+    if knobs.version == SignVersion::V1 {
+        let settled = v1::Settled {
+            params: params.as_ref(),
+            credentials: &credentials,
+            timestamp,
+            version,
+            content_type: step.content_type.as_deref(),
+            overrides,
+        };
+        return v1::build(step, endpoint, settled);
     }
     let host = endpoint.host();
     let standard = |name: &str| -> Option<String> {
@@ -320,6 +331,8 @@ pub fn encode_query(params: &Value) -> String {
     }
     serializer.finish()
 }
+
+mod v1;
 
 #[cfg(test)]
 mod tests;
