@@ -162,6 +162,9 @@ pub fn v1_signature_refused(received: &V1Received<'_>, rejection: &V1Rejection) 
     tracing::info!(
         target: EXPLAIN_TARGET,
         reason = %sanitise(&rejection.to_string()),
+        // v1 has no canonical request; the empty field keeps the event shaped like the runner's
+        // signed-request event, so the two logs line up field by field.
+        canonical_request = ?"",
         string_to_sign = ?to_sign,
         "signature v1 refused; the mock computed"
     );
