@@ -21,8 +21,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use car_conformance::case::Step;
 use car_conformance::case::template::{Scope, Var};
 use car_conformance::mock::{self, MockConfig};
-use car_conformance::run::pace::{Admission, DOCUMENTED_RATE, Pacer};
-use car_conformance::run::request::{self, Endpoint};
+use car_conformance::plan::safety::DOCUMENTED_RATE;
+use car_conformance::send::pace::{Admission, Pacer};
+use car_conformance::send::request::{self, Endpoint};
 use car_conformance::send::{Client, ClientConfig};
 use car_conformance::sign::Credentials;
 

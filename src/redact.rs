@@ -166,8 +166,8 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> Option<String> {
 
 /// Scrubs every text of an outcome in place: requests, answers, transport errors, failure
 /// details (a schema message or snapshot diff quotes the answer), notes and the skip reason.
-pub fn scrub_outcome(outcome: &mut crate::run::outcome::Outcome) {
-    use crate::run::outcome::FailureKind as K;
+pub fn scrub_outcome(outcome: &mut crate::outcome::Outcome) {
+    use crate::outcome::FailureKind as K;
     for exchange in &mut outcome.exchanges {
         scrub_owned(&mut exchange.request.url);
         for (_, value) in &mut exchange.request.headers {

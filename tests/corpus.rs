@@ -5,8 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
+use car_conformance::case::catalogue::Catalogue;
 use car_conformance::case::{Case, Level, Step, load_dir};
-use car_conformance::catalogue::Catalogue;
 use serde_json::Value;
 
 /// The corpus directories these checks hold to (the runner's own example cases live elsewhere).

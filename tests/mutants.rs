@@ -7,7 +7,7 @@ use std::process::Command;
 use std::sync::Mutex;
 
 use car_conformance::mock::DEFECTS;
-use car_conformance::mutants::{self, Parallelism};
+use car_conformance::run::mutants::{self, Parallelism};
 
 /// The matrix run is timing-sensitive (bursts, SlowDown windows, the 5 s budget): the other
 /// tests of this file wait for it rather than compete for the CPU.

@@ -4,8 +4,8 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use car_conformance::case::catalogue::Catalogue;
 use car_conformance::case::{Case, load_dir};
-use car_conformance::catalogue::Catalogue;
 use car_conformance::check::snapshot::{Snapshots, UpdateMode};
 
 fn cases() -> Vec<Case> {

@@ -11,10 +11,10 @@ use car_conformance::case::{Case, CaseSpec};
 use car_conformance::check::SchemaSet;
 use car_conformance::check::snapshot::{Snapshots, UpdateMode};
 use car_conformance::mock::{self, MockConfig};
+use car_conformance::outcome::{FailureKind, Status};
 use car_conformance::plan::Planned;
 use car_conformance::run::execute::{Shared, execute};
-use car_conformance::run::outcome::{FailureKind, Status};
-use car_conformance::run::request::Endpoint;
+use car_conformance::send::request::Endpoint;
 use car_conformance::send::{Client, ClientConfig};
 use car_conformance::sign::Credentials;
 

@@ -9,7 +9,7 @@ mod safety_common;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use car_conformance::run::request::WRONG_SECRET_KEY;
+use car_conformance::send::request::WRONG_SECRET_KEY;
 use car_conformance::sign::SigningKey;
 use serde_json::json;
 

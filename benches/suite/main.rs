@@ -25,7 +25,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use car_conformance::mock;
-use car_conformance::mutants;
+use car_conformance::run::mutants;
 use serde_json::{Value, json};
 
 use process::{median, ms, range};

@@ -18,9 +18,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use car_conformance::case::Case;
 use car_conformance::mock::{self, MockConfig};
+use car_conformance::outcome::{Outcome, Status};
 use car_conformance::plan::Settings;
 use car_conformance::run::embedded::run_embedded;
-use car_conformance::run::outcome::{Outcome, Status};
 use car_conformance::send::{Client, ClientConfig, Prepared};
 use car_conformance::sign::{Credentials, SignRequest, sign};
 

@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use car_conformance::mock::{self, MockConfig, MockHandle};
-use car_conformance::run::outcome::Outcome;
+use car_conformance::outcome::Outcome;
 use serde_json::{Map, Value, json};
 
 /// `.venv`'s python when `scripts/setup-python-sdk.sh` completed (it leaves a stamp last).

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::diagnostic::{Diagnostic, LoadError, did_you_mean};
 use super::model::{Case, CaseSpec};
 use super::validate::{self, Context, Problem};
-use crate::catalogue::Catalogue;
+use crate::case::catalogue::Catalogue;
 
 /// The case schema's file name in the schemas directory.
 pub const CASE_SCHEMA: &str = "case.schema.json";

@@ -1,6 +1,7 @@
-//! case: the first stage, load — the declarative case format (model, templates), and the loader
+//! load (the `case` folder): the first stage — the declarative case format (model, templates), and the loader
 //! that validates case files against the schema and the catalogue and reports every problem.
 
+pub mod catalogue;
 pub mod diagnostic;
 pub mod load;
 pub mod locate;

@@ -1,4 +1,4 @@
-//! load + sign: templated values in case files — `{{user_id}}`, `{{client_ip}}`, `{{project_id}}`,
+//! load: templated values in case files — `{{user_id}}`, `{{client_ip}}`, `{{project_id}}`,
 //! `{{capture.NAME}}`, `{{copy}}` in strings, and generator objects (`$repeat`, `$concat`,
 //! `$literal`) that build long strings or send braces verbatim. The loader checks templates with
 //! [`check_value`]; the runner expands them with [`render_value`].

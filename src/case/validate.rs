@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::diagnostic::did_you_mean;
 use super::model::{CaseSpec, SUCCESS, SignVersion, Step};
 use super::template::{self, Var, escape};
-use crate::catalogue::Catalogue;
+use crate::case::catalogue::Catalogue;
 use crate::mock::MockConfig;
 
 /// One problem in a case, at a JSON pointer of its file.
@@ -147,7 +147,7 @@ fn check_step_references(
         && !schema_exists(ctx.schemas_dir, schema)
     {
         let known = schema_files(ctx.schemas_dir);
-        let file = crate::check::schema::split_name(schema).0;
+        let file = split_name(schema).0;
         problems.push(
             Problem::new(
                 format!("{expect_ptr}/schema"),
@@ -320,7 +320,7 @@ fn check_step_shape(step: &Step, pointer: &str, cleanup: bool, problems: &mut Ve
 
 /// Whether `name` (`file.json` or `file.json#/pointer`) is a schema in `dir`.
 fn schema_exists(dir: &Path, name: &str) -> bool {
-    let (file, fragment) = crate::check::schema::split_name(name);
+    let (file, fragment) = split_name(name);
     if file.contains(['/', '\\']) || !file.ends_with(".json") {
         return false;
     }
@@ -424,6 +424,14 @@ fn schema_files(dir: &Path) -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+/// Splits `file.json#/pointer` into the file and the fragment (`#` for the root).
+pub fn split_name(name: &str) -> (&str, String) {
+    match name.split_once('#') {
+        Some((file, pointer)) => (file, format!("#{pointer}")),
+        None => (name, "#".to_owned()),
+    }
 }
 
 #[cfg(test)]

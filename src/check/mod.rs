@@ -13,7 +13,7 @@ pub use schema::SchemaSet;
 
 use crate::case::model::SUCCESS;
 use crate::case::{Count, Expect, ExpectedOutcome};
-use crate::run::outcome::FailureKind;
+use crate::outcome::FailureKind;
 use crate::send::Received;
 
 /// What one answer showed.
@@ -100,7 +100,7 @@ pub fn judge(expect: &Expect, action: &str, received: &Received, schemas: &Schem
         Ok(body) => Some(body),
         Err(error) => {
             failures.push(FailureKind::Body {
-                error: crate::hostile::not_json(received, &error),
+                error: crate::send::hostile::not_json(received, &error),
             });
             None
         }

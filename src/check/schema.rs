@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use jsonschema::ValidatorMap;
 use serde_json::Value;
 
-use crate::run::outcome::SchemaViolation;
+use crate::outcome::SchemaViolation;
 
 /// Success envelope of every action; `#/$defs/<Action>` holds each action's own fields.
 pub const SUCCESS_SCHEMA: &str = "response.success.schema.json";
@@ -28,14 +28,6 @@ pub struct SchemaSet {
     files: BTreeMap<String, ValidatorMap>,
 }
 
-/// Splits `file.json#/pointer` into the file and the fragment (`#` for the root).
-pub fn split_name(name: &str) -> (&str, String) {
-    match name.split_once('#') {
-        Some((file, pointer)) => (file, format!("#{pointer}")),
-        None => (name, "#".to_owned()),
-    }
-}
-
 impl SchemaSet {
     /// Compiles the success and error schemas of `dir` and every file `extra` names (the
     /// `expect.schema` values of the cases, `file.json` or `file.json#/$defs/X`).
@@ -44,7 +36,11 @@ impl SchemaSet {
         extra: impl IntoIterator<Item = &'a str>,
     ) -> Result<Self, SchemaError> {
         let mut names: Vec<&str> = vec![SUCCESS_SCHEMA, ERROR_SCHEMA];
-        names.extend(extra.into_iter().map(|n| split_name(n).0));
+        names.extend(
+            extra
+                .into_iter()
+                .map(|n| crate::case::validate::split_name(n).0),
+        );
         names.sort_unstable();
         names.dedup();
         let mut files = BTreeMap::new();
@@ -89,7 +85,7 @@ impl SchemaSet {
 
     /// Whether `name` is a loaded file and (sub)schema.
     pub fn contains(&self, name: &str) -> bool {
-        let (file, fragment) = split_name(name);
+        let (file, fragment) = crate::case::validate::split_name(name);
         self.files
             .get(file)
             .is_some_and(|map| map.contains_key(&fragment))
@@ -97,7 +93,7 @@ impl SchemaSet {
 
     /// Validates `body` against the schema `name`; every violation, in the validator's order.
     pub fn validate(&self, name: &str, body: &Value) -> Vec<SchemaViolation> {
-        let (file, fragment) = split_name(name);
+        let (file, fragment) = crate::case::validate::split_name(name);
         let Some(validator) = self.files.get(file).and_then(|map| map.get(&fragment)) else {
             return vec![SchemaViolation {
                 instance_path: String::new(),

@@ -5,8 +5,8 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::coverage::{render_table, static_coverage};
 use crate::plan::{self, Settings, Target};
+use crate::report::coverage::{render_table, static_coverage};
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct CoverageArgs {

@@ -302,6 +302,7 @@ async fn serve(config: MockConfig, args: &MockArgs) -> ExitCode {
         tls: tls.clone(),
         control: args.control,
     };
+    let stopped = stop_signal();
     let handle = match mock::start_with(config, args.listen, options).await {
         Ok(handle) => handle,
         Err(error) => {
@@ -332,26 +333,39 @@ async fn serve(config: MockConfig, args: &MockArgs) -> ExitCode {
         eprintln!("{}", trust_hint(path));
     }
     eprintln!("accepting SecretId {}", ids.join(", "));
-    wait_for_signal().await;
+    stopped.await;
     eprintln!("shutting down");
     handle.shutdown().await;
     ExitCode::SUCCESS
 }
 
-/// Ctrl-C, or SIGTERM on Unix.
-async fn wait_for_signal() {
+/// Ctrl-C, or SIGTERM on Unix — registered when called, so a signal sent as soon as the mock
+/// says it is listening is never lost (a script that starts the mock, uses it and stops it at
+/// once would otherwise kill it before its handler exists).
+fn stop_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        async move {
+            match (interrupt, terminate) {
+                (Ok(mut interrupt), Ok(mut terminate)) => {
+                    tokio::select! {
+                        _ = interrupt.recv() => {}
+                        _ = terminate.recv() => {}
+                    }
+                }
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
-            return;
         }
     }
-    let _ = tokio::signal::ctrl_c().await;
+    #[cfg(not(unix))]
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 #[cfg(test)]

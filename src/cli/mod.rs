@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod coverage;
+pub mod logs;
 mod mock;
 mod mock_ctl;
 mod mock_tls;
@@ -56,8 +57,8 @@ pub const EXIT_USAGE: u8 = 2;
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match &cli.command {
-        Some(Command::Mock(_)) => crate::logs::init_with_default(mock::DEFAULT_LOG_FILTER),
-        _ => crate::logs::init(),
+        Some(Command::Mock(_)) => self::logs::init_with_default(mock::DEFAULT_LOG_FILTER),
+        _ => self::logs::init(),
     }
     match cli.command {
         None => run::execute(cli.run),

@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::mutants::{self, Parallelism};
 use crate::run;
+use crate::run::mutants::{self, Parallelism};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct MutantsArgs {

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use crate::plan::{self, Settings, Target};
 use crate::report::progress::ProgressMode;
-use crate::report::session::ReportOptions;
+use crate::report::reporting::ReportOptions;
 use crate::run::{self, Invocation};
 
 mod safety;
@@ -170,7 +170,7 @@ pub fn execute(args: RunArgs) -> ExitCode {
 /// command line, everything else from the environment (`CAR_TARGET`, `CAR_TARGET_NAME`,
 /// `CAR_PROJECT_ID`, `CAR_CLIENT_IP`, `CAR_REPORT_DIR`, `CAR_BASELINE`, `TENCENTCLOUD_*`).
 pub fn test_main() -> ExitCode {
-    crate::logs::init();
+    crate::cli::logs::init();
     let safety = match safety::SafetyArgs::from_env() {
         Ok(safety) => safety,
         Err(message) => return super::usage_error(message),

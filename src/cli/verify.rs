@@ -1,17 +1,17 @@
 //! cli: `car-conformance verify DIR` — run in a checkout of the suite, accepts a certification
 //! report (DIR/report.json) only when this checkout's case and schema files are the ones it was
-//! made with and its summary, coverage and record agree with its cases (`report::verify`).
+//! made with and its summary, coverage and record agree with its cases (`report::audit`).
 //! Exit 0 accepted, 1 rejected, 2 when the report or this checkout cannot be read.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::case::catalogue::Catalogue;
 use crate::case::load_dir;
-use crate::catalogue::Catalogue;
 use crate::plan;
+use crate::report::audit::{Checkout, verify};
 use crate::report::fingerprint::Fingerprint;
 use crate::report::previous::PreviousReport;
-use crate::report::verify::{Checkout, verify};
 use crate::run::CATALOGUE;
 
 #[derive(Debug, Clone, clap::Args)]

@@ -1,7 +1,7 @@
 //! mock: the mock's log — one line per request (action, UserId, outcome, time taken) and, for a
 //! refused signature, what the mock computed (canonical request and string to sign, never a key
 //! or a signature), so a team whose own signer is wrong can diff its `--explain`-style output
-//! against the mock's. Events go through `tracing` (stderr, scrubbed by `crate::logs`); every
+//! against the mock's. Events go through `tracing` (stderr, scrubbed by `crate::cli::logs`); every
 //! piece of request text in them is sanitised first (control characters escaped, length cut),
 //! because the request comes from a client the mock does not trust.
 //!

@@ -8,8 +8,8 @@ use bytes::Bytes;
 
 use super::access_log::{self, Seen};
 use super::business;
-use super::checks::Checks;
 use super::config::MockConfig;
+use super::decisions::Checks;
 use super::defects::{self, Active};
 use super::faults::Faults;
 use super::gateway::{Gateway, Incoming};

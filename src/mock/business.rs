@@ -113,7 +113,7 @@ mod tests {
                 player_limit: 7,
                 viewer_limit: 50,
             },
-            crate::mock::checks::Checks::all(),
+            crate::mock::decisions::Checks::all(),
             now,
         )
     }

@@ -1,4 +1,4 @@
-//! mock → check: the defect catalogue — named, realistic ways an implementation gets
+//! mock: the defect catalogue — named, realistic ways an implementation gets
 //! CreateSession's contract wrong, each with the corpus cases that must catch it. Switching one on
 //! (`MockConfig.defect`, `car-conformance mock --defect NAME`) proves the suite fails on it; the
 //! `mutants` test and command run the suite once per defect.
@@ -12,7 +12,7 @@ use serde::Serialize;
 
 pub use flaws::{Active, Flaw, SLOW_ANSWER};
 
-use super::checks::{Check, Checks};
+use super::decisions::{Check, Checks};
 use super::params::ParamRule;
 
 /// Which part of the contract a defect breaks.

@@ -23,7 +23,7 @@ use super::{
     check_rate_limit, check_size,
 };
 use crate::mock::action::Action;
-use crate::mock::checks::Check;
+use crate::mock::decisions::Check;
 use crate::mock::defects::Flaw;
 use crate::mock::messages;
 use crate::mock::messages::ApiError;

@@ -4,8 +4,8 @@
 use std::time::Instant;
 
 use super::*;
-use crate::mock::checks::Checks;
 use crate::mock::config::{MockConfig, MockCredential};
+use crate::mock::decisions::Checks;
 use crate::sign::Credentials;
 use crate::sign::v1::{SignatureMethod, V1Common, sign_v1};
 

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use super::checks::{Check, Checks};
+use super::decisions::{Check, Checks};
 use super::messages::ApiError;
 
 #[path = "state_view.rs"]

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::run::outcome::{Outcome, Status};
+use crate::outcome::{Outcome, Status};
 
 /// One known failure: a case id and why it fails on this target.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -240,7 +240,7 @@ pub fn write(
             problem: e.to_string(),
         })?;
     }
-    super::bundle::write_atomic(path, text.as_bytes()).map_err(|e| BaselineError {
+    super::atomic::write_atomic(path, text.as_bytes()).map_err(|e| BaselineError {
         path: path.to_path_buf(),
         problem: e.to_string(),
     })?;
@@ -254,8 +254,8 @@ pub fn write(
 mod tests {
     use super::*;
     use crate::case::Level;
+    use crate::outcome::{Failure, FailureKind, StepRef};
     use crate::report::tests::outcome;
-    use crate::run::outcome::{Failure, FailureKind, StepRef};
 
     fn baseline(text: &str) -> Result<Baseline, BaselineError> {
         Baseline::parse(Path::new("base.json"), text)

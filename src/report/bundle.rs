@@ -3,11 +3,11 @@
 //! reader never sees half a file, even when a run is interrupted while writing. A last sweep
 //! replaces any secret the run knew (SecretKey, token) wherever it might have slipped in.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::RunReport;
-use super::defects::DefectMatrix;
+use super::atomic::write_atomic;
+use super::defect_matrix::DefectMatrix;
 use super::json::WriteError;
 
 /// The files of a report directory, in the order they are written.
@@ -64,34 +64,6 @@ pub fn write(
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory and a rename: the
-/// path holds either the old contents or the new, never a part.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = dir.join(format!(
-        ".{name}.{}-{}.tmp",
-        std::process::id(),
-        uuid::Uuid::new_v4().simple()
-    ));
-    let result = (|| {
-        let mut file = std::fs::File::create(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result
-}
-
 /// Replaces every secret (of at least 4 characters, so a stray empty value cannot blank a file)
 /// with `<redacted>`.
 pub fn scrub(mut text: String, secrets: &[String]) -> String {
@@ -107,8 +79,8 @@ pub fn scrub(mut text: String, secrets: &[String]) -> String {
 mod tests {
     use super::*;
     use crate::case::Level;
+    use crate::outcome::Status;
     use crate::report::tests::{outcome, report};
-    use crate::run::outcome::Status;
 
     fn temp(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("car-bundle-{name}-{}", std::process::id()));

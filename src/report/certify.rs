@@ -10,7 +10,7 @@ use std::process::Command;
 use serde::Serialize;
 
 use crate::case::Level;
-use crate::run::outcome::{Outcome, Status};
+use crate::outcome::{Outcome, Status};
 
 /// How many RequestIds a certification records.
 pub const REQUEST_ID_SAMPLE: usize = 12;
@@ -223,8 +223,8 @@ pub fn sample_request_ids(outcomes: &[Outcome], count: usize) -> Vec<RequestIdSa
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outcome::{BodyRecord, Exchange, RequestRecord, ResponseRecord, StepRef};
     use crate::report::tests::outcome;
-    use crate::run::outcome::{BodyRecord, Exchange, RequestRecord, ResponseRecord, StepRef};
 
     fn answered(id: &str, body: &str) -> Outcome {
         let mut o = outcome(id, Level::Must, Status::Passed);

@@ -10,10 +10,10 @@ mod coverage;
 use std::fmt::Write as _;
 
 use super::RunReport;
-use super::defects::DefectMatrix;
+use super::defect_matrix::DefectMatrix;
 use super::text;
 use crate::case::Level;
-use crate::run::outcome::{Outcome, Status};
+use crate::outcome::{Outcome, Status};
 
 const STYLE: &str = include_str!("html/report.css");
 const SCRIPT: &str = include_str!("html/report.js");

@@ -31,7 +31,7 @@ pub fn write(dir: &Path, report: &RunReport) -> Result<PathBuf, WriteError> {
         source,
     };
     std::fs::create_dir_all(dir).map_err(error)?;
-    super::bundle::write_atomic(&path, to_json(report).as_bytes()).map_err(error)?;
+    super::atomic::write_atomic(&path, to_json(report).as_bytes()).map_err(error)?;
     Ok(path)
 }
 
@@ -39,7 +39,7 @@ pub fn write(dir: &Path, report: &RunReport) -> Result<PathBuf, WriteError> {
 mod tests {
     use super::*;
     use crate::case::Level;
-    use crate::run::outcome::{
+    use crate::outcome::{
         BodyRecord, Exchange, Failure, FailureKind, RequestRecord, Status, StepRef,
     };
     use serde_json::Value;
@@ -88,12 +88,12 @@ mod tests {
             super::super::tests::outcome("f/c", Level::Info, Status::Skipped),
         ];
         let mut report = super::super::tests::report(cases, 12.5, Some(10.0));
-        let catalogue: crate::catalogue::Catalogue = serde_json::from_value(serde_json::json!({
+        let catalogue: crate::case::catalogue::Catalogue = serde_json::from_value(serde_json::json!({
             "rules": [{"id": "r", "level": "must", "text": "t", "source": "s"}],
             "error_codes": [{"code": "C", "origin": "common", "level": "info", "text": "t", "source": "s", "not_applicable": "n"}]
         }))
         .unwrap();
-        report.coverage = crate::coverage::run_coverage(&catalogue, &[], &report.cases);
+        report.coverage = crate::report::coverage::run_coverage(&catalogue, &[], &report.cases);
         report
     }
 

@@ -11,7 +11,7 @@ use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, Te
 
 use super::RunReport;
 use super::text;
-use crate::run::outcome::{Outcome, Status, render_failures};
+use crate::outcome::{Outcome, Status, render_failures};
 
 /// The case file part of an id (`auth/signature/expired` → `auth/signature`) and the name.
 fn split_id(id: &str) -> (&str, &str) {
@@ -70,8 +70,8 @@ fn test_case(report: &RunReport, outcome: &Outcome) -> TestCase {
 }
 
 /// The `check` name of a failure kind, as report.json spells it.
-fn check_name(kind: &crate::run::outcome::FailureKind) -> &'static str {
-    use crate::run::outcome::FailureKind as K;
+fn check_name(kind: &crate::outcome::FailureKind) -> &'static str {
+    use crate::outcome::FailureKind as K;
     match kind {
         K::Transport { .. } => "transport",
         K::NotSent { .. } => "not_sent",
@@ -122,8 +122,8 @@ pub fn render(report: &RunReport) -> String {
 mod tests {
     use super::*;
     use crate::case::Level;
+    use crate::outcome::{Failure, FailureKind, StepRef};
     use crate::report::tests::{outcome, report};
-    use crate::run::outcome::{Failure, FailureKind, StepRef};
 
     #[test]
     fn verdicts_map_to_failure_or_skipped_like_the_exit_code() {

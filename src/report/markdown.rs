@@ -6,11 +6,11 @@
 use std::fmt::Write as _;
 
 use super::RunReport;
-use super::defects::DefectMatrix;
+use super::defect_matrix::DefectMatrix;
 use super::text;
 use crate::case::Level;
-use crate::catalogue::ItemKind;
-use crate::run::outcome::{Outcome, Status};
+use crate::case::catalogue::ItemKind;
+use crate::outcome::{Outcome, Status};
 
 /// Most failures listed one by one.
 const MAX_FAILURES: usize = 100;
@@ -327,8 +327,8 @@ pub fn render(report: &RunReport, matrix: Option<&DefectMatrix>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outcome::{Failure, FailureKind, StepRef};
     use crate::report::tests::{outcome, report};
-    use crate::run::outcome::{Failure, FailureKind, StepRef};
 
     #[test]
     fn totals_failures_and_coverage_are_shown_and_cells_stay_in_their_table() {

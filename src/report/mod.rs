@@ -3,10 +3,13 @@
 //! the report directory ([`bundle`]) JUnit XML, a Markdown summary and a self-contained HTML page;
 //! plus what certification runs, baselines, reruns and progress add to a run ([`session`]).
 
+pub mod atomic;
+pub mod audit;
 pub mod baseline;
 pub mod bundle;
 pub mod certify;
-pub mod defects;
+pub mod coverage;
+pub mod defect_matrix;
 pub mod fingerprint;
 pub mod html;
 pub mod json;
@@ -14,9 +17,8 @@ pub mod junit;
 pub mod markdown;
 pub mod previous;
 pub mod progress;
-pub mod session;
+pub mod reporting;
 pub mod text;
-pub mod verify;
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -24,8 +26,8 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::case::Level;
-use crate::coverage::Coverage;
-use crate::run::outcome::{Outcome, Status};
+use crate::outcome::{Outcome, Status};
+use crate::report::coverage::Coverage;
 
 /// The target a run was sent to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -220,7 +222,7 @@ pub fn render_summary(report: &RunReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::coverage::{Coverage, Totals};
+    use crate::report::coverage::{Coverage, Totals};
 
     pub(crate) fn outcome(id: &str, level: Level, status: Status) -> Outcome {
         Outcome {

@@ -14,7 +14,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use libtest_mimic::{Arguments, ColorSetting, FormatSetting};
 
-use crate::run::outcome::{Outcome, Status};
+use crate::outcome::{Outcome, Status};
 
 /// How long a run goes before its bar appears.
 pub const MOMENT: Duration = Duration::from_millis(800);

@@ -3,8 +3,8 @@
 //! the formats agree word for word.
 
 use super::RunReport;
-use crate::run::outcome::{Exchange, Outcome, Status};
-use crate::run::request::redact_header;
+use crate::outcome::{Exchange, Outcome, Status};
+use crate::send::request::redact_header;
 
 /// `PASS` or `FAIL`, as the console's last line says.
 pub fn verdict(report: &RunReport) -> &'static str {
@@ -120,8 +120,8 @@ pub fn pretty_json(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::case::Level;
+    use crate::outcome::{BodyRecord, Failure, FailureKind, RequestRecord, StepRef};
     use crate::report::tests::{outcome, report};
-    use crate::run::outcome::{BodyRecord, Failure, FailureKind, RequestRecord, StepRef};
 
     #[test]
     fn reasons_name_the_first_failure_and_count_the_rest() {

@@ -1,4 +1,4 @@
-//! send: leaves nothing running on the target. Every UserId a case sent to ApplyConcurrent or
+//! run: leaves nothing running on the target. Every UserId a case sent to ApplyConcurrent or
 //! CreateSession is destroyed with DestroySession at the end of the case — after the case's own
 //! cleanup steps, whatever happened (a failed step, a timeout, Ctrl-C, no cleanup step at all) —
 //! unless a DestroySession for it already succeeded. Against a real account a forgotten session

@@ -1,4 +1,4 @@
-//! plan → sign: `--dry-run` — prints every request the run would send, built and signed exactly
+//! run: `--dry-run` — prints every request the run would send, built and signed exactly
 //! as a real run builds them (signature and token redacted), and sends nothing: no connection to
 //! the target, no embedded mock. What a vendor reviews before pointing the suite at a paid
 //! account. Values only an answer can give (captures) are shown as `<capture.NAME>`.
@@ -9,10 +9,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::cleanup;
 use super::execute::user_id;
-use super::request::{self, Endpoint};
 use crate::case::Step;
 use crate::case::template::{Scope, Var};
 use crate::plan::{Planned, Settings, Target};
+use crate::send::request::{self, Endpoint};
 
 /// Where requests to the embedded mock would go: its address is only chosen when it starts.
 const EMBEDDED_PLACEHOLDER: &str = "http://127.0.0.1:0/";
@@ -70,7 +70,7 @@ pub fn print(settings: &Settings, selected: &[&Planned], out: &mut dyn Write) ->
                 "the embedded mock (its address is chosen when it starts)".to_owned(),
         }
     );
-    text.push_str(&super::guard::describe(settings));
+    text.push_str(&crate::plan::safety::describe(settings));
     let (mut requests, mut cases, mut problems) = (0usize, 0usize, 0usize);
     for planned in selected {
         let case = &planned.case;

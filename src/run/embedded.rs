@@ -9,12 +9,12 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::execute::{execute, skipped};
-use super::outcome::Outcome;
+use super::execute::execute;
 use super::{build_shared, shared_mock_config};
 use crate::case::Case;
 use crate::check::snapshot::UpdateMode;
 use crate::mock::{self, MockConfig};
+use crate::outcome::Outcome;
 use crate::plan::{Settings, Target, plan};
 
 /// A change to every mock configuration of a run (e.g. switching a defect on).
@@ -45,7 +45,10 @@ pub async fn run_embedded(
     let mut running = JoinSet::new();
     for mut planned in plan(cases.to_vec(), &Target::Embedded) {
         if let Some(reason) = &planned.case.spec.ignore {
-            outcomes.push(skipped(&planned.case, format!("ignored: {reason}")));
+            outcomes.push(Outcome::skipped(
+                &planned.case,
+                format!("ignored: {reason}"),
+            ));
             continue;
         }
         if let Some(own) = planned.case.mock.as_mut() {

@@ -1,4 +1,4 @@
-//! send + check: runs one case — its steps in order (copies of a step at once), stopping at the
+//! run: runs one case — its steps in order (copies of a step at once), stopping at the
 //! first step that fails, then every cleanup step whatever happened, then the runner's own
 //! DestroySession for every UserId left holding a lock or session (`cleanup`) — and returns its
 //! `Outcome` with every failure and every exchange, secrets scrubbed. A case with
@@ -12,18 +12,18 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use super::cleanup::{self, Answer, CaseSessions};
 use super::guard::Guard;
-use super::outcome::{
-    BodyRecord, Exchange, Failure, FailureKind, Outcome, ResponseRecord, Status, StepRef,
-};
-use super::pace::{self, Admission};
-use super::request::{self, Endpoint};
-use super::timeout::{self, Ended, Stop};
 use crate::case::template::{Scope, Var};
 use crate::case::{Case, Step};
 use crate::check::snapshot::{self, Snapshots, Verdict};
 use crate::check::{self, SchemaSet};
 use crate::mock::{self, MockConfig, MockCredential};
+use crate::outcome::{
+    BodyRecord, Exchange, Failure, FailureKind, Outcome, ResponseRecord, Status, StepRef,
+};
 use crate::plan::Planned;
+use crate::send::pace::{self, Admission};
+use crate::send::request::{self, Endpoint};
+use crate::send::timeout::{self, Ended, Stop};
 use crate::send::{Client, Received, SendError};
 use crate::sign::Credentials;
 
@@ -78,23 +78,6 @@ fn unix_now() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
-/// An outcome that was not run, with the reason.
-pub fn skipped(case: &Case, reason: String) -> Outcome {
-    Outcome {
-        id: case.id.clone(),
-        title: case.spec.title.clone(),
-        level: case.spec.level,
-        source: case.spec.source.clone(),
-        covers: case.spec.covers.clone(),
-        status: Status::Skipped,
-        skip_reason: Some(reason),
-        failures: Vec::new(),
-        exchanges: Vec::new(),
-        notes: Vec::new(),
-        duration: std::time::Duration::ZERO,
-    }
-}
-
 /// Runs `planned` (which must not be skipped) and returns its outcome.
 pub async fn execute(shared: &Shared, planned: &Planned) -> Outcome {
     let case = &planned.case;
@@ -108,10 +91,10 @@ pub async fn execute(shared: &Shared, planned: &Planned) -> Outcome {
         None
     };
     if let Some(stop) = guard.stopped() {
-        return skipped(case, stop.not_started());
+        return Outcome::skipped(case, stop.not_started());
     }
     let started = Instant::now();
-    let mut outcome = skipped(case, String::new());
+    let mut outcome = Outcome::skipped(case, String::new());
     outcome.skip_reason = None;
 
     let own_mock = match case.mock_config() {
@@ -307,11 +290,11 @@ impl CaseRun<'_> {
             }
             Ended::TimedOut(limit) => format!(
                 "timed out after {}: the case's time limit (--case-timeout) ended {step}{rest}",
-                timeout::human(limit)
+                crate::plan::duration::human(limit)
             ),
             Ended::Stopped(Stop::RunTimeout(limit)) => format!(
                 "timed out after {}: the run's time limit (--run-timeout) ended {step}{rest}",
-                timeout::human(limit)
+                crate::plan::duration::human(limit)
             ),
         };
         self.fail(step, None, FailureKind::Transport { error });

@@ -1,108 +1,20 @@
-//! plan + send: what keeps a run safe against a real account — the settings ([`Safety`]: rate,
-//! concurrency, time limits, capabilities, dry run; from flags and the target profile) and the
-//! state every case shares to honour them ([`Guard`]: the pacer and schedule, the stop signal
-//! with its Ctrl-C and run-limit triggers, the breaker, and the ledger of sessions).
+//! run: the state every case of a run shares to stay safe ([`Guard`]: the pacer and schedule, the
+//! stop signal with its Ctrl-C and run-limit triggers, the breaker, and the ledger of sessions),
+//! built from the plan's [`crate::plan::Safety`] settings.
 
-use std::collections::BTreeSet;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::cleanup::Ledger;
-use super::outcome::{Failure, FailureKind, Outcome, Status, StepRef};
-use super::pace::{DEFAULT_CONCURRENCY, DOCUMENTED_RATE, Pacer, Schedule};
-use super::timeout::{self, Breaker, Cancel, Stop};
-use crate::plan::{Settings, Target};
+use crate::outcome::{Failure, FailureKind, Outcome, Status, StepRef};
+use crate::plan::Settings;
+use crate::plan::safety::{DEFAULT_CONCURRENCY, pacing_rate};
+use crate::send::pace::{Pacer, Schedule};
+use crate::send::timeout::{self, Breaker, Cancel, Stop};
 
 /// Exit code of a run stopped by Ctrl-C (128 + SIGINT, as shells expect).
 pub const EXIT_INTERRUPTED: u8 = 130;
-
-/// A run's safety settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Safety {
-    /// Requests per second and action. `None`: the documented 100 against a URL target; no
-    /// pacing (and no rate limit on the shared mock) against the embedded mock.
-    pub rate: Option<u32>,
-    /// Requests in flight at most (default [`DEFAULT_CONCURRENCY`]); when given, also the
-    /// number of cases run at once unless `--test-threads` says otherwise.
-    pub concurrency: Option<usize>,
-    pub case_timeout: Duration,
-    pub run_timeout: Option<Duration>,
-    /// Print the signed requests instead of sending them.
-    pub dry_run: bool,
-    /// What the target supports (`None`: everything); cases needing more are skipped.
-    pub capabilities: Option<BTreeSet<String>>,
-    /// The target's application id (from the profile or `--application-id`), shown in the run
-    /// header.
-    pub application_id: Option<String>,
-    /// Known failures of this target (from the profile), for the baseline option.
-    pub baseline: Option<PathBuf>,
-    /// The target profile the settings came from.
-    pub profile: Option<PathBuf>,
-}
-
-impl Default for Safety {
-    fn default() -> Self {
-        Self {
-            rate: None,
-            concurrency: None,
-            case_timeout: timeout::DEFAULT_CASE,
-            run_timeout: None,
-            dry_run: false,
-            capabilities: None,
-            application_id: None,
-            baseline: None,
-            profile: None,
-        }
-    }
-}
-
-/// Requests per second and action the run sends to its shared target, if paced.
-pub fn pacing_rate(settings: &Settings) -> Option<u32> {
-    match settings.target {
-        Target::Url(_) => Some(settings.safety.rate.unwrap_or(DOCUMENTED_RATE)),
-        Target::Embedded => settings.safety.rate,
-    }
-}
-
-/// The rate limit of the shared embedded mock. Off by default: the mock is in-process and
-/// free, pacing it only slows every run (the defect matrix runs the suite once per defect), and
-/// the limit's own behaviour is checked by cases that bring their own mock. With `--rate` the
-/// run is paced, and the mock keeps the documented limit so the pacing is put to the test.
-pub fn shared_mock_rate_limit(settings: &Settings) -> Option<u32> {
-    pacing_rate(settings)
-        .filter(|_| settings.target == Target::Embedded)
-        .map(|_| DOCUMENTED_RATE)
-}
-
-/// The run header's line about safety: pacing, requests in flight, time limits, profile.
-pub fn describe(settings: &Settings) -> String {
-    let safety = &settings.safety;
-    let pacing = match pacing_rate(settings) {
-        Some(rate) => format!("at most {rate} requests/s per action"),
-        None => {
-            "not paced (the embedded mock's rate limit is off; --rate turns both on)".to_owned()
-        }
-    };
-    let mut out = format!(
-        "safety: {pacing}, at most {} requests in flight, time limits {} per request and {} per case",
-        safety.concurrency.unwrap_or(DEFAULT_CONCURRENCY),
-        timeout::human(settings.timeout),
-        timeout::human(safety.case_timeout)
-    );
-    if let Some(limit) = safety.run_timeout {
-        out.push_str(&format!(" and {} per run", timeout::human(limit)));
-    }
-    if let Some(profile) = &safety.profile {
-        out.push_str(&format!("; target profile {}", profile.display()));
-    }
-    if let Some(application) = &safety.application_id {
-        out.push_str(&format!("; application {application}"));
-    }
-    out.push('\n');
-    out
-}
 
 /// What every case of a run shares to stay safe.
 #[derive(Debug)]
@@ -190,7 +102,7 @@ impl Guard {
             }
             Some(Stop::RunTimeout(limit)) => out.push_str(&format!(
                 "stopped: the run timed out after {} (--run-timeout); the cases not run are listed as skipped\n",
-                timeout::human(limit)
+                crate::plan::duration::human(limit)
             )),
             None => {}
         }
@@ -212,7 +124,7 @@ impl Guard {
 /// panic's message scrubbed of secrets.
 pub fn panicked(case: &crate::case::Case, payload: &(dyn std::any::Any + Send)) -> Outcome {
     let message = crate::redact::panic_message(payload).unwrap_or_default();
-    let mut outcome = super::execute::skipped(case, String::new());
+    let mut outcome = Outcome::skipped(case, String::new());
     outcome.skip_reason = None;
     outcome.status = Status::Failed;
     outcome.failures.push(Failure {
@@ -259,54 +171,21 @@ async fn interrupt() {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::{CredentialSource, parse_target};
-    use crate::sign::Credentials;
-
-    fn settings(target: Target, rate: Option<u32>) -> Settings {
-        Settings {
-            cases_dir: PathBuf::new(),
-            schemas_dir: PathBuf::new(),
-            snapshots_dir: PathBuf::new(),
-            target,
-            target_name: None,
-            credentials: Credentials::new("a", "b"),
-            credential_source: CredentialSource::TestPair,
-            region: None,
-            project_id: String::new(),
-            client_ip: String::new(),
-            timeout: Duration::from_secs(6),
-            max_response_bytes: 1,
-            report_dir: None,
-            min_coverage: None,
-            safety: Safety {
-                rate,
-                ..Safety::default()
-            },
-        }
-    }
 
     #[test]
-    fn url_targets_are_paced_at_the_documented_rate_unless_told_otherwise() {
-        let url = parse_target("http://127.0.0.1:9").unwrap();
-        assert_eq!(pacing_rate(&settings(url.clone(), None)), Some(100));
-        assert_eq!(pacing_rate(&settings(url.clone(), Some(20))), Some(20));
-        assert_eq!(shared_mock_rate_limit(&settings(url, Some(20))), None);
-    }
-
-    #[test]
-    fn the_embedded_mock_is_paced_and_limited_only_when_a_rate_is_asked_for() {
-        let plain = settings(Target::Embedded, None);
-        assert_eq!(
-            (pacing_rate(&plain), shared_mock_rate_limit(&plain)),
-            (None, None)
+    fn a_run_is_paced_only_when_its_settings_ask_for_it() {
+        use crate::plan::Target;
+        use crate::plan::safety::tests::settings;
+        assert!(
+            Guard::for_run(&settings(Target::Embedded, Some(300)))
+                .pacer
+                .is_some()
         );
-        let paced = settings(Target::Embedded, Some(300));
-        assert_eq!(
-            (pacing_rate(&paced), shared_mock_rate_limit(&paced)),
-            (Some(300), Some(100))
+        assert!(
+            Guard::for_run(&settings(Target::Embedded, None))
+                .pacer
+                .is_none()
         );
-        assert!(Guard::for_run(&paced).pacer.is_some());
-        assert!(Guard::for_run(&plain).pacer.is_none());
     }
 
     #[test]
@@ -318,7 +197,7 @@ mod tests {
         .unwrap();
         let case = crate::case::Case {
             id: "x/p".into(),
-            file: PathBuf::new(),
+            file: std::path::PathBuf::new(),
             pointer: "/cases/0".into(),
             spec,
             mock: None,
@@ -327,7 +206,7 @@ mod tests {
             Box::new("oops guard-test-panic-secret".to_owned());
         let outcome = panicked(&case, payload.as_ref());
         assert_eq!(outcome.status, Status::Failed);
-        let shown = super::super::outcome::render_failures(&outcome);
+        let shown = crate::outcome::render_failures(&outcome);
         assert!(
             shown.contains("please report it): oops <redacted>"),
             "{shown}"

@@ -8,10 +8,7 @@ pub mod dry_run;
 pub mod embedded;
 pub mod execute;
 pub mod guard;
-pub mod outcome;
-pub mod pace;
-pub mod request;
-pub mod timeout;
+pub mod mutants;
 
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -21,18 +18,18 @@ use std::time::Instant;
 
 use libtest_mimic::{Arguments, Completion, Failed, FormatSetting, Trial};
 
-use self::execute::{Shared, execute, skipped};
-use self::outcome::{Outcome, Status, render_failures};
-use self::request::Endpoint;
+use self::execute::{Shared, execute};
+use crate::case::catalogue::Catalogue;
 use crate::case::{Case, LoadError, load_dir};
-use crate::catalogue::Catalogue;
 use crate::check::SchemaSet;
 use crate::check::snapshot::{Snapshots, UpdateMode};
-use crate::coverage::{self, render_table, render_totals};
 use crate::mock::{self, MockConfig, MockCredential};
+use crate::outcome::{Outcome, Status, render_failures};
 use crate::plan::{CredentialSource, Planned, Settings, Target, plan};
-use crate::report::session::{CaseHooks, ReportOptions, Session};
+use crate::report::coverage::{self, render_table, render_totals};
+use crate::report::reporting::{CaseHooks, ReportOptions, Reporting, ReportingError};
 use crate::report::{self, RunReport, SuiteInfo, Summary, TargetInfo};
+use crate::send::request::Endpoint;
 use crate::send::{Client, ClientConfig};
 
 /// Exit code for usage and case-file errors.
@@ -95,11 +92,12 @@ pub fn run(invocation: Invocation) -> ExitCode {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
-    let mut session = match Session::prepare(reports, &settings, &mut args, &cases) {
-        Ok(session) => session,
-        Err(code) => return code,
+    let mut reporting = match Reporting::prepare(reports, &settings, &mut args, &cases) {
+        Ok(reporting) => reporting,
+        Err(ReportingError::NothingToRerun) => return ExitCode::SUCCESS,
+        Err(ReportingError::Usage(message)) => return usage(message),
     };
-    let planned = session.select(crate::profile::skip_missing_capabilities(
+    let planned = reporting.select(crate::plan::profile::skip_missing_capabilities(
         plan(cases.clone(), &settings.target),
         settings.safety.capabilities.as_ref(),
     ));
@@ -198,24 +196,24 @@ pub fn run(invocation: Invocation) -> ExitCode {
             CredentialSource::TestPair => "the built-in test pair",
         }
     );
-    let _ = write!(out, "{}", guard::describe(&settings));
+    let _ = write!(out, "{}", crate::plan::safety::describe(&settings));
 
     let outcomes: Arc<Mutex<Vec<Outcome>>> = Arc::default();
     let trial_count = selected
         .iter()
         .filter(|p| !args.is_ignored(&placeholder(p)))
         .count();
-    let hooks = session.start(&mut args, trial_count);
+    let hooks = reporting.start(&mut args, trial_count);
     let trials = planned
         .iter()
         .map(|p| trial(p.clone(), &shared, &runtime, &outcomes, &hooks))
         .collect();
     let conclusion = libtest_mimic::run(&args, trials);
-    session.finish_progress(&mut out);
+    reporting.finish_progress(&mut out);
     for p in &selected {
         if p.skip.is_none() && args.is_ignored(&placeholder(p)) {
             let reason = format!("ignored: {}", p.case.spec.ignore.as_deref().unwrap_or(""));
-            lock(&outcomes).push(skipped(&p.case, reason));
+            lock(&outcomes).push(Outcome::skipped(&p.case, reason));
         }
     }
     // Every case must clean up after itself (against a real account a leftover session keeps
@@ -267,7 +265,11 @@ pub fn run(invocation: Invocation) -> ExitCode {
     let _ = write!(out, "{}", shared.guard.summary());
     let _ = write!(out, "{}", report::render_summary(&report));
     // Report directory, certification record, baseline; the exit code (130 after Ctrl-C).
-    let code = session.conclude(report, &settings, &mut out, conclusion.has_failed());
+    let code = match reporting.conclude(report, &settings, &mut out, conclusion.has_failed()) {
+        Ok(false) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::FAILURE,
+        Err(error) => usage(error),
+    };
     shared.guard.exit_code(code)
 }
 
@@ -296,7 +298,7 @@ fn shared_mock_config(settings: &Settings) -> MockConfig {
             token: credentials.token.clone(),
         }],
         // Off unless the run is paced (`--rate`): see `guard::shared_mock_rate_limit`.
-        rate_limit_per_second: guard::shared_mock_rate_limit(settings),
+        rate_limit_per_second: crate::plan::safety::shared_mock_rate_limit(settings),
         ..MockConfig::default()
     }
 }
@@ -354,14 +356,14 @@ fn trial(
     let ignored = planned.case.spec.ignore.is_some();
     Trial::ignorable_test(name, move || {
         if let Some(reason) = &planned.skip {
-            let mut outcome = skipped(&planned.case, reason.clone());
+            let mut outcome = Outcome::skipped(&planned.case, reason.clone());
             hooks.case_done(&mut outcome);
             lock(&outcomes).push(outcome);
             return Ok(Completion::ignored_with(reason));
         }
         if let Some(stop) = shared.guard.stopped() {
             let reason = stop.not_started();
-            let mut outcome = skipped(&planned.case, reason.clone());
+            let mut outcome = Outcome::skipped(&planned.case, reason.clone());
             hooks.case_done(&mut outcome);
             lock(&outcomes).push(outcome);
             return Ok(Completion::ignored_with(reason));

@@ -8,9 +8,10 @@ use std::time::Duration;
 use clap::Parser;
 
 use super::RunArgs;
-use crate::profile;
-use crate::run::guard::Safety;
-use crate::run::timeout::{self, parse_duration};
+use crate::plan::Safety;
+use crate::plan::duration::parse_duration;
+use crate::plan::profile;
+use crate::send::timeout;
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct SafetyArgs {
@@ -90,7 +91,7 @@ pub(super) fn resolve(args: &RunArgs) -> Result<(RunArgs, Safety, Duration), Str
         case_timeout: flags
             .case_timeout
             .or(profile.case_timeout)
-            .unwrap_or(timeout::DEFAULT_CASE),
+            .unwrap_or(crate::plan::safety::DEFAULT_CASE),
         run_timeout: flags.run_timeout.or(profile.run_timeout),
         dry_run: flags.dry_run,
         capabilities: profile.capabilities,

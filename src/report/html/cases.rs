@@ -6,9 +6,9 @@
 use std::fmt::Write as _;
 
 use super::{case_anchor, esc};
+use crate::outcome::{Outcome, Status};
 use crate::report::RunReport;
 use crate::report::text;
-use crate::run::outcome::{Outcome, Status};
 
 pub(super) fn section(out: &mut String, report: &RunReport) {
     let count = |status: Status| report.cases.iter().filter(|o| o.status == status).count();

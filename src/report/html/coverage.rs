@@ -5,8 +5,8 @@
 use std::fmt::Write as _;
 
 use super::{case_anchor, esc};
-use crate::catalogue::ItemKind;
-use crate::coverage::{Coverage, CoverageItem, ItemState};
+use crate::case::catalogue::ItemKind;
+use crate::report::coverage::{Coverage, CoverageItem, ItemState};
 
 /// The CSS class and label of an item's state.
 fn state(item: &CoverageItem) -> (&'static str, &'static str) {
@@ -151,7 +151,7 @@ mod tests {
                 item("param.y", ItemKind::Rule, None, &[]),
             ],
             levels: vec![],
-            total: crate::coverage::Totals::default(),
+            total: crate::report::coverage::Totals::default(),
         };
         let mut out = String::new();
         section(&mut out, &coverage);

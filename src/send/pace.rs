@@ -25,13 +25,9 @@ use tokio::time::Instant;
 
 use crate::case::Case;
 
-/// Requests per second and action: the documented limit of CreateSession and its neighbours.
-pub const DOCUMENTED_RATE: u32 = 100;
 /// Slack added to the one-second window: arrivals may bunch up by this much without a server
 /// ever counting more than the rate in one of its seconds. Costs under 5% of the allowed rate.
 pub const MARGIN: Duration = Duration::from_millis(50);
-/// Requests in flight to the shared target when `--concurrency` is not given.
-pub const DEFAULT_CONCURRENCY: usize = 8;
 
 /// Catalogue items of rate-limit cases: such a case runs alone on the shared target.
 const RATE_LIMIT_ITEMS: [&str; 2] = ["gateway.rate-limit", "RequestLimitExceeded"];

@@ -1,13 +1,13 @@
-//! sign: turns one step into the exact request to send — parameters rendered into a JSON body or a
+//! send: turns one step into the exact request to send — parameters rendered into a JSON body or a
 //! query string, signed with `crate::sign`, then bent by the step's signing knobs and header
 //! overrides — plus the record of it that reports show (signature and token redacted).
 
 use bytes::Bytes;
 use serde_json::Value;
 
-use super::outcome::{BodyRecord, RequestRecord};
 use crate::case::template::{self, Scope};
 use crate::case::{AuthorizationKnob, SignVersion, Step, TokenKnob};
+use crate::outcome::{BodyRecord, RequestRecord};
 use crate::send::Prepared;
 use crate::sign::{
     ALGORITHM, Credentials, SignRequest, SigningKey, canonical_headers, canonical_request,
@@ -257,7 +257,7 @@ pub fn build(
         }
     }
 
-    crate::logs::signed_request(&step.action, &host, &shown.0, &shown.1);
+    log_signed_request(&step.action, &host, &shown.0, &shown.1);
     let mut url = endpoint.url.clone();
     url.set_path("/");
     url.set_query((!query.is_empty()).then_some(query.as_str()));
@@ -330,6 +330,26 @@ pub fn encode_query(params: &Value) -> String {
         serializer.append_pair(name, value);
     }
     serializer.finish()
+}
+
+/// The target of the signing events, for `RUST_LOG=car_conformance::sign=debug`.
+pub const SIGN_TARGET: &str = "car_conformance::sign";
+
+/// Logs one signed request: the pieces a vendor needs to reproduce the signature.
+pub(crate) fn log_signed_request(
+    action: &str,
+    host: &str,
+    canonical_request: &str,
+    string_to_sign: &str,
+) {
+    tracing::debug!(
+        target: SIGN_TARGET,
+        action,
+        host,
+        canonical_request = ?canonical_request,
+        string_to_sign = ?string_to_sign,
+        "signed request"
+    );
 }
 
 mod v1;

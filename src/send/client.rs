@@ -1,11 +1,14 @@
 //! send: the one HTTP client of a run — keep-alive, no redirects (a redirect is an error, so
 //! credentials are never resent elsewhere), a per-request timeout and a cap on the answer's
-//! size — and the request it sends, already built and signed by the runner. Whatever a
+//! size. Whatever a
 //! misbehaving target does ends in an answer or a [`SendError`] that says what happened.
 
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+
+use super::exchange::{Prepared, Received};
+use super::hostile;
 
 /// How the client behaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,63 +28,16 @@ impl Default for ClientConfig {
     }
 }
 
-/// A request ready to go: every header is sent exactly as listed, Host included. `Debug` shows
-/// the headers redacted (no signature, no token).
-#[derive(Clone, PartialEq, Eq)]
-pub struct Prepared {
-    pub method: String,
-    /// Absolute URL, query string included.
-    pub url: String,
-    pub headers: Vec<(String, String)>,
-    pub body: Bytes,
-}
-
-impl std::fmt::Debug for Prepared {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let headers: Vec<(&str, String)> = self
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), crate::redact::redact_header(n, v)))
-            .collect();
-        f.debug_struct("Prepared")
-            .field("method", &self.method)
-            .field("url", &self.url)
-            .field("headers", &headers)
-            .field("body_bytes", &self.body.len())
-            .finish()
-    }
-}
-
-/// An answer as received.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Received {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Bytes,
-    /// From the start of sending to the end of the body.
-    pub latency: Duration,
-}
-
-impl Received {
-    /// The first value of header `name` (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
 /// Why no answer came.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SendError {
     #[error("the request cannot be sent: {0}")]
     Invalid(String),
-    #[error("timed out after {}: no complete answer", crate::run::timeout::human(*.0))]
+    #[error("timed out after {}: no complete answer", crate::plan::duration::human(*.0))]
     Timeout(Duration),
     #[error("the answer is larger than the {limit}-byte cap; not read further")]
     TooLarge { limit: usize },
-    #[error("{}", crate::hostile::redirect(*status, location.as_deref()))]
+    #[error("{}", hostile::redirect(*status, location.as_deref()))]
     Redirect {
         status: u16,
         location: Option<String>,
@@ -166,7 +122,7 @@ impl Client {
             let announced = response.content_length();
             let mut body = Vec::new();
             let cut = |body: &Vec<u8>, e: reqwest::Error| {
-                SendError::Transport(crate::hostile::truncated(body.len(), announced, &chain(&e)))
+                SendError::Transport(hostile::truncated(body.len(), announced, &chain(&e)))
             };
             while let Some(chunk) = response.chunk().await.map_err(|e| cut(&body, e))? {
                 if body.len() + chunk.len() > limit {
@@ -188,7 +144,7 @@ impl Client {
 }
 
 fn describe(url: &str, error: &reqwest::Error) -> SendError {
-    SendError::Transport(crate::hostile::transport(url, &chain(error)))
+    SendError::Transport(hostile::transport(url, &chain(error)))
 }
 
 /// reqwest's Display hides the cause ("error sending request"); the chain says what happened.

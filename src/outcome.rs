@@ -54,6 +54,23 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// An outcome that was not run, with the reason.
+    pub fn skipped(case: &crate::case::Case, reason: String) -> Self {
+        Self {
+            id: case.id.clone(),
+            title: case.spec.title.clone(),
+            level: case.spec.level,
+            source: case.spec.source.clone(),
+            covers: case.spec.covers.clone(),
+            status: Status::Skipped,
+            skip_reason: Some(reason),
+            failures: Vec::new(),
+            exchanges: Vec::new(),
+            notes: Vec::new(),
+            duration: std::time::Duration::ZERO,
+        }
+    }
+
     /// Whether this outcome fails the run: a `must` or `should` case that failed.
     pub fn fails_run(&self) -> bool {
         self.status == Status::Failed && self.level.fails_run()

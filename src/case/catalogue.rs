@@ -1,4 +1,4 @@
-//! load + report: the catalogue of documented rules and error codes (schemas/catalogue.json) that
+//! load: the catalogue of documented rules and error codes (schemas/catalogue.json) that
 //! cases reference in `covers` and that coverage is counted against.
 
 use std::collections::BTreeSet;

@@ -3,6 +3,12 @@
 //! template values, the paths of cases, schemas and snapshots, and decides which cases are skipped
 //! on this target and why (never silently dropped).
 
+pub mod duration;
+pub mod profile;
+pub mod safety;
+
+pub use safety::Safety;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -67,7 +73,7 @@ pub struct Settings {
     pub report_dir: Option<PathBuf>,
     pub min_coverage: Option<f64>,
     /// Rate, concurrency, time limits, capabilities, dry run (`run::guard`).
-    pub safety: crate::run::guard::Safety,
+    pub safety: crate::plan::Safety,
 }
 
 /// Template value defaults when neither a flag nor the environment gives one.

@@ -1,13 +1,12 @@
-//! report: what the reporting flags of `run` change about a run, in one place the runner calls
-//! at four points — before anything is sent ([`Session::prepare`]: certification refusals,
+//! report: what the reporting flags of `run` change about a run, in one place the runner
+//! at four points — before anything is sent ([`Reporting::prepare`]: certification refusals,
 //! baseline, rerun list, defect matrix, fingerprint), while cases finish ([`CaseHooks`]: known
-//! failures, progress), after libtest ([`Session::finish_progress`]) and at the end
-//! ([`Session::conclude`]: records, the report directory, a new baseline, the exit code).
+//! failures, progress), after libtest ([`Reporting::finish_progress`]) and at the end
+//! ([`Reporting::conclude`]: records, the report directory, a new baseline, the exit code).
 
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::sync::Arc;
 
 use libtest_mimic::Arguments;
@@ -16,14 +15,13 @@ use super::RunReport;
 use super::baseline::{self, Baseline};
 use super::bundle::{self, Extras};
 use super::certify::{self, Certification, GitState};
-use super::defects::DefectMatrix;
+use super::defect_matrix::DefectMatrix;
 use super::fingerprint::Fingerprint;
 use super::previous::PreviousReport;
 use super::progress::{Progress, ProgressMode};
 use crate::case::Case;
+use crate::outcome::Outcome;
 use crate::plan::{Planned, Settings};
-use crate::run::EXIT_USAGE;
-use crate::run::outcome::Outcome;
 
 /// The reporting flags of `run`.
 #[derive(Debug, Clone, Default)]
@@ -61,7 +59,7 @@ impl CaseHooks {
 
 /// The reporting side of one run.
 #[derive(Debug)]
-pub struct Session {
+pub struct Reporting {
     options: ReportOptions,
     fingerprint: Option<Fingerprint>,
     git: Option<GitState>,
@@ -72,21 +70,30 @@ pub struct Session {
     hooks: Arc<CaseHooks>,
 }
 
-fn usage(message: impl std::fmt::Display) -> ExitCode {
-    eprintln!("error: {message}");
-    ExitCode::from(EXIT_USAGE)
+/// Why the reporting side stops a run before or after it is sent; the caller picks the exit code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReportingError {
+    /// The flags contradict each other or an input cannot be read or written.
+    #[error("{0}")]
+    Usage(String),
+    /// `--rerun-failed` found no failure to rerun: a success with nothing to do.
+    #[error("nothing to rerun")]
+    NothingToRerun,
 }
 
-impl Session {
+fn usage(message: impl std::fmt::Display) -> ReportingError {
+    ReportingError::Usage(message.to_string())
+}
+
+impl Reporting {
     /// Checks the flags against each other and the suite, and reads every input, before
-    /// anything is sent. `Err` carries the exit code to end with (2 for usage errors; 0 when
-    /// `--rerun-failed` finds nothing to rerun).
+    /// anything is sent.
     pub fn prepare(
         options: ReportOptions,
         settings: &Settings,
         args: &mut Arguments,
         cases: &[Case],
-    ) -> Result<Self, ExitCode> {
+    ) -> Result<Self, ReportingError> {
         let ids: BTreeSet<&str> = cases.iter().map(|c| c.id.as_str()).collect();
         let mut git = None;
         if options.certify {
@@ -156,7 +163,7 @@ impl Session {
                         "nothing to rerun: no case failed in {}",
                         previous.path.display()
                     );
-                    return Err(ExitCode::SUCCESS);
+                    return Err(ReportingError::NothingToRerun);
                 }
                 println!(
                     "rerunning {} case(s) that failed in {}",
@@ -210,14 +217,14 @@ impl Session {
     }
 
     /// Completes the report (fingerprint, certification, baseline), prints what they say,
-    /// writes the report directory and the new baseline, and returns the exit code.
+    /// writes the report directory and the new baseline, and says whether the run failed.
     pub fn conclude(
         &self,
         mut report: RunReport,
         settings: &Settings,
         out: &mut dyn Write,
         libtest_failed: bool,
-    ) -> ExitCode {
+    ) -> Result<bool, ReportingError> {
         report.fingerprint = self.fingerprint.clone();
         if let Some(git) = &self.git {
             report.certification = Some(Certification::of(&report.cases, git));
@@ -270,18 +277,14 @@ impl Session {
             }
         }
         let _ = out.flush();
-        if let Some(code) = code {
-            return code;
+        if let Some(error) = code {
+            return Err(error);
         }
         let failed = match &report.certification {
             // A certification's exit code says whether every must case passed.
             Some(c) => !c.passed || report.below_min_coverage(),
             None => libtest_failed || report.fails(),
         };
-        if failed {
-            ExitCode::FAILURE
-        } else {
-            ExitCode::SUCCESS
-        }
+        Ok(failed)
     }
 }

@@ -1,9 +1,9 @@
-//! send + check: says in plain words what a misbehaving target did — refused or reset the
+//! send: says in plain words what a misbehaving target did — refused or reset the
 //! connection, cut the answer short, answered nothing, an HTML error page or some other text
 //! instead of JSON — so the failure a vendor reads names the problem instead of quoting a
 //! library's error chain. The details follow in parentheses.
 
-use crate::send::Received;
+use super::exchange::Received;
 
 /// How much of a body a description quotes.
 const QUOTED: usize = 80;

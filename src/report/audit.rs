@@ -13,10 +13,10 @@ use serde_json::Value;
 use super::Summary;
 use super::certify::{Certification, GitState};
 use super::fingerprint::Fingerprint;
+use crate::case::catalogue::Catalogue;
 use crate::case::{Case, Level};
-use crate::catalogue::Catalogue;
-use crate::coverage::run_coverage;
-use crate::run::outcome::{Outcome, Status};
+use crate::outcome::{Outcome, Status};
+use crate::report::coverage::run_coverage;
 
 /// This checkout: what a report is checked against.
 #[derive(Debug, Clone, Copy)]

@@ -1,4 +1,4 @@
-//! report: mutation testing of the suite itself — the cases run in-process against the embedded
+//! run: mutation testing of the suite itself — the cases run in-process against the embedded
 //! mock once without a defect and once per named defect (`mock::defects`), and the matrix says
 //! which cases caught each defect. A suite that passes a broken implementation is worse than
 //! none; this is the proof it does not, kept current by `cargo test` (tests/mutants.rs).
@@ -14,9 +14,9 @@ use tokio::task::JoinSet;
 use crate::case::{Case, Level};
 use crate::mock::defects::Flaw;
 use crate::mock::{DEFECTS, Defect};
+use crate::outcome::{Outcome, Status};
 use crate::plan::{self, CredentialSource, Settings, Target};
 use crate::run::embedded::run_embedded;
-use crate::run::outcome::{Outcome, Status};
 use crate::sign::Credentials;
 
 /// What one defect did to the suite.

@@ -1,4 +1,4 @@
-//! report: the run's diagnostic log — `tracing` events on stderr, filtered by `RUST_LOG` (only
+//! cli: the run's diagnostic log — `tracing` events on stderr, filtered by `RUST_LOG` (only
 //! warnings unless asked), every event scrubbed of secrets ([`crate::redact::scrub`]) on its way
 //! out, whatever its level or origin (ours, hyper's, reqwest's). At `RUST_LOG=debug` each signed
 //! request shows its canonical request and string to sign — what a vendor compares with its own
@@ -9,9 +9,6 @@ use std::sync::{Arc, Mutex};
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
-
-/// The target of the signing events, for `RUST_LOG=car_conformance::sign=debug`.
-pub const SIGN_TARGET: &str = "car_conformance::sign";
 
 /// Installs the log subscriber (once; later calls do nothing) and the scrubbing panic hook.
 pub fn init() {
@@ -43,18 +40,6 @@ pub fn init_with_default(default: &str) {
     if installed && let Some(problem) = problem {
         tracing::warn!("{problem}");
     }
-}
-
-/// Logs one signed request: the pieces a vendor needs to reproduce the signature.
-pub fn signed_request(action: &str, host: &str, canonical_request: &str, string_to_sign: &str) {
-    tracing::debug!(
-        target: SIGN_TARGET,
-        action,
-        host,
-        canonical_request = ?canonical_request,
-        string_to_sign = ?string_to_sign,
-        "signed request"
-    );
 }
 
 /// Writes each event to stderr (or memory, for tests) after scrubbing it: the formatter hands
@@ -130,7 +115,12 @@ mod tests {
         tracing::subscriber::with_default(subscriber, || {
             tracing::trace!(key = "logs-test-secret-key-value", "a careless event");
             tracing::debug!(header = %format!("Authorization: x, Signature={signature}"));
-            signed_request("CreateSession", "h", "POST\n/\n", "TC3-HMAC-SHA256\n1\n");
+            crate::send::request::log_signed_request(
+                "CreateSession",
+                "h",
+                "POST\n/\n",
+                "TC3-HMAC-SHA256\n1\n",
+            );
         });
         let text = String::from_utf8(memory.lock().unwrap().clone()).unwrap();
         assert!(text.contains("a careless event"), "{text}");

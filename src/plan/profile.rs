@@ -214,7 +214,7 @@ fn check(path: &Path, raw: Raw) -> Result<Profile, ProfileError> {
     };
     let duration = |field: &'static str, text: Option<String>| match text {
         None => Ok(None),
-        Some(text) => crate::run::timeout::parse_duration(&text)
+        Some(text) => crate::plan::duration::parse_duration(&text)
             .map(Some)
             .map_err(|e| invalid(field, e)),
     };

@@ -8,8 +8,8 @@ use serde_json::Value;
 
 use super::{Built, Endpoint, redact_header, set_header};
 use crate::case::{Step, V1Method};
+use crate::outcome::{BodyRecord, RequestRecord};
 use crate::redact::REDACTED;
-use crate::run::outcome::{BodyRecord, RequestRecord};
 use crate::send::Prepared;
 use crate::sign::Credentials;
 use crate::sign::v1::{SignatureMethod, V1Common, encode_params, flatten_json, sign_v1};
@@ -92,7 +92,7 @@ pub(super) fn build(
             .replace(&format!("Token={token}"), &format!("Token={REDACTED}")),
         None => signed.string_to_sign.clone(),
     };
-    crate::logs::signed_request(&step.action, &host, "", &shown_to_sign);
+    super::log_signed_request(&step.action, &host, "", &shown_to_sign);
 
     let content_type = settled
         .content_type

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::case::catalogue::{Catalogue, ItemKind};
 use crate::case::{Case, Level};
-use crate::catalogue::{Catalogue, ItemKind};
-use crate::run::outcome::{Outcome, Status};
+use crate::outcome::{Outcome, Status};
 
 /// What a run showed about one item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
