@@ -1,5 +1,5 @@
 //! mock: the control interface for tests — read the state, reset it, switch faults, the defect,
-//! allowed variants and limits at run time. Off unless asked for (`mock --control ADDR`,
+//! allowed variants (the `variants` field of `MockConfig`) and limits at run time. Off unless asked for (`mock --control ADDR`,
 //! [`super::ServeOptions::control`]), and served on its own listener, never on the API's:
 //!
 //! - the API answers every path (the cloud routes on `X-TC-Action`, not the path), so a control
