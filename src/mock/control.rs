@@ -1,6 +1,7 @@
 //! mock: the control interface for tests — read the state, reset it, switch faults, the defect,
-//! allowed variants (the `variants` field of `MockConfig`) and limits at run time. Off unless asked for (`mock --control ADDR`,
-//! [`super::ServeOptions::control`]), and served on its own listener, never on the API's:
+//! allowed variants (the `variants` field of `MockConfig`) and limits at run time. Off unless
+//! asked for (`mock --control ADDR`, [`super::ServeOptions::control`]), and served on its own
+//! listener, never on the API's:
 //!
 //! - the API answers every path (the cloud routes on `X-TC-Action`, not the path), so a control
 //!   path on the API port would change how the mock answers some requests, which a conformance
@@ -32,6 +33,10 @@ use super::config::{Fault, MockConfig};
 use super::server::Handler;
 use super::switch::{SwitchError, Switchable};
 
+/// The routes, for the answer to an unknown path.
+const ROUTES: &str =
+    "GET /state, POST /reset, GET|PATCH /config, PUT|DELETE /faults, PUT|DELETE /defect";
+
 /// Largest control request body.
 const MAX_BODY: usize = 64 * 1024;
 
@@ -46,9 +51,7 @@ pub struct Control {
 enum ControlError {
     #[error("{0}")]
     BadRequest(String),
-    #[error(
-        "no such control path `{0}`; see GET /state, POST /reset, GET|PATCH /config, PUT|DELETE /faults, PUT|DELETE /defect"
-    )]
+    #[error("no such control path `{0}`; see {ROUTES}")]
     NotFound(String),
     #[error("{method} is not allowed on {path}")]
     MethodNotAllowed { method: String, path: &'static str },
