@@ -7,6 +7,8 @@ use clap::{Parser, Subcommand};
 mod coverage;
 pub mod logs;
 mod mock;
+mod mock_ctl;
+mod mock_tls;
 mod mutants;
 mod run;
 mod sign;
@@ -42,6 +44,8 @@ enum Command {
     Sign(Box<sign::SignArgs>),
     /// Serve the reference mock of the CAR API.
     Mock(Box<mock::MockArgs>),
+    /// Read, reset or switch a running mock through its control interface (`mock --control`).
+    MockCtl(Box<mock_ctl::MockCtlArgs>),
     /// Show which catalogue items the cases cover, without sending anything.
     Coverage(coverage::CoverageArgs),
     /// Run the suite against the mock once per named defect: which cases catch which defect.
@@ -55,13 +59,17 @@ pub const EXIT_USAGE: u8 = 2;
 
 /// Parses the process's arguments and runs the chosen command.
 pub fn main() -> ExitCode {
-    self::logs::init();
     let cli = Cli::parse();
+    match &cli.command {
+        Some(Command::Mock(_)) => self::logs::init_with_default(mock::DEFAULT_LOG_FILTER),
+        _ => self::logs::init(),
+    }
     match cli.command {
         None => run::execute(cli.run),
         Some(Command::Run(args)) => run::execute(*args),
         Some(Command::Sign(args)) => sign::execute(*args),
         Some(Command::Mock(args)) => mock::execute(*args),
+        Some(Command::MockCtl(args)) => mock_ctl::execute(*args),
         Some(Command::Coverage(args)) => coverage::execute(args),
         Some(Command::Mutants(args)) => mutants::execute(args),
         Some(Command::Verify(args)) => verify::execute(args),

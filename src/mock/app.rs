@@ -1,21 +1,22 @@
 //! mock: one request's way through the mock — gateway, injected faults, business layer — and its
 //! answer. Independent of the HTTP server, so tests (and the property test) can drive it directly.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 
+use super::access_log::{self, Seen};
 use super::business;
 use super::config::MockConfig;
 use super::decisions::Checks;
 use super::defects::{self, Active};
 use super::faults::Faults;
 use super::gateway::{Gateway, Incoming};
-use super::messages::Lang;
+use super::messages::{ApiError, Lang};
 use super::params::get_str;
-use super::reply::{ApiError, error_body, http_response, request_id, success_body};
-use super::state::{Limits, LiveState, State};
+use super::reply::{error_body, http_response, request_id, success_body};
+use super::state::{Limits, LiveState, State, StateView};
 use super::variants::Variants;
 
 /// The mock's request handler and all its state.
@@ -23,7 +24,9 @@ use super::variants::Variants;
 pub struct App {
     gateway: Gateway,
     faults: Faults,
-    state: Mutex<State>,
+    /// Shared with the App that replaces this one when the control interface switches the
+    /// configuration (see [`App::reconfigured`]), so no request's effect is lost.
+    state: Arc<Mutex<State>>,
     max_get_bytes: usize,
     max_post_bytes: usize,
     /// The defect switched on by `config.defect`, if any.
@@ -81,9 +84,9 @@ impl App {
         Self {
             gateway: Gateway::new(config, checks.clone()),
             faults: Faults::new(&config.faults),
-            state: Mutex::new(
+            state: Arc::new(Mutex::new(
                 State::new(limits, checks, Instant::now()).with_lock_rules(variants.lock_rules()),
-            ),
+            )),
             max_get_bytes: config.max_get_bytes,
             max_post_bytes: config.max_post_bytes,
             defect: defect.map(Active::new),
@@ -118,7 +121,11 @@ impl App {
                 .get("x-tc-language")
                 .and_then(|v| v.to_str().ok()),
         ));
-        let result = self.answer(request).await;
+        let started = Instant::now();
+        let mut seen = Seen::default();
+        let result = self.answer(request, &mut seen).await;
+        let code = result.as_ref().err().map(|error| error.code.as_str());
+        access_log::request(&request, &seen, code, started.elapsed());
         let response = match &self.defect {
             Some(defect) => defect.reply(result, lang),
             None => {
@@ -143,6 +150,7 @@ impl App {
     async fn answer(
         &self,
         request: RequestView<'_>,
+        seen: &mut Seen,
     ) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
         let incoming = Incoming {
             method: request.method,
@@ -153,6 +161,10 @@ impl App {
             body_len: request.body_len,
         };
         let mut checked = self.gateway.check(&incoming, now_unix(), Instant::now())?;
+        seen.action = Some(checked.action);
+        if access_log::enabled() {
+            seen.user_id = get_str(&checked.params, "UserId").map(str::to_owned);
+        }
         if let Some(defect) = &self.defect {
             defect.adjust_params(checked.action, &mut checked.params);
         }
@@ -222,5 +234,19 @@ impl App {
     /// Live locks and sessions, sorted by UserId.
     pub fn live(&self) -> LiveState {
         self.state().live(Instant::now())
+    }
+
+    /// Locks, sessions and rooms, with their timers (for the control interface).
+    pub fn view(&self) -> StateView {
+        self.state().view(Instant::now())
+    }
+
+    /// A mock answering as `config` says (faults re-armed, fresh rate windows) that keeps this
+    /// one's locks, sessions and rooms.
+    pub fn reconfigured(&self, config: &MockConfig) -> App {
+        let mut next = App::new(config);
+        self.state().adopt_settings(&next.state());
+        next.state = self.state.clone();
+        next
     }
 }

@@ -10,19 +10,21 @@ use std::time::Instant;
 
 use serde_json::{Map, Value};
 
+use super::access_log;
 use super::action::Action;
+use super::address;
 use super::config::MockConfig;
 use super::decisions::{Check, Checks};
 use super::defects::{self, Flaw};
 use super::messages;
+use super::messages::ApiError;
 use super::params;
 use super::ratelimit::RateLimiter;
-use super::reply::ApiError;
-use crate::sign::{KeyCache, KeyEntry, Received, VerifyPolicy, parse_authorization, verify};
+use crate::sign::{KeyCache, KeyEntry, Received, VerifyPolicy, parse_authorization};
 
 /// The only version of CAR's API.
 pub const VERSION: &str = "2022-01-10";
-/// The service name every credential scope must carry.
+/// The service name a credential scope carries (or the Host's first label: see `address`).
 pub const SERVICE: &str = "car";
 
 /// A request as the server read it. `body` holds at most the size limit; `body_len` counts every
@@ -315,7 +317,7 @@ fn check_signature(pass: &mut Pass<'_>) -> Result<(), ApiError> {
         } else {
             i64::MAX
         },
-        service: SERVICE,
+        service: address::accepted_service(pass.request.headers),
         scope_date: None,
     };
     let verified = match gateway.signature_flaw {
@@ -326,14 +328,17 @@ fn check_signature(pass: &mut Pass<'_>) -> Result<(), ApiError> {
             &policy,
             &gateway.cache,
         ),
-        None => verify(&received, &lookup, &policy, Some(&gateway.cache)),
+        None => address::verify_at_address(&received, &lookup, &policy, &gateway.cache),
     };
     match verified {
         Ok(secret_id) => {
             pass.secret_id = Some(secret_id);
             Ok(())
         }
-        Err(rejection) => Err(ApiError::code(rejection.code())),
+        Err(rejection) => {
+            access_log::signature_refused(&received, &policy, &rejection);
+            Err(ApiError::code(rejection.code()))
+        }
     }
 }
 

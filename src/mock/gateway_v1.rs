@@ -26,7 +26,7 @@ use crate::mock::action::Action;
 use crate::mock::decisions::Check;
 use crate::mock::defects::Flaw;
 use crate::mock::messages;
-use crate::mock::reply::ApiError;
+use crate::mock::messages::ApiError;
 use crate::sign::v1::{COMMON, V1Policy, V1Received, V1Rejection, verify_v1};
 
 /// The largest v1 POST body (Request Structure page), under the mock's TC3 limit.
@@ -181,6 +181,7 @@ fn signature(
         Err(V1Rejection::Missing(name)) => Err(messages::missing_parameter(name)),
         Err(rejection) => {
             tracing::debug!(service = SERVICE, %rejection, "mock refused a v1 signature");
+            crate::mock::access_log::v1_signature_refused(&received, &rejection);
             Err(ApiError::code(rejection.code()))
         }
     }

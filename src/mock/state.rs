@@ -7,7 +7,11 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use super::decisions::{Check, Checks};
-use super::reply::ApiError;
+use super::messages::ApiError;
+
+#[path = "state_view.rs"]
+mod view;
+pub use view::{LockView, RoomView, SessionView, StateView};
 
 /// Role in a multi-person room.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -17,7 +17,7 @@ are derived from them. No key, token or signature is ever printed.
 Signature v1 runs through the SDK's own switches: ClientProfile(signMethod="HmacSHA1" or
 "HmacSHA256") with HttpProfile(reqMethod="GET" or "POST").
 
-Usage: sdk_interop_driver.py --endpoint 127.0.0.1:PORT
+Usage: sdk_interop_driver.py --endpoint 127.0.0.1:PORT [--ca-file CA.pem]   (HTTPS with --ca-file)
 """
 
 import argparse
@@ -33,15 +33,24 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 
+# The mock's CA certificate with --ca-file (then HTTPS), else None (plain HTTP).
+CA_FILE = None
+
 USER_IP = "203.0.113.7"
 PROJECT_ID = "cap-interop"
 CLIENT_SESSION = base64.b64encode(b'{"sdp":"v=0 interop"}').decode()
 
 
 def client(endpoint, secret_id, secret_key, method, sign_method="TC3-HMAC-SHA256", token=None):
-    """A CarClient exactly as a user would build one for a local endpoint over plain HTTP."""
+    """A CarClient exactly as a user would build one for a local endpoint: plain HTTP, or HTTPS
+    trusting the mock's CA through HttpProfile's documented `certification` (the SDK otherwise
+    verifies against certifi's bundle alone, so REQUESTS_CA_BUNDLE does not reach it)."""
     http = HttpProfile(endpoint=endpoint, reqMethod=method, reqTimeout=10)
-    http.scheme = "http"
+    if CA_FILE:
+        http.scheme = "https"
+        http.certification = CA_FILE
+    else:
+        http.scheme = "http"
     profile = ClientProfile(httpProfile=http, signMethod=sign_method)
     credential = Credential(secret_id, secret_key, token)
     return car_client.CarClient(credential, "ap-guangzhou", profile)
@@ -163,7 +172,10 @@ def v1_scenarios(endpoint, secret_id, secret_key, wrong_key, unknown_id, temp):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--endpoint", required=True, help="HOST:PORT of the running mock")
+    parser.add_argument("--ca-file", help="call over HTTPS, trusting this CA certificate (PEM)")
     args = parser.parse_args()
+    global CA_FILE
+    CA_FILE = args.ca_file
     secret_id = os.environ.get("CAR_INTEROP_SECRET_ID", "")
     secret_key = os.environ.get("CAR_INTEROP_SECRET_KEY", "")
     temp = tuple(os.environ.get(f"CAR_INTEROP_TEMP_{part}", "") for part in ("ID", "KEY", "TOKEN"))

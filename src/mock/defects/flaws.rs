@@ -10,8 +10,8 @@ use serde_json::{Map, Value};
 
 use super::Defect;
 use crate::mock::action::Action;
-use crate::mock::messages::Lang;
-use crate::mock::reply::{ApiError, error_body, http_response, request_id, success_body};
+use crate::mock::messages::{ApiError, Lang};
+use crate::mock::reply::{error_body, http_response, request_id, success_body};
 use crate::sign::{
     HeaderSource, KeyCache, KeyEntry, KeyLookup, Received, Rejection, VerifyPolicy,
     parse_authorization, verify,

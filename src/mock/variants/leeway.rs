@@ -11,9 +11,9 @@ use serde_json::{Map, Value};
 use super::{VARIANTS, Variant};
 use crate::mock::action::Action;
 use crate::mock::decisions::Checks;
+use crate::mock::messages::ApiError;
 use crate::mock::messages::{Lang, invalid_parameter_value};
 use crate::mock::params::{self, ParamRule, ROLES, RUN_MODES};
-use crate::mock::reply::ApiError;
 use crate::mock::state::LockRules;
 
 /// How long ApplyConcurrent takes under `slow-apply-concurrent` unless configured: beyond
