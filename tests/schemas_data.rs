@@ -551,6 +551,7 @@ fn catalogue_problems(catalogue: &Value) -> Vec<String> {
             "Common Params page, ",
             "Signature page, ",
             "Signature v3 page ",
+            "Request Structure page: ",
         ]
         .iter()
         .any(|page| source.starts_with(page));
