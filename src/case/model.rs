@@ -240,9 +240,6 @@ pub struct Expect {
     pub capture: BTreeMap<String, String>,
 }
 
-/// The documented 5 s timeout of CreateSession.
-pub const DEFAULT_LATENCY_MS: u64 = 5000;
-
 impl Expect {
     /// The outcome expectation, or `None` when none (or more than one) is given.
     pub fn outcome(&self) -> Option<ExpectedOutcome> {
@@ -268,10 +265,6 @@ impl Expect {
 
     pub fn content_type(&self) -> &str {
         self.content_type.as_deref().unwrap_or("application/json")
-    }
-
-    pub fn latency_ms(&self) -> u64 {
-        self.latency_ms.unwrap_or(DEFAULT_LATENCY_MS)
     }
 
     pub fn schema(&self) -> &str {

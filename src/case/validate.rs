@@ -442,10 +442,10 @@ mod tests {
 
     fn catalogue() -> Catalogue {
         serde_json::from_value(json!({
-            "rules": [{"id": "param.user-id.required", "level": "must", "text": "t", "source": "s"}],
+            "rules": [{"id": "param.user-id.required", "level": "must", "text": "t", "evidence": {"kind": "inferred", "reasoning": "r"}, "source": "s"}],
             "error_codes": [
-                {"code": "MissingParameter", "origin": "common", "level": "must", "text": "t", "source": "s"},
-                {"code": "FailedOperation.SlowDown", "origin": "business", "level": "must", "text": "t", "source": "s"}
+                {"code": "MissingParameter", "origin": "common", "level": "must", "text": "t", "evidence": {"kind": "inferred", "reasoning": "r"}, "source": "s"},
+                {"code": "FailedOperation.SlowDown", "origin": "business", "level": "must", "text": "t", "evidence": {"kind": "inferred", "reasoning": "r"}, "source": "s"}
             ]
         }))
         .unwrap()

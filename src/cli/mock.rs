@@ -75,6 +75,15 @@ pub struct MockArgs {
     /// Print the named defects (name, area, description, catching cases) and exit.
     #[arg(long)]
     list_defects: bool,
+    /// Switch an allowed variant on: a way a correct implementation may differ (repeatable).
+    #[arg(long = "variant", value_name = "NAME")]
+    variants: Vec<String>,
+    /// How long ApplyConcurrent takes under the `slow-apply-concurrent` variant (default 7000).
+    #[arg(long, value_name = "MS")]
+    slow_apply_concurrent_ms: Option<u64>,
+    /// Print the allowed variants (name, area, description, the quote that allows it) and exit.
+    #[arg(long)]
+    list_variants: bool,
 }
 
 /// Why a `mock` command line cannot be served.
@@ -220,6 +229,14 @@ fn config(
     if let Some(name) = &args.defect {
         config.defect = Some(name.clone());
     }
+    for name in &args.variants {
+        if !config.variants.contains(name) {
+            config.variants.push(name.clone());
+        }
+    }
+    if args.slow_apply_concurrent_ms.is_some() {
+        config.slow_apply_concurrent_ms = args.slow_apply_concurrent_ms;
+    }
     Ok(config)
 }
 
@@ -240,9 +257,33 @@ fn list_defects() -> String {
     out
 }
 
+/// `--list-variants`: one block per variant, in catalogue order.
+fn list_variants() -> String {
+    let mut out = String::new();
+    for variant in mock::VARIANTS {
+        out.push_str(&format!(
+            "{:<30} {:<10} {}\n{:<30} {:<10} allowed by: \"{}\"\n{:<30} {:<10} {}\n",
+            variant.name,
+            variant.area.as_str(),
+            variant.description,
+            "",
+            "",
+            variant.quote,
+            "",
+            "",
+            variant.source
+        ));
+    }
+    out
+}
+
 pub fn execute(args: MockArgs) -> ExitCode {
     if args.list_defects {
         print!("{}", list_defects());
+        return ExitCode::SUCCESS;
+    }
+    if args.list_variants {
+        print!("{}", list_variants());
         return ExitCode::SUCCESS;
     }
     let config = match config(&args, &|name| std::env::var(name).ok()) {
@@ -270,6 +311,16 @@ async fn serve(config: MockConfig, listen: SocketAddr) -> ExitCode {
         eprintln!(
             "DEFECT ON: {} — {} (this mock breaks the contract on purpose)",
             defect.name, defect.description
+        );
+    }
+    for variant in config
+        .variants
+        .iter()
+        .filter_map(|n| mock::variants::find(n))
+    {
+        eprintln!(
+            "variant on: {} — {} (allowed by the documentation)",
+            variant.name, variant.description
         );
     }
     let ids: Vec<String> = config
@@ -379,6 +430,31 @@ mod tests {
         let listed = list_defects();
         for defect in mock::DEFECTS {
             assert!(listed.contains(defect.name));
+        }
+    }
+
+    #[test]
+    fn variants_are_set_by_name_and_checked() {
+        let args = parse(&[
+            "--variant",
+            "pretty-json",
+            "--variant",
+            "slow-apply-concurrent",
+            "--variant",
+            "pretty-json",
+            "--slow-apply-concurrent-ms",
+            "5500",
+        ]);
+        let config = config(&args, &no_env).unwrap();
+        assert_eq!(config.variants, ["pretty-json", "slow-apply-concurrent"]);
+        assert_eq!(config.slow_apply_concurrent_ms, Some(5500));
+        assert!(config.validate().is_ok());
+        let config = super::config(&parse(&["--variant", "prety-json"]), &no_env).unwrap();
+        let error = config.validate().unwrap_err();
+        assert!(error.contains("did you mean `pretty-json`"), "{error}");
+        let listed = list_variants();
+        for variant in mock::VARIANTS {
+            assert!(listed.contains(variant.name) && listed.contains(variant.source));
         }
     }
 

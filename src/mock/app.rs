@@ -16,6 +16,7 @@ use super::messages::Lang;
 use super::params::get_str;
 use super::reply::{ApiError, error_body, http_response, request_id, success_body};
 use super::state::{Limits, LiveState, State};
+use super::variants::Variants;
 
 /// The mock's request handler and all its state.
 #[derive(Debug)]
@@ -27,6 +28,8 @@ pub struct App {
     max_post_bytes: usize,
     /// The defect switched on by `config.defect`, if any.
     defect: Option<Active>,
+    /// The allowed variants switched on by `config.variants`.
+    variants: Variants,
     /// `config.create_session_ends_on_slow_down`.
     ends_on_slow_down: bool,
     /// Wakes slow CreateSessions when a SlowDown answer ended one's processing.
@@ -65,6 +68,8 @@ impl App {
             Some(defect) => defect.switch_off(checks),
             None => checks,
         };
+        let variants = Variants::new(&config.variants, config.slow_apply_concurrent_ms, &checks);
+        let checks = variants.switch_off(checks);
         let limits = Limits {
             concurrency_quota: config.concurrency_quota,
             lock_lifetime: Duration::from_millis(config.lock_lifetime_ms),
@@ -76,10 +81,13 @@ impl App {
         Self {
             gateway: Gateway::new(config, checks.clone()),
             faults: Faults::new(&config.faults),
-            state: Mutex::new(State::new(limits, checks, Instant::now())),
+            state: Mutex::new(
+                State::new(limits, checks, Instant::now()).with_lock_rules(variants.lock_rules()),
+            ),
             max_get_bytes: config.max_get_bytes,
             max_post_bytes: config.max_post_bytes,
             defect: defect.map(Active::new),
+            variants,
             ends_on_slow_down: config.create_session_ends_on_slow_down,
             slowed_down: tokio::sync::Notify::new(),
         }
@@ -104,25 +112,32 @@ impl App {
 
     /// Answers one request: always HTTP 200 with a JSON envelope.
     pub async fn handle(&self, request: RequestView<'_>) -> http::Response<Bytes> {
-        let lang = Lang::from_header(
+        let lang = self.variants.language(Lang::from_header(
             request
                 .headers
                 .get("x-tc-language")
                 .and_then(|v| v.to_str().ok()),
-        );
+        ));
         let result = self.answer(request).await;
-        if let Some(defect) = &self.defect {
-            return defect.reply(result, lang);
-        }
-        let id = request_id();
-        let body = match result {
-            Ok(fields) => success_body(fields, &id),
-            Err(error) => {
-                tracing::debug!(code = %error.code, "mock answered an error");
-                error_body(&error, lang, &id)
+        let response = match &self.defect {
+            Some(defect) => defect.reply(result, lang),
+            None => {
+                let id = request_id();
+                let body = match result {
+                    Ok(fields) => success_body(fields, &id),
+                    Err(error) => {
+                        tracing::debug!(code = %error.code, "mock answered an error");
+                        error_body(&error, lang, &id)
+                    }
+                };
+                http_response(body, false)
             }
         };
-        http_response(body, false)
+        if self.variants.is_empty() {
+            response
+        } else {
+            self.variants.finish(response, lang)
+        }
     }
 
     async fn answer(
@@ -141,8 +156,13 @@ impl App {
         if let Some(defect) = &self.defect {
             defect.adjust_params(checked.action, &mut checked.params);
         }
+        self.variants
+            .adjust_params(checked.action, &mut checked.params)?;
         if let Some(error) = self.faults.pick(checked.action) {
             return Err(error);
+        }
+        if let Some(delay) = self.variants.delay_before(checked.action) {
+            tokio::time::sleep(delay).await;
         }
         let user_id = get_str(&checked.params, "UserId").unwrap_or("");
         let outcome = {
@@ -169,7 +189,8 @@ impl App {
                 tokio::time::sleep_until(tokio::time::Instant::from_std(ready_at)).await;
             }
         }
-        if let Some(delay) = self.defect.as_ref().and_then(|d| d.delay(checked.action)) {
+        let delay = self.defect.as_ref().and_then(|d| d.delay(checked.action));
+        if let Some(delay) = delay.or_else(|| self.variants.delay_after(checked.action)) {
             tokio::time::sleep(delay).await;
         }
         Ok(outcome.fields)

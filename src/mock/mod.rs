@@ -35,6 +35,9 @@
 //!     [--fault ACTION=CODE[:TIMES][@PROBABILITY]]...
 //!     [--defect NAME]                        switch one named defect on (see --list-defects)
 //!     [--list-defects]                       print the defects and the cases that catch them
+//!     [--variant NAME]...                    switch allowed variants on (see --list-variants)
+//!     [--slow-apply-concurrent-ms MS]        ApplyConcurrent's time under slow-apply-concurrent
+//!     [--list-variants]                      print the variants and the quotes that allow them
 //! ```
 //!
 //! Keys come from the pairs, else `TENCENTCLOUD_SECRET_ID` / `TENCENTCLOUD_SECRET_KEY` (and
@@ -58,6 +61,9 @@
 //! Every refusal is a named [`Check`]; [`App::with_checks`] builds a mock with some switched off,
 //! which is how the named defects of [`defects::DEFECTS`] plug in without forking the rules.
 //! `MockConfig.defect` (or `--defect NAME`) switches one defect on; `--list-defects` lists them.
+//! The allowed variants of [`variants::VARIANTS`] (`MockConfig.variants`, `--variant NAME`) go
+//! the other way: each is a documented freedom a correct implementation may use, and the suite
+//! must pass it.
 
 mod action;
 mod app;
@@ -73,6 +79,7 @@ mod ratelimit;
 mod reply;
 pub mod server;
 pub mod state;
+pub mod variants;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -87,6 +94,7 @@ pub use messages::Lang;
 pub use reply::{ApiError, CONTENT_TYPE};
 pub use server::{Constant, Handler, ServerHandle, Timeouts};
 pub use state::LiveState;
+pub use variants::{UnknownVariant, VARIANTS, Variant};
 
 /// Built-in test pair used when the environment gives no credentials.
 pub const TEST_SECRET_ID: &str = "AKIDcarconformanceTESTKEY00000000";

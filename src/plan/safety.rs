@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::budget;
 use super::duration::human;
 use super::{Settings, Target};
 
@@ -25,6 +26,10 @@ pub struct Safety {
     /// Requests in flight at most (default [`DEFAULT_CONCURRENCY`]); when given, also the
     /// number of cases run at once unless `--test-threads` says otherwise.
     pub concurrency: Option<usize>,
+    /// `--request-timeout`: every request's time limit. `None`: each request gets its action's
+    /// documented budget plus a margin (`check::budget`).
+    pub request_timeout: Option<Duration>,
+    /// A case's time limit; a case whose requests' limits add up to more gets that sum.
     pub case_timeout: Duration,
     pub run_timeout: Option<Duration>,
     /// Print the signed requests instead of sending them.
@@ -45,6 +50,7 @@ impl Default for Safety {
         Self {
             rate: None,
             concurrency: None,
+            request_timeout: None,
             case_timeout: DEFAULT_CASE,
             run_timeout: None,
             dry_run: false,
@@ -83,10 +89,22 @@ pub fn describe(settings: &Settings) -> String {
             "not paced (the embedded mock's rate limit is off; --rate turns both on)".to_owned()
         }
     };
+    let per_request = match safety.request_timeout {
+        Some(limit) => human(limit),
+        None => format!(
+            "each action's documented budget + {} ({}, otherwise {})",
+            human(budget::MARGIN),
+            budget::BUDGETS
+                .iter()
+                .map(|b| format!("{} {}", b.action, human(b.budget + budget::MARGIN)))
+                .collect::<Vec<_>>()
+                .join(", "),
+            human(budget::longest() + budget::MARGIN)
+        ),
+    };
     let mut out = format!(
-        "safety: {pacing}, at most {} requests in flight, time limits {} per request and {} per case",
+        "safety: {pacing}, at most {} requests in flight, time limits {per_request} per request and {} per case (more when its requests' limits add up to more)",
         safety.concurrency.unwrap_or(DEFAULT_CONCURRENCY),
-        human(settings.timeout),
         human(safety.case_timeout)
     );
     if let Some(limit) = safety.run_timeout {
@@ -122,6 +140,7 @@ pub(crate) mod tests {
             region: None,
             project_id: String::new(),
             client_ip: String::new(),
+            client_session: String::new(),
             timeout: Duration::from_secs(6),
             max_response_bytes: 1,
             report_dir: None,

@@ -15,7 +15,7 @@ use super::certify::{Certification, GitState};
 use super::fingerprint::Fingerprint;
 use crate::case::catalogue::Catalogue;
 use crate::case::{Case, Level};
-use crate::outcome::{Outcome, Status};
+use crate::outcome::{Failure, FailureKind, Outcome, Status, StepRef};
 use crate::report::coverage::run_coverage;
 
 /// This checkout: what a report is checked against.
@@ -89,19 +89,46 @@ fn outcomes(report: &Value) -> Vec<Outcome> {
         .flatten()
         .filter_map(|c| {
             let text = |key: &str| c.get(key).and_then(Value::as_str).map(str::to_owned);
+            let level = serde_json::from_value::<Level>(c.get("level")?.clone()).ok()?;
             Some(Outcome {
                 id: text("id")?,
                 title: text("title").unwrap_or_default(),
-                level: serde_json::from_value::<Level>(c.get("level")?.clone()).ok()?,
+                level,
                 source: text("source").unwrap_or_default(),
                 covers: vec![],
                 status: parse_status(c.get("status")?.as_str()?)?,
                 skip_reason: text("skip_reason"),
-                failures: vec![],
+                failures: failure_levels(c, level),
                 exchanges: vec![],
                 notes: vec![],
                 duration: Duration::ZERO,
             })
+        })
+        .collect()
+}
+
+/// A case's failures as far as the summary needs them: the level each counts at (the case's
+/// when a failure does not say).
+fn failure_levels(case: &Value, case_level: Level) -> Vec<Failure> {
+    let failures = case.get("failures").and_then(Value::as_array);
+    failures
+        .into_iter()
+        .flatten()
+        .map(|failure| Failure {
+            step: StepRef {
+                phase: "steps",
+                index: 0,
+                label: String::new(),
+                copy: None,
+            },
+            exchange: None,
+            level: failure
+                .get("level")
+                .and_then(|l| serde_json::from_value::<Level>(l.clone()).ok())
+                .unwrap_or(case_level),
+            kind: FailureKind::NotSent {
+                reason: String::new(),
+            },
         })
         .collect()
 }
@@ -393,7 +420,7 @@ mod tests {
 
     fn catalogue() -> Catalogue {
         serde_json::from_value(serde_json::json!({
-            "rules": [{"id": "r", "level": "must", "text": "t", "source": "s"}],
+            "rules": [{"id": "r", "level": "must", "text": "t", "evidence": {"kind": "inferred", "reasoning": "r"}, "source": "s"}],
             "error_codes": []
         }))
         .unwrap()

@@ -67,7 +67,8 @@ impl Summary {
                 Status::KnownFailure => summary.known_failures += 1,
                 Status::Failed => {
                     summary.failed += 1;
-                    match outcome.level {
+                    // Counted at the level the case failed at, which may be below its own.
+                    match outcome.failing_level().unwrap_or(outcome.level) {
                         Level::Must => summary.failed_must += 1,
                         Level::Should => summary.failed_should += 1,
                         Level::Info => summary.failed_info += 1,
@@ -78,7 +79,7 @@ impl Summary {
         summary
     }
 
-    /// Whether the run fails: a `must` or `should` case failed.
+    /// Whether the run fails: a case failed at `must` or `should`.
     pub fn fails_run(&self) -> bool {
         self.failed_must + self.failed_should > 0
     }

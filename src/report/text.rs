@@ -36,10 +36,12 @@ pub fn reason(report: &RunReport, outcome: &Outcome) -> String {
             known_reason(report, &outcome.id).unwrap_or("listed in the baseline")
         ),
         Status::Failed => {
+            // The strictest failure decides the verdict, so it leads.
             let first = outcome
                 .failures
-                .first()
-                .map(|f| format!("{}: {}", f.step, f.kind))
+                .iter()
+                .min_by_key(|f| f.level)
+                .map(ToString::to_string)
                 .unwrap_or_else(|| "failed".to_owned());
             let mut line = first.lines().next().unwrap_or_default().trim().to_owned();
             if outcome.failures.len() > 1 {
@@ -52,11 +54,7 @@ pub fn reason(report: &RunReport, outcome: &Outcome) -> String {
 
 /// Every failure of a case, each with all its lines (schema violations, snapshot diffs).
 pub fn failures(outcome: &Outcome) -> Vec<String> {
-    outcome
-        .failures
-        .iter()
-        .map(|f| format!("{}: {}", f.step, f.kind))
-        .collect()
+    outcome.failures.iter().map(ToString::to_string).collect()
 }
 
 /// A duration in milliseconds, as people read it.
@@ -136,6 +134,7 @@ mod tests {
             failed.failures.push(Failure {
                 step: step.clone(),
                 exchange: None,
+                level: failed.level,
                 kind: FailureKind::Status {
                     expected: 200,
                     actual,
@@ -145,7 +144,7 @@ mod tests {
         let r = report(vec![], 0.0, None);
         assert_eq!(
             reason(&r, &failed),
-            "step 1 (CreateSession): HTTP status: expected 200, got 500 (+1 more)"
+            "[must] step 1 (CreateSession): HTTP status: expected 200, got 500 (+1 more)"
         );
         assert_eq!(
             reason(&r, &outcome("b", Level::Info, Status::Skipped)),

@@ -9,6 +9,7 @@ use std::time::Duration;
 use super::cleanup::Ledger;
 use crate::outcome::{Failure, FailureKind, Outcome, Status, StepRef};
 use crate::plan::Settings;
+use crate::plan::budget;
 use crate::plan::safety::{DEFAULT_CONCURRENCY, pacing_rate};
 use crate::send::pace::{Pacer, Schedule};
 use crate::send::timeout::{self, Breaker, Cancel, Stop};
@@ -22,6 +23,10 @@ pub struct Guard {
     /// Paces requests to the shared target (never those to a case's own mock).
     pub pacer: Option<Pacer>,
     pub schedule: Schedule,
+    /// Every request's limit when `--request-timeout` is given; `None`: each request gets its
+    /// action's documented budget plus a margin.
+    pub request_timeout: Option<Duration>,
+    /// A case's limit (raised to what its requests' limits add up to).
     pub case_timeout: Option<Duration>,
     pub run_timeout: Option<Duration>,
     pub cancel: Arc<Cancel>,
@@ -35,6 +40,7 @@ impl Default for Guard {
         Self {
             pacer: None,
             schedule: Schedule::default(),
+            request_timeout: None,
             case_timeout: None,
             run_timeout: None,
             cancel: Arc::default(),
@@ -51,6 +57,7 @@ impl Guard {
         Self {
             pacer: pacing_rate(settings).map(Pacer::per_second),
             schedule: Schedule::new(safety.concurrency.unwrap_or(DEFAULT_CONCURRENCY)),
+            request_timeout: safety.request_timeout,
             case_timeout: Some(safety.case_timeout),
             run_timeout: safety.run_timeout,
             cancel: Arc::default(),
@@ -60,6 +67,26 @@ impl Guard {
             ),
             ledger: Ledger::default(),
         }
+    }
+
+    /// The base time limit of a request of `step` (before any upload allowance).
+    pub fn request_limit(&self, step: &crate::case::Step) -> Duration {
+        self.request_timeout.unwrap_or_else(|| {
+            let latency = step
+                .expect
+                .as_ref()
+                .and_then(|e| e.latency_ms)
+                .map(Duration::from_millis);
+            budget::request_timeout(&step.action, latency)
+        })
+    }
+
+    /// The time limit of `case`'s steps: the configured case limit, raised to the sum of its
+    /// steps' request limits (copies of a step are sent together), so a target that answers
+    /// within every documented budget never runs out of case time. `None`: unbounded.
+    pub fn case_limit(&self, case: &crate::case::Case) -> Option<Duration> {
+        let needed: Duration = case.spec.steps.iter().map(|s| self.request_limit(s)).sum();
+        self.case_timeout.map(|limit| limit.max(needed))
     }
 
     /// Starts the triggers of the stop signal on `runtime`: Ctrl-C or SIGTERM (a second one exits
@@ -135,6 +162,7 @@ pub fn panicked(case: &crate::case::Case, payload: &(dyn std::any::Any + Send)) 
             copy: None,
         },
         exchange: None,
+        level: case.spec.level,
         kind: FailureKind::NotSent {
             reason: format!(
                 "the runner failed internally (a bug in car-conformance; please report it): {message}"
@@ -186,6 +214,52 @@ mod tests {
                 .pacer
                 .is_none()
         );
+    }
+
+    fn case(steps: serde_json::Value) -> crate::case::Case {
+        let spec: crate::case::CaseSpec = serde_json::from_value(serde_json::json!({
+            "name": "n", "title": "t", "level": "must", "source": "s", "covers": ["x"],
+            "steps": steps
+        }))
+        .unwrap();
+        crate::case::Case {
+            id: "a/n".into(),
+            file: "a.json".into(),
+            pointer: "/cases/0".into(),
+            spec,
+            mock: None,
+        }
+    }
+
+    #[test]
+    fn request_and_case_limits_derive_from_the_documented_budgets() {
+        let slow = case(serde_json::json!([
+            {"action": "ApplyConcurrent", "params": {}, "expect": {"success": true}},
+            {"action": "ApplyConcurrent", "params": {}, "expect": {"success": true}},
+            {"action": "ApplyConcurrent", "params": {}, "expect": {"success": true}},
+            {"action": "CreateSession", "params": {}, "expect": {"success": true}},
+            {"action": "DestroySession", "params": {}, "expect": {"success": true, "latency_ms": 30000}}
+        ]));
+        let steps = &slow.spec.steps;
+        let guard = Guard {
+            case_timeout: Some(Duration::from_secs(60)),
+            ..Guard::default()
+        };
+        assert_eq!(guard.request_limit(&steps[0]), Duration::from_secs(21));
+        assert_eq!(guard.request_limit(&steps[3]), Duration::from_secs(6));
+        assert_eq!(guard.request_limit(&steps[4]), Duration::from_secs(31));
+        // 3 × 21 s + 6 s + 31 s: more than the configured minute.
+        assert_eq!(guard.case_limit(&slow), Some(Duration::from_secs(100)));
+        let quick = case(serde_json::json!([
+            {"action": "CreateSession", "params": {}, "expect": {"success": true}}
+        ]));
+        assert_eq!(guard.case_limit(&quick), Some(Duration::from_secs(60)));
+        assert_eq!(Guard::default().case_limit(&quick), None);
+        let fixed = Guard {
+            request_timeout: Some(Duration::from_secs(2)),
+            ..Guard::default()
+        };
+        assert_eq!(fixed.request_limit(&steps[0]), Duration::from_secs(2));
     }
 
     #[test]

@@ -18,8 +18,9 @@ use crate::sign::{
 pub const VERSION: &str = "2022-01-10";
 /// The service name in the credential scope.
 pub const SERVICE: &str = "car";
-/// A well-formed SecretId that no account has (`sign.unknown_secret_id`).
-pub const UNKNOWN_SECRET_ID: &str = "AKIDcarconformanceUNKNOWN0000000";
+/// A well-formed SecretId that no account has (`sign.unknown_secret_id`): 36 characters, the
+/// length of a real one, so only its being unknown sets it apart.
+pub const UNKNOWN_SECRET_ID: &str = "AKIDcarconformanceUNKNOWN00000000000";
 /// A SecretKey that is nobody's (`sign.wrong_secret_key`).
 pub const WRONG_SECRET_KEY: &str = "carconformanceWRONGsecretKEY0000";
 /// What `sign.authorization: malformed` sends.

@@ -1,5 +1,5 @@
 //! send: time limits of a run, so a target that stops answering never hangs it — the per-request
-//! timeout (a little over the documented 5 s, plus time to upload a large body), the per-case
+//! timeout (a little over the action's documented budget, plus time to upload a large body), the per-case
 //! and per-run limits, the run's stop signal (Ctrl-C or the run limit: no new case starts,
 //! cases in flight stop and clean up), and a breaker that stops sending to a target whose last
 //! requests all timed out instead of waiting out every remaining request.
@@ -12,9 +12,11 @@ use tokio::sync::watch;
 
 use crate::plan::duration::human;
 
-/// Default per-request timeout: the documented 5 s of CreateSession plus 1 s, so an answer
-/// within the documented time is always received (and judged by the latency check).
-pub const DEFAULT_REQUEST: Duration = Duration::from_secs(6);
+/// The client's timeout when `--request-timeout` is not given, for requests of no documented
+/// budget: the longest documented budget (ApplyConcurrent's 20 s) plus 1 s. A step's request
+/// gets its own action's budget plus 1 s (CreateSession 6 s), so an answer within the
+/// documented time is always received (and judged by the latency check).
+pub const DEFAULT_REQUEST: Duration = Duration::from_secs(21);
 /// Extra time per started MiB of request body (the 10 MB cases on a slow uplink).
 pub const UPLOAD_ALLOWANCE_PER_MIB: Duration = Duration::from_secs(1);
 /// Consecutive request timeouts after which the target counts as not answering.
@@ -227,6 +229,12 @@ impl Breaker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_client_default_covers_the_longest_documented_budget() {
+        use crate::plan::budget;
+        assert_eq!(DEFAULT_REQUEST, budget::longest() + budget::MARGIN);
+    }
 
     #[test]
     fn large_bodies_get_time_to_upload() {

@@ -37,6 +37,12 @@ pub enum Flaw {
     TrustScopeService,
     /// An unknown SecretId is verified with the server's own (first) key.
     AnyKeyForUnknownSecretId,
+    /// The signed content-type is taken to be the method's usual one, not the header sent.
+    AssumedContentType,
+    /// The payload hash covers the body with non-ASCII characters re-encoded as `\uXXXX`.
+    BodyHashAsciiEscaped,
+    /// The canonical query string is the percent-decoded query, not the one sent.
+    QueryDecoded,
     /// `MissingParameter` is answered as `InvalidParameter`.
     MissingAsInvalidParameter,
     /// A Role other than Viewer is read as Player.
@@ -78,6 +84,9 @@ impl Flaw {
                 | Flaw::TrustScopeDate
                 | Flaw::TrustScopeService
                 | Flaw::AnyKeyForUnknownSecretId
+                | Flaw::AssumedContentType
+                | Flaw::BodyHashAsciiEscaped
+                | Flaw::QueryDecoded
         )
     }
 
@@ -153,9 +162,71 @@ impl Flaw {
                 };
                 verify(received, keys, &policy, Some(cache))
             }
+            Flaw::AssumedContentType => {
+                let mut headers = received.headers.clone();
+                let usual = if received.method.eq_ignore_ascii_case("GET") {
+                    "application/x-www-form-urlencoded"
+                } else {
+                    "application/json"
+                };
+                headers.insert(
+                    http::header::CONTENT_TYPE,
+                    http::HeaderValue::from_static(usual),
+                );
+                let bent = Received {
+                    headers: &headers,
+                    ..*received
+                };
+                verify(&bent, keys, policy, Some(cache))
+            }
+            Flaw::BodyHashAsciiEscaped => {
+                let body = ascii_escaped(received.body);
+                let bent = Received {
+                    body: &body,
+                    ..*received
+                };
+                verify(&bent, keys, policy, Some(cache))
+            }
+            Flaw::QueryDecoded => {
+                let query = decoded_query(received.query);
+                let bent = Received {
+                    query: &query,
+                    ..*received
+                };
+                verify(&bent, keys, policy, Some(cache))
+            }
             _ => verify(received, keys, policy, Some(cache)),
         }
     }
+}
+
+/// The body as a server that re-encodes text with ASCII-only JSON escapes hashes it (what
+/// Python's `json.dumps` does by default); ASCII bodies are unchanged.
+fn ascii_escaped(body: &[u8]) -> Vec<u8> {
+    let Ok(text) = std::str::from_utf8(body) else {
+        return body.to_vec();
+    };
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    out.into_bytes()
+}
+
+/// The query with every name and value percent-decoded, as a server that signs what it parsed
+/// rebuilds it; a query with nothing encoded is unchanged.
+fn decoded_query(query: &str) -> String {
+    url::form_urlencoded::parse(query.as_bytes())
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// The JSON body as a server that parses first and hashes later sees it; other bodies unchanged.

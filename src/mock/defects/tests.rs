@@ -96,6 +96,10 @@ enum Tweak {
     Offset(i64),
     ScopeDateOffset(i64),
     Service(&'static str),
+    /// Signed with `application/json`, sent with a charset added.
+    SentCharset,
+    /// Sent as a GET, the body's fields form-encoded into the query string.
+    Get,
     /// Signature v1 (HmacSHA256) in a form body instead of TC3: with a wrong key, and the
     /// timestamp this far from now.
     V1 {
@@ -135,14 +139,31 @@ fn now() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
+/// The query string of a [`Tweak::Get`] step: the body's string fields, form-encoded.
+fn query_of(step: &Step) -> String {
+    if step.tweak != Tweak::Get {
+        return String::new();
+    }
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in step.body.as_object().into_iter().flatten() {
+        query.append_pair(name, value.as_str().unwrap_or_default());
+    }
+    query.finish()
+}
+
 /// The method, headers and body of `step`, signed now.
 fn request(step: &Step) -> (http::HeaderMap, Vec<u8>) {
     if let Tweak::V1 { wrong_key, offset } = step.tweak {
         return request_v1(step, wrong_key, offset);
     }
-    let mut body = serde_json::to_vec(&step.body).unwrap();
+    let query = query_of(step);
+    let mut body = if step.tweak == Tweak::Get {
+        Vec::new()
+    } else {
+        serde_json::to_vec(&step.body).unwrap()
+    };
     let id = if step.tweak == Tweak::UnknownId {
-        "AKIDcarconformanceUNKNOWN0000000"
+        "AKIDcarconformanceUNKNOWN00000000000"
     } else {
         TEST_SECRET_ID
     };
@@ -161,8 +182,16 @@ fn request(step: &Step) -> (http::HeaderMap, Vec<u8>) {
         Tweak::Service(service) => service,
         _ => "car",
     };
+    let get = step.tweak == Tweak::Get;
     let signed = sign(&SignRequest {
         service,
+        method: if get { "GET" } else { "POST" },
+        content_type: if get {
+            "application/x-www-form-urlencoded"
+        } else {
+            "application/json"
+        },
+        query: &query,
         ..SignRequest::post_json("127.0.0.1:1", step.action, &body, timestamp, &credentials)
     })
     .unwrap();
@@ -189,6 +218,12 @@ fn request(step: &Step) -> (http::HeaderMap, Vec<u8>) {
     }
     if step.tweak == Tweak::BodyChanged {
         body.push(b' ');
+    }
+    if step.tweak == Tweak::SentCharset {
+        headers.insert(
+            "content-type",
+            http::HeaderValue::from_static("application/json; charset=utf-8"),
+        );
     }
     (headers, body)
 }
@@ -235,9 +270,18 @@ fn request_v1(step: &Step, wrong_key: bool, offset: i64) -> (http::HeaderMap, Ve
 
 async fn send(app: &App, step: &Step) -> http::Response<bytes::Bytes> {
     let (headers, body) = request(step);
-    let uri: http::Uri = "/".parse().unwrap();
+    let query = query_of(step);
+    let uri: http::Uri = if query.is_empty() {
+        "/".parse().unwrap()
+    } else {
+        format!("/?{query}").parse().unwrap()
+    };
     app.handle(RequestView {
-        method: "POST",
+        method: if step.tweak == Tweak::Get {
+            "GET"
+        } else {
+            "POST"
+        },
         uri: &uri,
         headers: &headers,
         body: &body,
@@ -352,8 +396,13 @@ fn witness(defect: &str) -> Option<(MockConfig, Vec<Step>)> {
         "role-enum-not-enforced" => {
             vec![create_with(json!({"Role": "Admin", "HostUserId": "h"}))]
         }
-        "client-session-rule-not-enforced" => vec![create_with(json!({"ClientSession": null}))],
-        "host-user-id-rule-not-enforced" => vec![create_with(json!({"Role": "Player"}))],
+        "content-type-assumed" => vec![signed(Tweak::SentCharset)],
+        "body-hash-ascii-escaped" => vec![create_with(json!({"ApplicationParameters": "语言"}))],
+        "query-signed-decoded" => vec![bent(
+            "CreateSession",
+            json!({"UserId": "u", "UserIp": ip, "ClientSession": "c", "ApplicationParameters": "a b&c"}),
+            Tweak::Get,
+        )],
         "wrong-types-accepted" => vec![create_with(json!({"ClientSession": 5}))],
         "lock-not-required" => vec![create],
         "slow-down-never-raised" => {
@@ -440,6 +489,9 @@ async fn the_reference_witnesses_get_the_documented_answers() {
         ("scope-date-not-checked", "AuthFailure.SignatureFailure"),
         ("scope-service-not-checked", "AuthFailure.SignatureFailure"),
         ("unknown-secret-id-accepted", "AuthFailure.SecretIdNotFound"),
+        ("content-type-assumed", "AuthFailure.SignatureFailure"),
+        ("body-hash-ascii-escaped", "FailedOperation.LockTimeout"),
+        ("query-signed-decoded", "FailedOperation.LockTimeout"),
         ("signature-v1-not-verified", "AuthFailure.SignatureFailure"),
         (
             "signature-v1-timestamp-not-checked",
