@@ -72,6 +72,8 @@ pub struct Gateway {
     own_key: Option<KeyEntry>,
     /// The signature-v1 flaw of `config.defect` (see [`v1`]).
     v1_flaw: Option<Flaw>,
+    /// The `signature-v1-unknown-method-refused` variant is on.
+    v1_refuses_unknown_method: bool,
 }
 
 /// One check's working state: what earlier steps found.
@@ -144,6 +146,9 @@ pub const STEPS: &[Step] = &[
 
 impl Gateway {
     pub fn new(config: &MockConfig, checks: Checks) -> Self {
+        let v1_refuses_unknown_method =
+            super::variants::Variants::new(&config.variants, None, &checks)
+                .refuses_unknown_signature_method();
         let credentials = config.effective_credentials();
         let own_key = credentials.first().map(|c| KeyEntry {
             secret_key: c.secret_key.clone(),
@@ -183,6 +188,7 @@ impl Gateway {
                 .and_then(defects::find)
                 .and_then(|d| d.flaw)
                 .filter(|f| f.is_v1()),
+            v1_refuses_unknown_method,
         }
     }
 

@@ -27,7 +27,7 @@ use crate::mock::decisions::Check;
 use crate::mock::defects::Flaw;
 use crate::mock::messages;
 use crate::mock::messages::ApiError;
-use crate::sign::v1::{COMMON, V1Policy, V1Received, V1Rejection, verify_v1};
+use crate::sign::v1::{COMMON, SignatureMethod, V1Policy, V1Received, V1Rejection, verify_v1};
 
 /// The largest v1 POST body (Request Structure page), under the mock's TC3 limit.
 pub const V1_MAX_POST_BYTES: usize = 1024 * 1024;
@@ -157,6 +157,16 @@ fn signature(
     if unchecked {
         // Any Signature (or none) goes: the request counts against the SecretId it names.
         return Ok(first(params, "SecretId").unwrap_or_default().to_owned());
+    }
+    if gateway.v1_refuses_unknown_method
+        && let Some((_, named)) = params.iter().find(|(n, _)| n == "SignatureMethod")
+        && SignatureMethod::parse(named).is_none()
+    {
+        return Err(messages::invalid_parameter_value(
+            "SignatureMethod",
+            "only HmacSHA1 and HmacSHA256 are supported",
+            "仅支持 HmacSHA1 和 HmacSHA256",
+        ));
     }
     let host = request.header("host").unwrap_or_default();
     let received = V1Received {

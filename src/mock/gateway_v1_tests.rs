@@ -354,3 +354,32 @@ fn the_v1_defects_do_what_they_say() {
     // TC3 requests are untouched by the v1 defects (the TC3 tests cover that way).
     assert!(run(&gateway_with(MockConfig::default()), &old).is_err());
 }
+
+#[test]
+fn the_unknown_method_variant_refuses_other_names_and_nothing_else() {
+    let config = MockConfig {
+        variants: vec!["signature-v1-unknown-method-refused".to_owned()],
+        ..MockConfig::default()
+    };
+    let gateway = gateway_with(config);
+    let unknown = build(Spec {
+        set: Some(("SignatureMethod", "HmacSHA512")),
+        ..Spec::default()
+    });
+    assert_eq!(
+        run(&gateway, &unknown).unwrap_err().code,
+        "InvalidParameterValue"
+    );
+    // Without SignatureMethod, and with either documented name, requests still pass.
+    for method in [
+        None,
+        Some(SignatureMethod::HmacSha1),
+        Some(SignatureMethod::HmacSha256),
+    ] {
+        let built = build(Spec {
+            method,
+            ..Spec::default()
+        });
+        assert!(run(&gateway, &built).is_ok(), "{method:?}");
+    }
+}

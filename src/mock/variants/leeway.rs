@@ -71,6 +71,8 @@ pub enum Leeway {
     SlowCreateSession,
     /// DestroySession takes 6 s before it runs.
     SlowDestroySession,
+    /// A signature v1 SignatureMethod other than HmacSHA1 / HmacSHA256 is `InvalidParameterValue`.
+    V1UnknownMethodRefused,
 }
 
 /// The variants switched on in one mock.
@@ -130,6 +132,12 @@ impl Variants {
 
     fn normalises_enums(&self) -> bool {
         self.has(Leeway::EnumIgnoringCase) || self.has(Leeway::EnumTrimmed)
+    }
+
+    /// Whether a signature v1 SignatureMethod other than HmacSHA1 / HmacSHA256 is refused
+    /// (the gateway's v1 way asks before it verifies).
+    pub fn refuses_unknown_signature_method(&self) -> bool {
+        self.has(Leeway::V1UnknownMethodRefused)
     }
 
     /// The lock rules of the business state.
