@@ -11,6 +11,7 @@ use super::diagnostic::did_you_mean;
 use super::model::{CaseSpec, SUCCESS, SignVersion, Step};
 use super::template::{self, Var, escape};
 use crate::case::catalogue::Catalogue;
+use crate::mock::Action;
 use crate::mock::MockConfig;
 
 /// One problem in a case, at a JSON pointer of its file.
@@ -237,6 +238,36 @@ fn check_v1_knobs(step: &Step, pointer: &str, problems: &mut Vec<Problem>) {
     }
 }
 
+/// An action CAR does not have is almost always a typo (`CreateSesion`): refused with a "did you
+/// mean", unless the step expects `InvalidAction`, which is how a case says it sends an unknown
+/// action on purpose.
+fn check_action_name(step: &Step, pointer: &str, problems: &mut Vec<Problem>) {
+    if Action::from_name(&step.action).is_some() {
+        return;
+    }
+    let on_purpose = step
+        .expect
+        .as_ref()
+        .and_then(|expect| expect.outcome())
+        .is_some_and(|outcome| outcome.accepts("InvalidAction"));
+    if on_purpose {
+        return;
+    }
+    let known: Vec<&str> = Action::ALL.iter().map(|a| a.name()).collect();
+    problems.push(
+        Problem::new(
+            format!("{pointer}/action"),
+            format!(
+                "`{}` is not an action of CAR 2022-01-10 ({}); a step that sends an unknown \
+                 action on purpose expects `InvalidAction`",
+                step.action,
+                known.join(", ")
+            ),
+        )
+        .help(did_you_mean(&step.action, known.iter().copied())),
+    );
+}
+
 fn check_step_shape(step: &Step, pointer: &str, cleanup: bool, problems: &mut Vec<Problem>) {
     if step.params.is_some() && step.body.is_some() {
         problems.push(Problem::new(
@@ -245,6 +276,7 @@ fn check_step_shape(step: &Step, pointer: &str, cleanup: bool, problems: &mut Ve
         ));
     }
     check_v1_knobs(step, pointer, problems);
+    check_action_name(step, pointer, problems);
     if step.sign.body_changed_after_signing && step.method == "GET" && step.body.is_none() {
         problems.push(Problem::new(
             format!("{pointer}/sign/body_changed_after_signing"),
@@ -530,12 +562,34 @@ mod tests {
     }
 
     #[test]
+    fn a_misspelt_action_is_refused_with_a_suggestion_unless_invalid_action_is_expected() {
+        let case = base(json!([
+            {"action": "CreateSesion", "expect": {"success": true}},
+            {"action": "CreateSessionX", "expect": {"code": "InvalidAction"}},
+            {"action": "DescribeInstances", "expect": {"one_of": ["InvalidAction", "UnsupportedOperation"]}}
+        ]));
+        let found = problems(case);
+        let summary: Vec<(&str, Option<&str>)> = found
+            .iter()
+            .filter(|p| p.pointer.ends_with("/action"))
+            .map(|p| (p.pointer.as_str(), p.help.as_deref()))
+            .collect();
+        assert_eq!(
+            summary,
+            [(
+                "/cases/0/steps/0/action",
+                Some("did you mean `CreateSession`?")
+            )]
+        );
+    }
+
+    #[test]
     fn step_shape_problems_are_reported() {
         let case = base(json!([
-            {"action": "A", "params": {}, "body": "x", "expect": {"success": true, "code": "MissingParameter"}},
-            {"action": "A", "method": "GET", "sign": {"body_changed_after_signing": true, "extra_signed_headers": ["Host", "X-Unknown"]},
+            {"action": "CreateSession", "params": {}, "body": "x", "expect": {"success": true, "code": "MissingParameter"}},
+            {"action": "CreateSession", "method": "GET", "sign": {"body_changed_after_signing": true, "extra_signed_headers": ["Host", "X-Unknown"]},
              "expect": {"tally": {"success": 1}, "capture": {"x": "/a"}}},
-            {"action": "A"}
+            {"action": "CreateSession"}
         ]));
         let pointers: Vec<String> = problems(case).into_iter().map(|p| p.pointer).collect();
         assert_eq!(
@@ -555,11 +609,11 @@ mod tests {
     #[test]
     fn signature_v1_knobs_go_with_version_v1_only() {
         let case = base(json!([
-            {"action": "A", "sign": {"version": "v1", "method": "HmacSHA256", "omit_params": ["Nonce"]},
+            {"action": "CreateSession", "sign": {"version": "v1", "method": "HmacSHA256", "omit_params": ["Nonce"]},
              "expect": {"success": true}},
-            {"action": "A", "sign": {"method": "HmacSHA1", "signature_method_value": "X"},
+            {"action": "CreateSession", "sign": {"method": "HmacSHA1", "signature_method_value": "X"},
              "expect": {"success": true}},
-            {"action": "A", "method": "PUT", "body": "x",
+            {"action": "CreateSession", "method": "PUT", "body": "x",
              "sign": {"version": "v1", "unsigned_payload": true, "authorization": "missing"},
              "expect": {"success": true}}
         ]));
@@ -580,7 +634,7 @@ mod tests {
     #[test]
     fn cleanup_may_use_any_capture_and_omit_expect() {
         let mut case = base(json!([
-            {"action": "A", "expect": {"success": true, "capture": {"s": "/Response/ServerSession"}}}
+            {"action": "CreateSession", "expect": {"success": true, "capture": {"s": "/Response/ServerSession"}}}
         ]));
         case["cleanup"] = json!([{"action": "DestroySession", "params": {"S": "{{capture.s}}"}}]);
         assert_eq!(problems(case), vec![]);
@@ -602,7 +656,7 @@ mod tests {
 
     #[test]
     fn bad_mock_configurations_are_reported() {
-        let mut case = base(json!([{"action": "A", "expect": {"success": true}}]));
+        let mut case = base(json!([{"action": "CreateSession", "expect": {"success": true}}]));
         case["requires"] =
             json!({"mock": {"concurency_quota": 1, "faults": [{"action": "Nope", "code": "X"}]}});
         let found = problems(case);
