@@ -1,0 +1,56 @@
+//! Writing small case files for a run: steps of the three lock-holding actions, a case around
+//! them, and a directory with one such case.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use super::temp_dir;
+
+/// Writes `cases` as one case file in `dir`.
+pub fn write_cases(dir: &Path, file: &str, cases: Vec<Value>) {
+    write_case_file(dir, file, &json!({ "cases": cases }));
+}
+
+/// Writes `value` (a whole case file) as `dir/name`.
+pub fn write_case_file(dir: &Path, name: &str, value: &Value) {
+    std::fs::write(dir.join(name), serde_json::to_string_pretty(value).unwrap()).unwrap();
+}
+
+pub fn apply(expect: Value) -> Value {
+    json!({"action": "ApplyConcurrent",
+           "params": {"UserId": "{{user_id}}", "UserIp": "{{client_ip}}", "ProjectId": "{{project_id}}"},
+           "expect": expect})
+}
+
+pub fn create(expect: Value) -> Value {
+    json!({"action": "CreateSession",
+           "params": {"UserId": "{{user_id}}", "UserIp": "{{client_ip}}", "ClientSession": "eyJhYmMiOjEyM30="},
+           "expect": expect})
+}
+
+pub fn destroy() -> Value {
+    json!({"name": "destroy", "action": "DestroySession", "params": {"UserId": "{{user_id}}"}})
+}
+
+/// A case with `steps` and `cleanup`, at level `must`.
+pub fn case(name: &str, covers: &[&str], steps: Vec<Value>, cleanup: Vec<Value>) -> Value {
+    json!({"name": name, "title": name, "level": "must", "source": "test",
+           "covers": covers, "steps": steps, "cleanup": cleanup})
+}
+
+/// A case file with one case: ApplyConcurrent expecting success, DestroySession as cleanup.
+pub fn one_case_dir(name: &str) -> PathBuf {
+    let dir = temp_dir(name);
+    write_cases(
+        &dir,
+        "target.json",
+        vec![case(
+            "apply",
+            &["rule.lock.required"],
+            vec![apply(json!({"success": true}))],
+            vec![destroy()],
+        )],
+    );
+    dir
+}
