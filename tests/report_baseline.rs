@@ -3,11 +3,13 @@
 //! the baseline fails the run, known failures that pass against a sound mock are reported for
 //! removal, and `--rerun-failed` runs only what failed before.
 
-mod report_support;
+mod common;
 
 use std::path::Path;
 
-use report_support::{Mock, both, read_json, run, schema_errors, source_dir, temp_dir, text};
+use common::mock::Process as Mock;
+use common::report::schema_errors;
+use common::{both, read_json, run, source_dir, temp_dir, text};
 use serde_json::Value;
 
 /// Cases the defect `missing-parameter-wrong-code` makes fail, and some it leaves alone.

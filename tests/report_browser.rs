@@ -6,20 +6,15 @@
 //! Without Chromium it says it was skipped, unless CAR_REQUIRE_BROWSER=1 (set by .ci/run once the
 //! setup succeeded) makes that a failure.
 
-mod report_support;
+mod common;
 
 use std::fs::File;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use report_support::{Mock, both, read_json, run};
-
-/// A line on stderr that libtest's output capture does not swallow.
-fn say(line: &str) {
-    let _ = writeln!(std::io::stderr(), "{line}");
-}
+use common::mock::Process as Mock;
+use common::{both, read_json, required, root, run, say};
 
 /// The browser to use: $CHROMIUM, else `chromium` or `chromium-browser` on PATH.
 fn chromium() -> Option<PathBuf> {
@@ -150,7 +145,7 @@ fn screenshot(browser: &Path, work: &Path, page: &Path, view: &str, to: &Path) {
 #[test]
 fn report_html_renders_in_headless_chromium() {
     let Some(browser) = chromium() else {
-        if std::env::var("CAR_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
+        if required("CAR_REQUIRE_BROWSER") {
             panic!("CAR_REQUIRE_BROWSER=1 but no chromium on PATH (run scripts/setup-chromium.sh)");
         }
         say(
@@ -158,7 +153,7 @@ fn report_html_renders_in_headless_chromium() {
         );
         return;
     };
-    let work = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/report-browser");
+    let work = root().join("target/report-browser");
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).unwrap();
 

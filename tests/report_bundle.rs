@@ -2,10 +2,12 @@
 //! defect, and a run against a target that cannot be reached each write report.json, junit.xml,
 //! summary.md and report.html, and the four agree with each other.
 
-mod report_support;
+mod common;
 
+use common::mock::Process as Mock;
+use common::report::{assert_bundle, schema_errors};
+use common::{both, read_json, run, temp_dir};
 use quick_junit::Report;
-use report_support::{Mock, assert_bundle, both, read_json, run, schema_errors, temp_dir};
 use serde_json::Value;
 
 fn statuses(report: &Value) -> (usize, usize) {

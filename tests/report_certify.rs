@@ -3,14 +3,14 @@
 //! an unchanged checkout and rejects it once a case or schema file, or the report's verdicts, are
 //! edited.
 
-mod report_support;
+mod common;
 
 use std::path::Path;
 use std::process::{Command, Output};
 
-use report_support::{
-    Mock, assert_bundle, both, copy_tree, read_json, run, schema_errors, source_dir, temp_dir, text,
-};
+use common::mock::Process as Mock;
+use common::report::{assert_bundle, schema_errors};
+use common::{both, copy_tree, read_json, run, source_dir, temp_dir, text, write_json};
 use serde_json::Value;
 
 /// A copy of the suite's cases and schemas outside any git checkout.
@@ -50,10 +50,6 @@ fn verify(report: &Path, suite: Option<&Path>) -> Output {
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     run(&args)
-}
-
-fn write_json(path: &Path, value: &Value) {
-    std::fs::write(path, serde_json::to_string_pretty(value).unwrap()).unwrap();
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! step, after a time limit — and Ctrl-C stops the run, cleans up and writes the report. Proved
 //! against the mock's own count of live locks and sessions.
 
-mod safety_common;
+mod common;
 
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
@@ -12,7 +12,10 @@ use std::time::{Duration, Instant};
 use car_conformance::mock::MockConfig;
 use serde_json::json;
 
-use safety_common::*;
+use common::cases::{apply, case, create, destroy, write_cases};
+use common::mock::InProcess as Mock;
+use common::report::{report, report_case};
+use common::{bin, shown, temp_dir, text};
 
 #[test]
 fn every_user_id_is_destroyed_whatever_happened_to_its_case() {

@@ -1,28 +1,11 @@
 //! `--dry-run` prints every request the run would send, signed as it would be, redacted — and
 //! sends nothing: the target's port sees no connection.
 
-mod safety_common;
+mod common;
 
-use std::net::TcpListener;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
-use safety_common::*;
-
-/// A listener that counts the connections it is offered.
-fn counting_listener() -> (String, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let count = Arc::new(AtomicUsize::new(0));
-    let seen = Arc::clone(&count);
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            seen.fetch_add(1, Ordering::SeqCst);
-            drop(stream);
-        }
-    });
-    (url, count)
-}
+use common::{bin, counting_listener, shown, text};
 
 #[test]
 fn a_dry_run_prints_every_signed_request_redacted_and_sends_nothing() {

@@ -3,13 +3,16 @@
 //! that names the problem, the run completes and the report is written. A redirect is never
 //! followed: the place it points to sees no connection.
 
-mod safety_common;
+mod common;
 
 use std::process::Output;
 
 use serde_json::Value;
 
-use safety_common::*;
+use common::cases::one_case_dir;
+use common::misbehaving::{Misbehaving, Misbehaviour};
+use common::report::{failure_text, report, report_case};
+use common::{bin, shown, temp_dir, text};
 
 /// Runs the one-case directory against `url`; the run must complete with its case failed and
 /// the report written. Returns the output and the failure text of the case.

@@ -3,14 +3,17 @@
 //! bursts past the limit runs alone and gets exactly the refusals it expects; the embedded
 //! mock keeps its limit when the run is paced.
 
-mod safety_common;
+mod common;
 
 use std::path::Path;
 
 use car_conformance::mock::MockConfig;
 use serde_json::{Value, json};
 
-use safety_common::*;
+use common::cases::{apply, case, create, destroy, write_cases};
+use common::mock::InProcess as Mock;
+use common::report::{report, report_case};
+use common::{bin, shown, temp_dir, text};
 
 /// Cases of the report that met RequestLimitExceeded without covering the rate limit.
 fn unasked_rate_limits(report: &Value) -> Vec<String> {
@@ -85,7 +88,7 @@ fn a_paced_full_run_meets_no_rate_limit_it_did_not_ask_for() {
     let unpaced_dir = temp_dir("pacing-unpaced");
     let output = run_suite(&mock.url(), "100000", &unpaced_dir);
     assert_eq!(output.status.code(), Some(1), "{}", shown(&output));
-    assert!(!unasked_rate_limits(&safety_common::report(&unpaced_dir)).is_empty());
+    assert!(!unasked_rate_limits(&common::report::report(&unpaced_dir)).is_empty());
     let _ = std::fs::remove_dir_all(&report_dir);
     let _ = std::fs::remove_dir_all(&unpaced_dir);
 }

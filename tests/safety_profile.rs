@@ -3,12 +3,14 @@
 //! reason), rate — overridden by flags; a file holding a credential is refused before anything
 //! is sent.
 
-mod safety_common;
+mod common;
 
 use std::net::TcpListener;
 use std::path::Path;
 
-use safety_common::*;
+use common::cases::{apply, case, write_cases};
+use common::mock::InProcess as Mock;
+use common::{bin, shown, temp_dir, text};
 
 fn profile(dir: &Path, name: &str, text: &str) -> String {
     let path = dir.join(name);

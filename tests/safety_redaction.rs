@@ -4,7 +4,7 @@
 //! that echoes every request header back. The signatures are recomputed from the strings to
 //! sign that the debug log shows (which is also what point 8 asks the log to show).
 
-mod safety_common;
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -13,7 +13,9 @@ use car_conformance::send::request::WRONG_SECRET_KEY;
 use car_conformance::sign::SigningKey;
 use serde_json::json;
 
-use safety_common::*;
+use common::cases::{apply, case, destroy, write_cases};
+use common::misbehaving::{Misbehaving, Misbehaviour};
+use common::{bin, shown, temp_dir, text};
 
 const SECRET_ID: &str = "AKIDsafetyREDACTIONtest00000001";
 const SECRET_KEY: &str = "safetyRedactionSecretKey0123456789";

@@ -2,13 +2,16 @@
 //! run ends promptly — per request, then fast once the target counts as not answering — and the
 //! run's own limit stops it, cleans up and writes the report.
 
-mod safety_common;
+mod common;
 
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use safety_common::*;
+use common::cases::{apply, case, create, destroy, write_cases};
+use common::misbehaving::{Misbehaving, Misbehaviour};
+use common::report::{failure_text, report};
+use common::{bin, shown, temp_dir, text};
 
 fn six_cases(name: &str) -> std::path::PathBuf {
     let dir = temp_dir(name);
