@@ -2,60 +2,28 @@
 //! `mock-ctl`, between real API calls — reading the state, switching a fault and a defect on and
 //! off without losing the state, resetting between cases — and never reachable on the API port.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::{SystemTime, UNIX_EPOCH};
+mod common;
 
-use car_conformance::mock;
-use car_conformance::sign::{Credentials, SignRequest, sign};
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_car-conformance");
-
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
-/// A started mock process, killed when the test ends.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::bin;
+use common::call::{error_code, signed, test_pair};
+use common::mock::Process;
 
 /// Starts `mock` with `args`; the stdout lines it printed before serving.
-fn spawn(args: &[&str]) -> (Running, Vec<String>) {
-    let mut child = Command::new(BIN)
-        .args(["mock", "--listen", "127.0.0.1:0"])
-        .args(args)
-        .env_remove("TENCENTCLOUD_SECRET_ID")
-        .env_remove("TENCENTCLOUD_SECRET_KEY")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let running = Running(child);
-    let mut lines = Vec::new();
-    let mut reader = BufReader::new(stdout);
-    let expected = if args.contains(&"--control") { 2 } else { 1 };
-    for _ in 0..expected {
-        let mut line = String::new();
-        reader.read_line(&mut line).unwrap();
-        lines.push(line.trim().to_owned());
+fn spawn(args: &[&str]) -> (Process, Vec<String>) {
+    let mut mock = Process::start(args);
+    let mut lines = mock.before.clone();
+    lines.push(format!("listening on {}", mock.url));
+    if args.contains(&"--control") {
+        lines.push(mock.next_line());
     }
-    (running, lines)
+    (mock, lines)
 }
 
 /// `mock-ctl` against `control`: exit code and stdout parsed (Null when empty).
 fn ctl(control: &str, args: &[&str]) -> (i32, Value) {
-    let output = Command::new(BIN)
+    let output = bin()
         .args(["mock-ctl", "--control", control])
         .args(args)
         .output()
@@ -67,29 +35,12 @@ fn ctl(control: &str, args: &[&str]) -> (i32, Value) {
 
 /// One signed API call; the error code, "" on success.
 async fn call(url: &str, action: &str, params: Value) -> String {
-    let host = url.trim_start_matches("http://");
-    let body = params.to_string();
-    let credentials = Credentials::new(mock::TEST_SECRET_ID, mock::TEST_SECRET_KEY);
-    let signed = sign(&SignRequest::post_json(
-        host,
-        action,
-        body.as_bytes(),
-        now(),
-        &credentials,
-    ))
-    .unwrap();
-    let mut request = reqwest::Client::new().post(url).body(body);
-    for (name, value) in &signed.headers {
-        if !name.eq_ignore_ascii_case("host") {
-            request = request.header(name, value);
-        }
-    }
+    let credentials = test_pair();
+    let client = reqwest::Client::new();
+    let (_, request) = signed(&client, url, action, &params.to_string(), &credentials);
     let bytes = request.send().await.unwrap().bytes().await.unwrap();
     let answer: Value = serde_json::from_slice(&bytes).unwrap();
-    answer["Response"]["Error"]["Code"]
-        .as_str()
-        .unwrap_or("")
-        .to_owned()
+    error_code(&answer)
 }
 
 fn apply(user: &str) -> Value {

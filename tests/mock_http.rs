@@ -1,27 +1,17 @@
 //! The reference mock over real HTTP: requests signed by `car_conformance::sign`, sent with
 //! reqwest, answers checked for the cloud's exact envelope.
 
-use std::net::SocketAddr;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+mod common;
+
+use std::time::Duration;
 
 use car_conformance::mock::{self, Fault, MockConfig, MockCredential, MockHandle};
 use car_conformance::sign::{Credentials, SignRequest, sign};
 use serde_json::{Value, json};
 
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
-fn any_port() -> SocketAddr {
-    "127.0.0.1:0".parse().unwrap()
-}
-
-fn test_pair() -> Credentials {
-    Credentials::new(mock::TEST_SECRET_ID, mock::TEST_SECRET_KEY)
-}
+use common::call::test_pair;
+use common::mock::any_port;
+use common::now;
 
 /// One request to send: everything defaults to a correctly signed POST.
 struct Call<'a> {

@@ -2,65 +2,34 @@
 //! request on stderr, and for a refused signature the mock's canonical request and string to
 //! sign — equal to what a correct signer computes, and never the key or a signature.
 
+mod common;
+
 use std::io::Read;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::process::Stdio;
 
 use car_conformance::mock;
-use car_conformance::sign::{Credentials, SignRequest, Signed, sign};
+use car_conformance::sign::{Credentials, Signed};
 
-const BIN: &str = env!("CARGO_BIN_EXE_car-conformance");
-
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
+use common::bin;
+use common::call::{signed, test_pair};
+use common::mock::Process;
 
 async fn send(url: &str, credentials: &Credentials, body: &str) -> (Signed, String) {
-    let host = url.trim_start_matches("http://");
-    let signed = sign(&SignRequest::post_json(
-        host,
-        "ApplyConcurrent",
-        body.as_bytes(),
-        now(),
-        credentials,
-    ))
-    .unwrap();
-    let mut request = reqwest::Client::new().post(url).body(body.to_owned());
-    for (name, value) in &signed.headers {
-        if !name.eq_ignore_ascii_case("host") {
-            request = request.header(name, value);
-        }
-    }
+    let client = reqwest::Client::new();
+    let (signed, request) = signed(&client, url, "ApplyConcurrent", body, credentials);
     let answer = request.send().await.unwrap().text().await.unwrap();
     (signed, answer)
 }
 
 #[tokio::test]
 async fn each_request_is_logged_and_a_refused_signature_explained() {
-    let mut child = Command::new(BIN)
-        .args(["mock", "--listen", "127.0.0.1:0"])
-        .env_remove("TENCENTCLOUD_SECRET_ID")
-        .env_remove("TENCENTCLOUD_SECRET_KEY")
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let url = first
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_owned();
+    let mut command = bin();
+    command.stderr(Stdio::piped());
+    let mut mock = Process::start_command(command, &[]);
+    let mut stderr = mock.take_stderr();
+    let url = mock.url.clone();
 
-    let good = Credentials::new(mock::TEST_SECRET_ID, mock::TEST_SECRET_KEY);
+    let good = test_pair();
     let body = r#"{"UserId":"log-user","UserIp":"203.0.113.7","ProjectId":"cap-1"}"#;
     let (_, answer) = send(&url, &good, body).await;
     assert!(!answer.contains("\"Error\""), "{answer}");
@@ -71,15 +40,9 @@ async fn each_request_is_logged_and_a_refused_signature_explained() {
     let (refused, answer) = send(&url, &wrong, hostile).await;
     assert!(answer.contains("AuthFailure.SignatureFailure"), "{answer}");
 
-    let _ = child.kill();
-    let _ = child.wait();
+    mock.kill();
     let mut log = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
+    stderr.read_to_string(&mut log).unwrap();
     let requests: Vec<&str> = log.lines().filter(|l| l.contains("mock::access")).collect();
     assert_eq!(requests.len(), 2, "one line per request:\n{log}");
     assert!(

@@ -2,24 +2,22 @@
 //! against the in-process handler and raw bytes against the real server), slow clients, oversized
 //! bodies, and a graceful shutdown with a request in flight.
 
+mod common;
+
 use std::net::SocketAddr;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use bytes::Bytes;
 use car_conformance::mock::{self, App, MockConfig, MockHandle, RequestView};
-use car_conformance::sign::{Credentials, SignRequest, sign};
+use car_conformance::sign::{SignRequest, sign};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
+use common::call::test_pair;
+use common::now;
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -179,7 +177,7 @@ proptest! {
         let body: serde_json::Map<String, Value> =
             params.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
         let body = serde_json::to_vec(&body).unwrap();
-        let credentials = Credentials::new(mock::TEST_SECRET_ID, mock::TEST_SECRET_KEY);
+        let credentials = test_pair();
         let signed = sign(&SignRequest::post_json("mock", action, &body, now(), &credentials)).unwrap();
         let mut headers = http::HeaderMap::new();
         for (name, value) in &signed.headers {
@@ -233,7 +231,7 @@ async fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> Option<Ve
 async fn still_serves(mock: &MockHandle) {
     let body = br#"{"UserId":"probe"}"#;
     let host = mock.addr().to_string();
-    let credentials = Credentials::new(mock::TEST_SECRET_ID, mock::TEST_SECRET_KEY);
+    let credentials = test_pair();
     let signed = sign(&SignRequest::post_json(
         &host,
         "DestroySession",
@@ -329,7 +327,7 @@ async fn oversized_bodies_are_answered_not_dropped() {
     .await;
     let body = format!(r#"{{"UserId":"{}"}}"#, "x".repeat(5000)).into_bytes();
     let host = mock.addr().to_string();
-    let credentials = Credentials::new(mock::TEST_SECRET_ID, mock::TEST_SECRET_KEY);
+    let credentials = test_pair();
     let signed = sign(&SignRequest::post_json(
         &host,
         "DestroySession",
@@ -438,7 +436,7 @@ async fn shutdown_finishes_the_request_in_flight_then_refuses_connections() {
     .await;
     let addr = mock.addr();
     let host = addr.to_string();
-    let credentials = Credentials::new(mock::TEST_SECRET_ID, mock::TEST_SECRET_KEY);
+    let credentials = test_pair();
     let client = reqwest::Client::new();
     let send = |action: &'static str, body: Value| {
         let body = serde_json::to_vec(&body).unwrap();
@@ -485,7 +483,7 @@ async fn expired_locks_are_reclaimed() {
     })
     .await;
     let host = mock.addr().to_string();
-    let credentials = Credentials::new(mock::TEST_SECRET_ID, mock::TEST_SECRET_KEY);
+    let credentials = test_pair();
     let client = reqwest::Client::new();
     for round in 0..3 {
         for user in 0..3 {

@@ -2,27 +2,14 @@
 //! certificate (in-process and through `car-conformance mock --tls`), a certificate the user
 //! gives, and the refusals a client without the CA or speaking plain HTTP meets.
 
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
-use std::time::{SystemTime, UNIX_EPOCH};
+mod common;
 
 use car_conformance::mock::{self, MockConfig, ServeOptions, ServerTls};
-use car_conformance::sign::{Credentials, SignRequest, sign};
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_car-conformance");
-
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
-fn any_port() -> SocketAddr {
-    "127.0.0.1:0".parse().unwrap()
-}
+use common::call::{signed, test_pair};
+use common::mock::{Process, any_port};
+use common::temp_dir;
 
 /// A client that trusts `ca_pem` and no public root, as a test pointed at the mock would be.
 fn client_trusting(ca_pem: &str) -> reqwest::Client {
@@ -36,23 +23,8 @@ fn client_trusting(ca_pem: &str) -> reqwest::Client {
 
 /// A signed DescribeConcurrentCount to `url` (whose host part is signed as the Host).
 async fn describe(client: &reqwest::Client, url: &str) -> Result<Value, reqwest::Error> {
-    let host = url.split("://").nth(1).unwrap().trim_end_matches('/');
-    let credentials = Credentials::new(mock::TEST_SECRET_ID, mock::TEST_SECRET_KEY);
-    let body = b"{}";
-    let signed = sign(&SignRequest::post_json(
-        host,
-        "DescribeConcurrentCount",
-        body,
-        now(),
-        &credentials,
-    ))
-    .unwrap();
-    let mut request = client.post(url).body(body.to_vec());
-    for (name, value) in &signed.headers {
-        if !name.eq_ignore_ascii_case("host") {
-            request = request.header(name, value);
-        }
-    }
+    let credentials = test_pair();
+    let (_, request) = signed(client, url, "DescribeConcurrentCount", "{}", &credentials);
     let response = request.send().await?;
     Ok(serde_json::from_slice(&response.bytes().await?).unwrap())
 }
@@ -105,8 +77,7 @@ async fn a_certificate_the_user_gives_is_served() {
         .unwrap()
         .signed_by(&key, &ca, &ca_key)
         .unwrap();
-    let dir = std::env::temp_dir().join(format!("car-mock-tls-files-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir("mock-tls-files");
     let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
     std::fs::write(&cert_path, cert.pem()).unwrap();
     std::fs::write(&key_path, key.serialize_pem()).unwrap();
@@ -133,39 +104,16 @@ async fn a_certificate_the_user_gives_is_served() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A started mock process, killed if a test fails before it is stopped.
-struct Running(Option<Child>);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.0.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
 #[tokio::test]
 async fn mock_tls_prints_the_url_and_writes_the_ca() {
-    let dir = std::env::temp_dir().join(format!("car-mock-tls-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir("mock-tls-cli");
     let ca_path = dir.join("ca.pem");
-    let mut child = Command::new(BIN)
-        .args(["mock", "--listen", "127.0.0.1:0", "--tls", "--tls-ca-out"])
-        .arg(&ca_path)
-        .env_remove("TENCENTCLOUD_SECRET_ID")
-        .env_remove("TENCENTCLOUD_SECRET_KEY")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let _running = Running(Some(child));
-    let mut lines = BufReader::new(stdout).lines();
-    let first = lines.next().unwrap().unwrap();
-    let url = first.strip_prefix("listening on ").unwrap().to_owned();
-    assert!(url.starts_with("https://127.0.0.1:"), "{first}");
-    let second = lines.next().unwrap().unwrap();
+    let ca_arg = ca_path.to_str().unwrap();
+    let mut served = Process::start(&["--tls", "--tls-ca-out", ca_arg]);
+    assert!(served.before.is_empty(), "{:?}", served.before);
+    let url = served.url.clone();
+    assert!(url.starts_with("https://127.0.0.1:"), "{url}");
+    let second = served.next_line();
     assert_eq!(second, format!("ca certificate {}", ca_path.display()));
 
     let ca = std::fs::read_to_string(&ca_path).unwrap();

@@ -1,70 +1,17 @@
 //! The runner through its command line: exit codes, what is printed, what is (not) sent, the
 //! report file, and a run against a separately started `car-conformance mock`.
 
-use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod common;
+
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-fn bin() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_car-conformance"));
-    command.current_dir(env!("CARGO_MANIFEST_DIR"));
-    for var in [
-        "TENCENTCLOUD_SECRET_ID",
-        "TENCENTCLOUD_SECRET_KEY",
-        "TENCENTCLOUD_SESSION_TOKEN",
-        "TENCENTCLOUD_REGION",
-        "CAR_TARGET",
-        "CAR_TARGET_NAME",
-        "CAR_CASES",
-        "CAR_PROJECT_ID",
-        "CAR_CLIENT_IP",
-    ] {
-        command.env_remove(var);
-    }
-    // Tests never write snapshots.
-    command.env("INSTA_UPDATE", "no");
-    command
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("the binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("car-runner-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn write_case_file(dir: &Path, name: &str, value: &Value) {
-    std::fs::write(dir.join(name), serde_json::to_string_pretty(value).unwrap()).unwrap();
-}
-
-/// A listener that counts connections, standing in for a target that must not be contacted.
-fn counting_listener() -> (String, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let count = Arc::new(AtomicUsize::new(0));
-    let seen = Arc::clone(&count);
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            seen.fetch_add(1, Ordering::SeqCst);
-            drop(stream);
-        }
-    });
-    (url, count)
-}
+use common::cases::write_case_file;
+use common::mock::Process;
+use common::report::{report, schema_errors};
+use common::{bin, counting_listener, run, temp_dir, text};
 
 #[test]
 fn a_broken_case_directory_exits_2_with_every_problem_and_sends_nothing() {
@@ -212,20 +159,8 @@ fn report_dir_writes_a_report_that_matches_its_schema() {
         dir.to_str().unwrap(),
     ]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stdout));
-    let report: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
-    let schema_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/report.schema.json");
-    let schema: Value =
-        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
-    let validator = jsonschema::options()
-        .should_validate_formats(true)
-        .build(&schema)
-        .unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(&report)
-        .map(|e| e.to_string())
-        .collect();
-    assert_eq!(errors, Vec::<String>::new());
+    let report = report(&dir);
+    assert_eq!(schema_errors(&report), Vec::<String>::new());
     let ids: Vec<&str> = report["cases"]
         .as_array()
         .unwrap()
@@ -285,31 +220,12 @@ fn coverage_is_computed_statically_as_a_table_or_json() {
     assert!(coverage["total"]["percent"].as_f64().unwrap() > 0.0);
 }
 
-/// Starts `car-conformance mock` on a free port; returns the child and its URL.
-fn start_mock() -> (Child, String) {
-    let mut child = bin()
-        .args(["mock", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_owned();
-    (child, url)
-}
-
 #[test]
 fn a_separately_started_mock_passes_with_mock_only_cases_skipped() {
-    let (mut mock, url) = start_mock();
+    let mock = Process::start(&[]);
+    let url = mock.url.clone();
     let output = run(&["run", "--target", &url]);
-    let _ = mock.kill();
-    let _ = mock.wait();
+    mock.kill();
     let stdout = text(&output.stdout);
     assert_eq!(
         output.status.code(),
