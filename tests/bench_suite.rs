@@ -1,6 +1,8 @@
 //! The suite bench's own logic (`benches/suite/`, which CI only compiles): the scaling corpus,
 //! statistics and process runs, the Python calls file and the pacing analysis.
 
+mod common;
+
 #[allow(dead_code)]
 #[path = "../benches/suite/corpus.rs"]
 mod corpus;
@@ -20,7 +22,7 @@ mod corpus_tests {
 
     #[test]
     fn copies_every_case_file_and_snapshot_under_prefixed_names() {
-        let parent = std::env::temp_dir().join(format!("corpus-test-{}", std::process::id()));
+        let parent = crate::common::temp_dir("corpus");
         let source = parent.join("source");
         fs::create_dir_all(source.join("cases/business")).unwrap();
         fs::create_dir_all(source.join("snapshots")).unwrap();

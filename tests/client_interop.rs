@@ -10,13 +10,16 @@
 //! `scripts/setup-tccli.sh`. Without one, its test says it was skipped and passes — unless
 //! `CAR_REQUIRE_NODE_SDK=1` / `CAR_REQUIRE_TCCLI=1` (set by `.ci/run` after a successful setup).
 
-use std::io::Write;
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use car_conformance::mock::{self, MockConfig, MockHandle, ServeOptions, ServerTls};
 use serde_json::Value;
+
+use common::{finish, required, root, say, temp_dir, without_proxy};
 
 /// How long one client process may take (a handful of loopback calls).
 const DEADLINE: Duration = Duration::from_secs(120);
@@ -33,54 +36,11 @@ const NODE_EXPECTED: &[(&str, Option<&str>)] = &[
     ("missing_parameter", Some("MissingParameter")),
 ];
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Says something even when libtest captures the test's output.
-fn say(line: &str) {
-    let _ = writeln!(std::io::stderr(), "{line}");
-}
-
-/// Whether `variable` is `1`: the client was installed, so skipping would hide a regression.
-fn required(variable: &str) -> bool {
-    std::env::var(variable).is_ok_and(|v| v == "1")
-}
-
-/// Runs `command` to completion (killed past the deadline): exit success, stdout, stderr.
+/// Runs `command` to completion (killed past the deadline), with no proxy between it and the
+/// loopback mock: exit success, stdout, stderr.
 fn run(mut command: Command) -> Result<(bool, String, String), String> {
-    for proxy in [
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-    ] {
-        command.env_remove(proxy);
-    }
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|error| format!("cannot start {command:?}: {error}"))?;
-    let started = Instant::now();
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) if started.elapsed() > DEADLINE => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!("still running after {DEADLINE:?}; killed"));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(error) => return Err(format!("waiting for the client: {error}")),
-        }
-    }
-    let output = child
-        .wait_with_output()
-        .map_err(|error| format!("reading the client's output: {error}"))?;
+    without_proxy(&mut command);
+    let output = finish(&mut command, DEADLINE, "the client")?;
     Ok((
         output.status.success(),
         String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -289,8 +249,7 @@ async fn tccli_drives_the_mock_over_https() {
     }
     let (handle, ca_file) = fresh_mock(true, "tccli").await;
     let ca_file = ca_file.unwrap();
-    let work =
-        std::env::temp_dir().join(format!("car-client-interop-{}-tccli", std::process::id()));
+    let work = temp_dir("client-interop-tccli");
     std::fs::create_dir_all(work.join("home")).unwrap();
     let shim = certifi_with(&venv.join("bin/python"), &ca_file, &work.join("shim"));
     let endpoint = handle.addr().to_string();

@@ -2,37 +2,18 @@
 //! exercisable catalogue item has a case, levels never claim more than their source, cases that
 //! create state clean it up, and mock configuration is used only for states the API cannot reach.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+mod common;
 
-use car_conformance::case::catalogue::Catalogue;
-use car_conformance::case::{Case, Level, Step, load_dir};
+use std::collections::{BTreeMap, BTreeSet};
+
+use car_conformance::case::{Case, Level, Step};
 use serde_json::Value;
+
+use common::corpus::{catalogue, load_cases};
+use common::root;
 
 /// The corpus directories these checks hold to (the runner's own example cases live elsewhere).
 const CORPUS_DIRS: [&str; 4] = ["params/", "business/", "common/", "response/"];
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn catalogue() -> Catalogue {
-    Catalogue::load(&root().join("schemas/catalogue.json")).expect("the catalogue loads")
-}
-
-fn load(catalogue: &Catalogue) -> Vec<Case> {
-    match load_dir(&root().join("cases"), &root().join("schemas"), catalogue) {
-        Ok(cases) => cases,
-        Err(error) => {
-            let shown: Vec<String> = error
-                .diagnostics()
-                .iter()
-                .map(ToString::to_string)
-                .collect();
-            panic!("the corpus does not load: {error}\n{}", shown.join("\n"))
-        }
-    }
-}
 
 fn corpus(cases: &[Case]) -> Vec<&Case> {
     cases
@@ -68,7 +49,7 @@ fn strength(level: Level) -> u8 {
 #[test]
 fn the_corpus_loads_and_covers_every_exercisable_item() {
     let catalogue = catalogue();
-    let cases = load(&catalogue);
+    let cases = load_cases(&catalogue);
     assert!(corpus(&cases).len() >= 100, "the corpus lost cases");
     let covered: BTreeSet<&str> = cases
         .iter()
@@ -96,7 +77,7 @@ fn the_corpus_loads_and_covers_every_exercisable_item() {
 #[test]
 fn no_case_is_stronger_than_what_it_covers() {
     let catalogue = catalogue();
-    let cases = load(&catalogue);
+    let cases = load_cases(&catalogue);
     let mut wrong = Vec::new();
     for case in corpus(&cases) {
         for id in &case.spec.covers {
@@ -117,7 +98,7 @@ fn no_case_is_stronger_than_what_it_covers() {
 #[test]
 fn every_case_cites_a_documented_sentence() {
     let catalogue = catalogue();
-    let cases = load(&catalogue);
+    let cases = load_cases(&catalogue);
     for case in corpus(&cases) {
         let source = &case.spec.source;
         // A primary source: a Tencent Cloud page, an official SDK file, or tccli's description;
@@ -162,7 +143,7 @@ fn may_create_state(step: &Step) -> bool {
 #[test]
 fn cases_that_may_create_state_destroy_it() {
     let catalogue = catalogue();
-    let cases = load(&catalogue);
+    let cases = load_cases(&catalogue);
     let mut wrong = Vec::new();
     for case in corpus(&cases) {
         let destroyed: Vec<Value> = case
@@ -189,7 +170,7 @@ fn cases_that_may_create_state_destroy_it() {
 #[test]
 fn mock_configuration_is_used_only_where_the_api_cannot_reach_the_state() {
     let catalogue = catalogue();
-    let cases = load(&catalogue);
+    let cases = load_cases(&catalogue);
     let reach = reach();
     let needs_mock = |id: &String| {
         reach
@@ -210,7 +191,7 @@ fn mock_configuration_is_used_only_where_the_api_cannot_reach_the_state() {
 #[test]
 fn every_seed_code_has_a_case_of_its_own_in_business() {
     let catalogue = catalogue();
-    let cases = load(&catalogue);
+    let cases = load_cases(&catalogue);
     let seed: Vec<&str> = catalogue
         .error_codes
         .iter()

@@ -3,12 +3,15 @@
 //! defect among them; with each allowed variant switched on, no must/should case fails. A defect
 //! no case catches, or a variant some case fails, fails this test and is named.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
+
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 use car_conformance::mock::{DEFECTS, VARIANTS};
 use car_conformance::run::mutants::{self, Parallelism};
+
+use common::{bin, root};
 
 /// The matrix run is timing-sensitive (bursts, SlowDown windows, the 5 s budget): the other
 /// tests of this file wait for it rather than compete for the CPU.
@@ -61,14 +64,10 @@ fn every_defect_is_caught_every_variant_passes_and_the_baseline_is_clean() {
     );
 }
 
-fn binary() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_car-conformance"))
-}
-
 #[test]
 fn the_mock_lists_its_defects_and_refuses_unknown_names_with_close_ones() {
     let _serial = serial();
-    let listed = binary().args(["mock", "--list-defects"]).output().unwrap();
+    let listed = bin().args(["mock", "--list-defects"]).output().unwrap();
     assert!(listed.status.success());
     let text = String::from_utf8_lossy(&listed.stdout);
     for defect in DEFECTS {
@@ -79,7 +78,7 @@ fn the_mock_lists_its_defects_and_refuses_unknown_names_with_close_ones() {
             defect.name
         );
     }
-    let unknown = binary()
+    let unknown = bin()
         .args([
             "mock",
             "--listen",
@@ -96,7 +95,7 @@ fn the_mock_lists_its_defects_and_refuses_unknown_names_with_close_ones() {
             && error.contains("did you mean `quota-not-enforced`"),
         "{error}"
     );
-    let unknown = binary()
+    let unknown = bin()
         .args(["mutants", "--defect", "no-rate-limits"])
         .output()
         .unwrap();
@@ -107,7 +106,7 @@ fn the_mock_lists_its_defects_and_refuses_unknown_names_with_close_ones() {
 #[test]
 fn the_mock_lists_its_variants_with_their_quotes_and_refuses_unknown_names() {
     let _serial = serial();
-    let listed = binary().args(["mock", "--list-variants"]).output().unwrap();
+    let listed = bin().args(["mock", "--list-variants"]).output().unwrap();
     assert!(listed.status.success());
     let text = String::from_utf8_lossy(&listed.stdout);
     for variant in VARIANTS {
@@ -118,7 +117,7 @@ fn the_mock_lists_its_variants_with_their_quotes_and_refuses_unknown_names() {
         &["mock", "--listen", "127.0.0.1:0", "--variant", "pretty-jsn"][..],
         &["mutants", "--variant", "pretty-jsn"][..],
     ] {
-        let unknown = binary().args(command).output().unwrap();
+        let unknown = bin().args(command).output().unwrap();
         assert_eq!(unknown.status.code(), Some(2), "{command:?}");
         let error = String::from_utf8_lossy(&unknown.stderr);
         assert!(
@@ -132,9 +131,7 @@ fn the_mock_lists_its_variants_with_their_quotes_and_refuses_unknown_names() {
 /// A temporary copy of one case file, so the command runs in a second, not a full matrix.
 fn one_file(relative: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("car-mutants-cli-{}", std::process::id()));
-    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("cases")
-        .join(relative);
+    let source = root().join("cases").join(relative);
     let target = dir.join(relative);
     std::fs::create_dir_all(target.parent().unwrap()).unwrap();
     std::fs::copy(source, &target).unwrap();
@@ -145,7 +142,7 @@ fn one_file(relative: &str) -> PathBuf {
 fn the_mutants_command_prints_the_matrix_as_json() {
     let _serial = serial();
     let dir = one_file("common/rate-limit.json");
-    let output = binary()
+    let output = bin()
         .args(["mutants", "--json", "--defect", "no-rate-limit", "--cases"])
         .arg(&dir)
         .output()
@@ -175,7 +172,7 @@ fn the_mutants_command_prints_the_matrix_as_json() {
 fn the_mutants_command_runs_a_variant_alone_and_counts_it_passed() {
     let _serial = serial();
     let dir = one_file("response/envelope.json");
-    let output = binary()
+    let output = bin()
         .args(["mutants", "--json", "--variant", "pretty-json", "--cases"])
         .arg(&dir)
         .output()

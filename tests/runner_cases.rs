@@ -1,18 +1,19 @@
 //! The shipped first set of cases: it loads, every kind of step and expectation is used, every
 //! snapshotted step has its committed `@mock` snapshot, and no snapshot is left without its step.
 
+mod common;
+
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use car_conformance::case::catalogue::Catalogue;
 use car_conformance::case::{Case, load_dir};
 use car_conformance::check::snapshot::{Snapshots, UpdateMode};
 
+use common::corpus::{catalogue, load_cases};
+use common::{root, temp_dir};
+
 fn cases() -> Vec<Case> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let catalogue = Catalogue::load(&root.join("schemas/catalogue.json")).unwrap();
-    load_dir(&root.join("cases"), &root.join("schemas"), &catalogue)
-        .unwrap_or_else(|e| panic!("{e}"))
+    load_cases(&catalogue())
 }
 
 #[test]
@@ -132,7 +133,7 @@ fn every_kind_of_step_and_expectation_is_exercised() {
 
 #[test]
 fn every_snapshot_step_has_its_mock_snapshot_and_no_snapshot_is_orphaned() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = root();
     let snapshots = Snapshots {
         dir: root.join("snapshots"),
         suffix: "mock".into(),
@@ -166,7 +167,7 @@ fn every_snapshot_step_has_its_mock_snapshot_and_no_snapshot_is_orphaned() {
 /// README says (its `$schema` path included): a newcomer who copies it gets no error.
 #[test]
 fn the_readme_example_case_loads_as_shown() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = root();
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
     let after = readme
         .split_once("One case:\n\n```json\n")
@@ -184,7 +185,7 @@ fn the_readme_example_case_loads_as_shown() {
         .split_once('"')
         .unwrap()
         .0;
-    let dir = std::env::temp_dir().join(format!("car-readme-case-{}", std::process::id()));
+    let dir = temp_dir("readme-case");
     let group = dir.join("cases/readme");
     std::fs::create_dir_all(&group).unwrap();
     std::fs::create_dir_all(dir.join("schemas")).unwrap();

@@ -2,8 +2,9 @@
 //! with no lock and no session), a failed step stops the steps after it, captures flow into later
 //! steps, and every failure of a step is collected.
 
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
@@ -20,8 +21,11 @@ use car_conformance::send::request::Endpoint;
 use car_conformance::send::{Client, ClientConfig};
 use car_conformance::sign::Credentials;
 
+use common::mock::any_port;
+use common::root;
+
 fn shared(url: &str) -> Shared {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = root();
     Shared {
         client: Client::new(ClientConfig::default()).unwrap(),
         schemas: SchemaSet::load(&root.join("schemas"), []).unwrap(),
@@ -74,7 +78,7 @@ fn create_step(expect: Value) -> Value {
 }
 
 async fn start() -> mock::MockHandle {
-    mock::start(MockConfig::default(), SocketAddr::from(([127, 0, 0, 1], 0)))
+    mock::start(MockConfig::default(), any_port())
         .await
         .unwrap()
 }
@@ -206,7 +210,7 @@ async fn a_case_with_its_own_mock_configuration_gets_its_own_mock() {
 
 /// The runner's shared state with the default checks' levels read from the real catalogue.
 fn shared_with_levels(url: &str, schemas: &[&str]) -> Shared {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas");
+    let root = root().join("schemas");
     let text = std::fs::read_to_string(root.join("catalogue.json")).unwrap();
     let catalogue = Catalogue::parse(&text, &root.join("catalogue.json")).unwrap();
     Shared {
@@ -224,9 +228,7 @@ async fn a_default_check_fails_at_its_own_rule_s_level_never_above_the_case_s() 
         defect: Some("content-type-html".into()),
         ..MockConfig::default()
     };
-    let mock = mock::start(config, SocketAddr::from(([127, 0, 0, 1], 0)))
-        .await
-        .unwrap();
+    let mock = mock::start(config, any_port()).await.unwrap();
     let shared = shared_with_levels(&mock.url(), &[]);
     let case = planned(json!({
         "name": "lock", "title": "t", "level": "must", "source": "s", "covers": ["x"],
@@ -263,9 +265,7 @@ async fn a_request_id_that_is_no_uuid_fails_a_must_case_at_info_only() {
         variants: vec!["request-id-opaque".into()],
         ..MockConfig::default()
     };
-    let mock = mock::start(config, SocketAddr::from(([127, 0, 0, 1], 0)))
-        .await
-        .unwrap();
+    let mock = mock::start(config, any_port()).await.unwrap();
     let schema = "response.request-id-uuid.schema.json";
     let shared = shared_with_levels(&mock.url(), &[schema]);
     let case = planned(json!({

@@ -3,12 +3,16 @@
 //! must compile, agree with the documentation's own examples and reject the broken inputs it exists
 //! to catch; the catalogue must validate, keep its ids unique and its levels honest to the source.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use jsonschema::{Validator, ValidatorMap};
 use rstest::rstest;
 use serde_json::{Value, json};
+
+use common::{read_json, root};
 
 /// The schema files this test owns (other schemas in `schemas/` belong to the runner).
 const OWN_SCHEMAS: &[&str] = &[
@@ -139,14 +143,11 @@ const NOT_SCHEMA_ENFORCED: &[&str] = &[
 ];
 
 fn schemas_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("schemas")
+    root().join("schemas")
 }
 
 fn load(name: &str) -> Value {
-    let path = schemas_dir().join(name);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
+    read_json(&schemas_dir().join(name))
 }
 
 fn compile(name: &str) -> Validator {

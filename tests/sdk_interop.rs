@@ -12,13 +12,16 @@
 //! passes — unless `CAR_REQUIRE_SDK_INTEROP=1` (set by `.ci/run` after a successful setup), when
 //! it fails.
 
-use std::io::Write;
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use car_conformance::mock::{self, MockConfig};
 use serde_json::Value;
+
+use common::{finish, required, root, say};
 
 /// How long the whole driver may take: a few dozen loopback calls, normally well under 5 s.
 const DRIVER_DEADLINE: Duration = Duration::from_secs(120);
@@ -61,12 +64,6 @@ const TEMP_SECRET_ID: &str = "AKIDcarconformanceINTEROPTEMP000";
 const TEMP_SECRET_KEY: &str = "carconformanceINTEROPtempKEY0000";
 const TEMP_TOKEN: &str = "carconformanceINTEROPtoken000000";
 
-/// Says something on the terminal even when libtest captures the test's output (it captures
-/// `print!`/`eprint!`, not writes to the stderr handle).
-fn say(line: &str) {
-    let _ = writeln!(std::io::stderr(), "{line}");
-}
-
 /// `.venv`'s python when `scripts/setup-python-sdk.sh` completed (it leaves a stamp last).
 fn venv_python(root: &Path) -> Option<PathBuf> {
     let venv = root.join(".venv");
@@ -86,36 +83,14 @@ fn run_driver(
     if let Some(ca_file) = ca_file {
         command.arg("--ca-file").arg(ca_file);
     }
-    let mut child = command
+    command
         .env("CAR_INTEROP_SECRET_ID", mock::TEST_SECRET_ID)
         .env("CAR_INTEROP_SECRET_KEY", mock::TEST_SECRET_KEY)
         .env("CAR_INTEROP_TEMP_ID", TEMP_SECRET_ID)
         .env("CAR_INTEROP_TEMP_KEY", TEMP_SECRET_KEY)
         .env("CAR_INTEROP_TEMP_TOKEN", TEMP_TOKEN)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|error| format!("cannot start {}: {error}", python.display()))?;
-    let started = Instant::now();
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) if started.elapsed() > DRIVER_DEADLINE => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!(
-                    "driver still running after {DRIVER_DEADLINE:?}; killed"
-                ));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(error) => return Err(format!("waiting for the driver: {error}")),
-        }
-    }
-    let output = child
-        .wait_with_output()
-        .map_err(|error| format!("reading the driver's output: {error}"))?;
+        .env("PYTHONDONTWRITEBYTECODE", "1");
+    let output = finish(&mut command, DRIVER_DEADLINE, "the driver")?;
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     if !output.status.success() {
         return Err(format!(
@@ -184,8 +159,8 @@ async fn official_python_sdk_drives_the_mock_over_https() {
 /// Starts a fresh mock (HTTPS with a generated CA when `tls`), runs every scenario through the
 /// SDK and checks what it saw.
 async fn drive(tls: bool) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let required = std::env::var("CAR_REQUIRE_SDK_INTEROP").is_ok_and(|v| v == "1");
+    let root = root();
+    let required = required("CAR_REQUIRE_SDK_INTEROP");
     let Some(python) = venv_python(root) else {
         assert!(
             !required,
