@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use car_conformance::mock::MockConfig;
 use serde_json::json;
 
-use common::cases::{apply, case, create, destroy, write_cases};
+use common::cases::{apply, case, create, session_case, write_cases};
 use common::mock::InProcess as Mock;
 use common::report::{report, report_case};
 use common::{bin, shown, temp_dir, text};
@@ -61,15 +61,7 @@ fn every_user_id_is_destroyed_whatever_happened_to_its_case() {
                 vec![],
             ),
             // Cleans up after itself: the runner has nothing to add.
-            case(
-                "tidy",
-                &["rule.lock.required"],
-                vec![
-                    apply(json!({"success": true})),
-                    create(json!({"success": true})),
-                ],
-                vec![destroy()],
-            ),
+            session_case("tidy"),
         ],
     );
     let output = bin()

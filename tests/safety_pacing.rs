@@ -10,7 +10,7 @@ use std::path::Path;
 use car_conformance::mock::MockConfig;
 use serde_json::{Value, json};
 
-use common::cases::{apply, case, create, destroy, write_cases};
+use common::cases::{case, create, destroy, session_case, write_cases};
 use common::mock::InProcess as Mock;
 use common::report::{report, report_case};
 use common::{bin, shown, temp_dir, text};
@@ -116,17 +116,7 @@ fn a_burst_runs_alone_and_gets_exactly_its_refusals_while_the_others_get_none() 
     let cases = temp_dir("pacing-burst-cases");
     let report_dir = temp_dir("pacing-burst-report");
     let mut all: Vec<Value> = (0..10)
-        .map(|i| {
-            case(
-                &format!("ordinary-{i}"),
-                &["rule.lock.required"],
-                vec![
-                    apply(json!({"success": true})),
-                    create(json!({"success": true})),
-                ],
-                vec![destroy()],
-            )
-        })
+        .map(|i| session_case(&format!("ordinary-{i}")))
         .collect();
     // 30 at once against 10 per second: the burst waits for an empty window and for the other
     // cases to finish, so exactly 10 are admitted (no lock: LockTimeout) and 20 refused.

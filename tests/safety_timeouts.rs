@@ -6,28 +6,14 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use serde_json::json;
-
-use common::cases::{apply, case, create, destroy, write_cases};
+use common::cases::{session_case, write_cases};
 use common::misbehaving::{Misbehaving, Misbehaviour};
 use common::report::{failure_text, report};
 use common::{bin, shown, temp_dir, text};
 
 fn six_cases(name: &str) -> std::path::PathBuf {
     let dir = temp_dir(name);
-    let cases = (0..6)
-        .map(|i| {
-            case(
-                &format!("case-{i}"),
-                &["rule.lock.required"],
-                vec![
-                    apply(json!({"success": true})),
-                    create(json!({"success": true})),
-                ],
-                vec![destroy()],
-            )
-        })
-        .collect();
+    let cases = (0..6).map(|i| session_case(&format!("case-{i}"))).collect();
     write_cases(&dir, "silent.json", cases);
     dir
 }

@@ -39,6 +39,20 @@ pub fn case(name: &str, covers: &[&str], steps: Vec<Value>, cleanup: Vec<Value>)
            "covers": covers, "steps": steps, "cleanup": cleanup})
 }
 
+/// A case that starts a session (ApplyConcurrent, CreateSession, both expected to succeed) and
+/// destroys it in its cleanup.
+pub fn session_case(name: &str) -> Value {
+    case(
+        name,
+        &["rule.lock.required"],
+        vec![
+            apply(json!({"success": true})),
+            create(json!({"success": true})),
+        ],
+        vec![destroy()],
+    )
+}
+
 /// A case file with one case: ApplyConcurrent expecting success, DestroySession as cleanup.
 pub fn one_case_dir(name: &str) -> PathBuf {
     let dir = temp_dir(name);
