@@ -16,10 +16,9 @@ use serde_json::Value;
 const FILTER: &str = "params/user-";
 
 fn run_against(mock: &Mock, extra: &[&str]) -> std::process::Output {
-    let mut args = vec!["run", "--target", &mock.url, "--target-name", "mock", "-q"];
-    args.extend_from_slice(extra);
+    let mut args = extra.to_vec();
     args.push(FILTER);
-    run(&args)
+    mock.run(&args)
 }
 
 fn statuses(report: &Value) -> Vec<(String, String)> {
@@ -192,13 +191,7 @@ fn the_baseline_flow_from_writing_to_removal() {
 
     // 5. --rerun-failed runs exactly the cases that failed in the first report.
     let rerun = dir.join("rerun");
-    let output = run(&[
-        "run",
-        "--target",
-        &defective.url,
-        "--target-name",
-        "mock",
-        "-q",
+    let output = defective.run(&[
         "--rerun-failed",
         first.to_str().unwrap(),
         "--report-dir",

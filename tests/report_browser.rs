@@ -169,17 +169,11 @@ fn report_html_renders_in_headless_chromium() {
     std::fs::write(&matrix, &output.stdout).unwrap();
     let mock = Mock::start(&["--defect", "missing-parameter-wrong-code"]);
     let report_dir = work.join("report");
-    let output = run(&[
-        "run",
-        "--target",
-        &mock.url,
-        "--target-name",
-        "mock",
+    let output = mock.run(&[
         "--report-dir",
         report_dir.to_str().unwrap(),
         "--defect-matrix",
         matrix.to_str().unwrap(),
-        "-q",
     ]);
     assert_eq!(output.status.code(), Some(1), "{}", both(&output));
     let report = read_json(&report_dir.join("report.json"));

@@ -91,16 +91,7 @@ fn a_run_against_a_mock_with_a_defect_writes_all_four_files_with_its_failures() 
     let mock = Mock::start(&["--defect", "missing-parameter-wrong-code"]);
     let dir = temp_dir("defect");
     let out = dir.join("report");
-    let output = run(&[
-        "run",
-        "--target",
-        &mock.url,
-        "--target-name",
-        "mock",
-        "--report-dir",
-        out.to_str().unwrap(),
-        "-q",
-    ]);
+    let output = mock.run(&["--report-dir", out.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1), "{}", both(&output));
     assert_bundle(&out);
     let report = read_json(&out.join("report.json"));

@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, BufReader, Lines};
 use std::net::SocketAddr;
-use std::process::{Child, ChildStderr, ChildStdout, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStderr, ChildStdout, Command, ExitStatus, Output, Stdio};
 
 use car_conformance::mock::{self, LiveState, MockConfig};
 
@@ -96,6 +96,13 @@ impl Process {
         let _ = child.kill();
         let _ = child.wait();
         panic!("the mock did not say where it listens; it printed {before:?}");
+    }
+
+    /// `car-conformance run -q` against it, named `mock` in the report, with `extra` arguments.
+    pub fn run(&self, extra: &[&str]) -> Output {
+        let mut args = vec!["run", "--target", &self.url, "--target-name", "mock", "-q"];
+        args.extend_from_slice(extra);
+        super::run(&args)
     }
 
     /// The next line on its stdout.
