@@ -29,8 +29,9 @@ pub struct Safety {
     /// `--request-timeout`: every request's time limit. `None`: each request gets its action's
     /// documented budget plus a margin (`check::budget`).
     pub request_timeout: Option<Duration>,
-    /// A case's time limit; a case whose requests' limits add up to more gets that sum.
-    pub case_timeout: Duration,
+    /// `--case-timeout`: every case's time limit. `None`: [`DEFAULT_CASE`], raised for a case
+    /// whose requests' limits add up to more.
+    pub case_timeout: Option<Duration>,
     pub run_timeout: Option<Duration>,
     /// Print the signed requests instead of sending them.
     pub dry_run: bool,
@@ -51,7 +52,7 @@ impl Default for Safety {
             rate: None,
             concurrency: None,
             request_timeout: None,
-            case_timeout: DEFAULT_CASE,
+            case_timeout: None,
             run_timeout: None,
             dry_run: false,
             capabilities: None,
@@ -103,9 +104,15 @@ pub fn describe(settings: &Settings) -> String {
         ),
     };
     let mut out = format!(
-        "safety: {pacing}, at most {} requests in flight, time limits {per_request} per request and {} per case (more when its requests' limits add up to more)",
+        "safety: {pacing}, at most {} requests in flight, time limits {per_request} per request and {} per case",
         safety.concurrency.unwrap_or(DEFAULT_CONCURRENCY),
-        human(safety.case_timeout)
+        match safety.case_timeout {
+            Some(limit) => human(limit),
+            None => format!(
+                "{} (more when its requests' limits add up to more)",
+                human(DEFAULT_CASE)
+            ),
+        }
     );
     if let Some(limit) = safety.run_timeout {
         out.push_str(&format!(" and {} per run", human(limit)));
