@@ -3,7 +3,9 @@
 //! `tests/python/sdk_interop_driver.py`. Proves that a real client can sign for, call and parse
 //! the mock: POST and GET; ApplyConcurrent, CreateSession, DestroySession succeeding; a missing
 //! parameter, a wrong SecretKey, an unknown SecretId, CreateSession without a lock and a bad Role
-//! failing with the exact code the SDK surfaces (`TencentCloudSDKException.code`).
+//! failing with the exact code the SDK surfaces (`TencentCloudSDKException.code`). Signature v1
+//! too: the same flow with `signMethod` HmacSHA1 and HmacSHA256, each over GET and POST, then a
+//! wrong key, an unknown SecretId, temporary credentials and a wrong token.
 //!
 //! Needs `.venv/` from `scripts/setup-python-sdk.sh`. Without it the test says it was skipped and
 //! passes — unless `CAR_REQUIRE_SDK_INTEROP=1` (set by `.ci/run` after a successful setup), when
@@ -35,7 +37,28 @@ const EXPECTED: &[(&str, Option<&str>)] = &[
     ("create_without_lock", Some("FailedOperation.LockTimeout")),
     ("lock_for_bad_role", None),
     ("bad_role", Some("InvalidParameterValue")),
+    ("v1_hmacsha1_get_apply_concurrent", None),
+    ("v1_hmacsha1_get_create_session", None),
+    ("v1_hmacsha1_get_destroy_session", None),
+    ("v1_hmacsha1_post_apply_concurrent", None),
+    ("v1_hmacsha1_post_create_session", None),
+    ("v1_hmacsha1_post_destroy_session", None),
+    ("v1_hmacsha256_get_apply_concurrent", None),
+    ("v1_hmacsha256_get_create_session", None),
+    ("v1_hmacsha256_get_destroy_session", None),
+    ("v1_hmacsha256_post_apply_concurrent", None),
+    ("v1_hmacsha256_post_create_session", None),
+    ("v1_hmacsha256_post_destroy_session", None),
+    ("v1_wrong_secret_key", Some("AuthFailure.SignatureFailure")),
+    ("v1_unknown_secret_id", Some("AuthFailure.SecretIdNotFound")),
+    ("v1_temporary_credentials", None),
+    ("v1_wrong_token", Some("AuthFailure.TokenFailure")),
 ];
+
+/// Temporary credentials the mock accepts beside the test pair (made up for this test only).
+const TEMP_SECRET_ID: &str = "AKIDcarconformanceINTEROPTEMP000";
+const TEMP_SECRET_KEY: &str = "carconformanceINTEROPtempKEY0000";
+const TEMP_TOKEN: &str = "carconformanceINTEROPtoken000000";
 
 /// Says something on the terminal even when libtest captures the test's output (it captures
 /// `print!`/`eprint!`, not writes to the stderr handle).
@@ -58,6 +81,9 @@ fn run_driver(python: &Path, script: &Path, endpoint: &str) -> Result<String, St
         .arg(endpoint)
         .env("CAR_INTEROP_SECRET_ID", mock::TEST_SECRET_ID)
         .env("CAR_INTEROP_SECRET_KEY", mock::TEST_SECRET_KEY)
+        .env("CAR_INTEROP_TEMP_ID", TEMP_SECRET_ID)
+        .env("CAR_INTEROP_TEMP_KEY", TEMP_SECRET_KEY)
+        .env("CAR_INTEROP_TEMP_TOKEN", TEMP_TOKEN)
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -151,7 +177,14 @@ async fn official_python_sdk_drives_the_mock() {
     };
     let script = root.join("tests/python/sdk_interop_driver.py");
 
-    let handle = mock::start(MockConfig::default(), "127.0.0.1:0".parse().unwrap())
+    let config = MockConfig {
+        credentials: vec![
+            mock::MockCredential::new(mock::TEST_SECRET_ID, mock::TEST_SECRET_KEY),
+            mock::MockCredential::new(TEMP_SECRET_ID, TEMP_SECRET_KEY).with_token(TEMP_TOKEN),
+        ],
+        ..MockConfig::default()
+    };
+    let handle = mock::start(config, "127.0.0.1:0".parse().unwrap())
         .await
         .expect("mock starts on a free loopback port");
     let endpoint = handle.addr().to_string();
@@ -191,7 +224,7 @@ async fn official_python_sdk_drives_the_mock() {
         live.sessions
     );
     say(&format!(
-        "sdk_interop: {} SDK calls (POST and GET) behaved as documented",
+        "sdk_interop: {} SDK calls (TC3 and v1, POST and GET) behaved as documented",
         lines.len()
     ));
 }

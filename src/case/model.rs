@@ -157,6 +157,37 @@ pub struct SignKnobs {
     pub unsigned_payload: bool,
     #[serde(default, deserialize_with = "token_knob")]
     pub token: TokenKnob,
+    /// `v3` (TC3-HMAC-SHA256, the default) or `v1` (HmacSHA1 / HmacSHA256 as parameters).
+    #[serde(default)]
+    pub version: SignVersion,
+    /// v1: the algorithm (default HmacSHA1), sent as `SignatureMethod`.
+    #[serde(default)]
+    pub method: Option<V1Method>,
+    /// v1: common parameters to leave out (before signing; `Signature` after).
+    #[serde(default)]
+    pub omit_params: Vec<String>,
+    /// v1: send this `SignatureMethod` instead of `method`'s name (still signed with `method`).
+    #[serde(default)]
+    pub signature_method_value: Option<String>,
+}
+
+/// `sign.version`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub enum SignVersion {
+    #[default]
+    #[serde(rename = "v3")]
+    V3,
+    #[serde(rename = "v1")]
+    V1,
+}
+
+/// `sign.method`: the signature v1 algorithm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum V1Method {
+    #[serde(rename = "HmacSHA1")]
+    HmacSha1,
+    #[serde(rename = "HmacSHA256")]
+    HmacSha256,
 }
 
 /// `sign.authorization`.

@@ -8,7 +8,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::diagnostic::did_you_mean;
-use super::model::{CaseSpec, SUCCESS, Step};
+use super::model::{CaseSpec, SUCCESS, SignVersion, Step};
 use super::template::{self, Var, escape};
 use crate::case::catalogue::Catalogue;
 use crate::mock::MockConfig;
@@ -177,6 +177,66 @@ pub fn check_shape(spec: &CaseSpec, base: &str) -> Vec<Problem> {
     problems
 }
 
+/// The v1 knobs go with `version: v1`, the TC3-only ones without it.
+fn check_v1_knobs(step: &Step, pointer: &str, problems: &mut Vec<Problem>) {
+    let sign = &step.sign;
+    let v1_only = [
+        ("method", sign.method.is_some()),
+        ("omit_params", !sign.omit_params.is_empty()),
+        (
+            "signature_method_value",
+            sign.signature_method_value.is_some(),
+        ),
+    ];
+    let tc3_only = [
+        ("scope_date_offset_days", sign.scope_date_offset_days != 0),
+        ("service", sign.service.is_some()),
+        ("authorization", sign.authorization.is_some()),
+        (
+            "body_changed_after_signing",
+            sign.body_changed_after_signing,
+        ),
+        (
+            "extra_signed_headers",
+            !sign.extra_signed_headers.is_empty(),
+        ),
+        ("omit_signed_headers", !sign.omit_signed_headers.is_empty()),
+        ("unsigned_payload", sign.unsigned_payload),
+    ];
+    let v1 = sign.version == SignVersion::V1;
+    let (wrong, why) = if v1 {
+        (
+            &tc3_only[..],
+            "is a TC3 knob; signature v1 has no headers to sign",
+        )
+    } else {
+        (
+            &v1_only[..],
+            "is a signature v1 knob; add `\"version\": \"v1\"`",
+        )
+    };
+    for (knob, set) in wrong {
+        if *set {
+            problems.push(Problem::new(
+                format!("{pointer}/sign/{knob}"),
+                format!("`{knob}` {why}"),
+            ));
+        }
+    }
+    if v1 && step.body.is_some() {
+        problems.push(Problem::new(
+            format!("{pointer}/body"),
+            "signature v1 signs parameters; give `params`, not a raw `body`",
+        ));
+    }
+    if v1 && !matches!(step.method.as_str(), "GET" | "POST") {
+        problems.push(Problem::new(
+            format!("{pointer}/method"),
+            "signature v1 signs GET or POST requests",
+        ));
+    }
+}
+
 fn check_step_shape(step: &Step, pointer: &str, cleanup: bool, problems: &mut Vec<Problem>) {
     if step.params.is_some() && step.body.is_some() {
         problems.push(Problem::new(
@@ -184,6 +244,7 @@ fn check_step_shape(step: &Step, pointer: &str, cleanup: bool, problems: &mut Ve
             "a step takes `params` or `body`, not both",
         ));
     }
+    check_v1_knobs(step, pointer, problems);
     if step.sign.body_changed_after_signing && step.method == "GET" && step.body.is_none() {
         problems.push(Problem::new(
             format!("{pointer}/sign/body_changed_after_signing"),
@@ -487,6 +548,31 @@ mod tests {
                 "/cases/0/steps/1/sign/extra_signed_headers/0",
                 "/cases/0/steps/1/sign/extra_signed_headers/1",
                 "/cases/0/steps/2",
+            ]
+        );
+    }
+
+    #[test]
+    fn signature_v1_knobs_go_with_version_v1_only() {
+        let case = base(json!([
+            {"action": "A", "sign": {"version": "v1", "method": "HmacSHA256", "omit_params": ["Nonce"]},
+             "expect": {"success": true}},
+            {"action": "A", "sign": {"method": "HmacSHA1", "signature_method_value": "X"},
+             "expect": {"success": true}},
+            {"action": "A", "method": "PUT", "body": "x",
+             "sign": {"version": "v1", "unsigned_payload": true, "authorization": "missing"},
+             "expect": {"success": true}}
+        ]));
+        let pointers: Vec<String> = problems(case).into_iter().map(|p| p.pointer).collect();
+        assert_eq!(
+            pointers,
+            [
+                "/cases/0/steps/1/sign/method",
+                "/cases/0/steps/1/sign/signature_method_value",
+                "/cases/0/steps/2/body",
+                "/cases/0/steps/2/method",
+                "/cases/0/steps/2/sign/authorization",
+                "/cases/0/steps/2/sign/unsigned_payload",
             ]
         );
     }

@@ -23,6 +23,10 @@ pub use run::test_main;
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
+    /// Print the version. Declared here because libtest's flattened arguments switch clap's
+    /// automatic flag off.
+    #[arg(short = 'V', long = "version", action = clap::ArgAction::Version, global = false)]
+    version: Option<bool>,
     #[command(subcommand)]
     command: Option<Command>,
     /// Arguments of `run`, the default command.

@@ -182,6 +182,30 @@ pub const DEFECTS: &[Defect] = &[
         Flaw::AnyKeyForUnknownSecretId,
         &["common/auth/secret-id-unknown"],
     ),
+    flaw(
+        "signature-v1-refused",
+        Signature,
+        "Signature v1 (HmacSHA1 / HmacSHA256 as parameters) is not recognised: only TC3 is served.",
+        Flaw::RefuseV1,
+        &[
+            "auth/signature-v1/accepted-get-hmac-sha1",
+            "auth/signature-v1/accepted-post-hmac-sha256",
+        ],
+    ),
+    flaw(
+        "signature-v1-not-verified",
+        Signature,
+        "A signature v1 request is served whatever its Signature.",
+        Flaw::V1SignatureUnchecked,
+        &["auth/signature-v1/wrong-secret-key"],
+    ),
+    flaw(
+        "signature-v1-timestamp-not-checked",
+        Signature,
+        "A signature v1 request is served whatever its Timestamp (no 5-minute window).",
+        Flaw::V1TimestampUnchecked,
+        &["auth/signature-v1/timestamp-expired"],
+    ),
     // --- parameter validation -----------------------------------------------------------------
     off(
         "user-id-not-required",

@@ -1,7 +1,8 @@
 //! mock: the API 3.0 gateway in front of CAR — the checks a real gateway applies before the
 //! service sees a request, in its order: method, required headers, action, version, size,
 //! signature and clock (through `crate::sign::verify`), body, parameters, rate limit. Each check is
-//! a named step in [`STEPS`], so a later defect can bypass exactly one.
+//! a named step in [`STEPS`], so a later defect can bypass exactly one. Signature v1 requests
+//! (common parameters in the query or form body) take the same checks in [`v1`].
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -67,6 +68,8 @@ pub struct Gateway {
     /// The signature flaw of `config.defect`, and the key it may fall back to.
     signature_flaw: Option<Flaw>,
     own_key: Option<KeyEntry>,
+    /// The signature-v1 flaw of `config.defect` (see [`v1`]).
+    v1_flaw: Option<Flaw>,
 }
 
 /// One check's working state: what earlier steps found.
@@ -172,6 +175,12 @@ impl Gateway {
                 .and_then(|d| d.flaw)
                 .filter(|f| f.is_signature()),
             own_key,
+            v1_flaw: config
+                .defect
+                .as_deref()
+                .and_then(defects::find)
+                .and_then(|d| d.flaw)
+                .filter(|f| f.is_v1()),
         }
     }
 
@@ -182,6 +191,9 @@ impl Gateway {
         now_unix: i64,
         now: Instant,
     ) -> Result<Checked, ApiError> {
+        if v1::applies(self, request) {
+            return v1::check(self, request, now_unix, now);
+        }
         let mut pass = Pass {
             gateway: self,
             request,
@@ -382,6 +394,9 @@ fn check_rate_limit(pass: &mut Pass<'_>) -> Result<(), ApiError> {
         Err(messages::request_limit(per_second, action.name()))
     }
 }
+
+#[path = "gateway_v1.rs"]
+mod v1;
 
 #[cfg(test)]
 #[path = "gateway_tests.rs"]

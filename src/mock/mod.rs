@@ -10,7 +10,10 @@
 //! `Authorization` and the timestamp window through [`crate::sign::verify`] (`AuthFailure.*`);
 //! the body (`InvalidParameter.JsonParseError`); the parameter table of [`params`]
 //! (`MissingParameter`, `InvalidParameter`, `InvalidParameterValue`, `UnknownParameter`); the
-//! per-SecretId, per-action rate limit (`RequestLimitExceeded`). Then configured **faults**, then
+//! per-SecretId, per-action rate limit (`RequestLimitExceeded`). A request without `Authorization`
+//! and `X-TC-Action` whose parameters are in the query or a form-encoded body is signature v1
+//! (HmacSHA1 / HmacSHA256): the same checks, its common parameters read from the parameters
+//! (`gateway_v1.rs`). Then configured **faults**, then
 //! the **business** layer ([`state`]): ApplyConcurrent locks, CreateSession, DestroySession,
 //! DescribeConcurrentCount, multi-person rooms.
 //!

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use crate::case::template::{self, Scope};
-use crate::case::{AuthorizationKnob, Step, TokenKnob};
+use crate::case::{AuthorizationKnob, SignVersion, Step, TokenKnob};
 use crate::outcome::{BodyRecord, RequestRecord};
 use crate::send::Prepared;
 use crate::sign::{
@@ -127,6 +127,17 @@ pub fn build(
             other => Some(template::render_string_value(other, scope)?),
         };
         overrides.push((name.clone(), value));
+    }
+    if knobs.version == SignVersion::V1 {
+        let settled = v1::Settled {
+            params: params.as_ref(),
+            credentials: &credentials,
+            timestamp,
+            version,
+            content_type: step.content_type.as_deref(),
+            overrides,
+        };
+        return v1::build(step, endpoint, settled);
     }
     let host = endpoint.host();
     let standard = |name: &str| -> Option<String> {
@@ -341,6 +352,8 @@ pub(crate) fn log_signed_request(
         "signed request"
     );
 }
+
+mod v1;
 
 #[cfg(test)]
 mod tests;

@@ -65,6 +65,12 @@ pub enum Flaw {
     FieldsBesideResponse,
     /// A successful CreateSession answers after [`SLOW_ANSWER`].
     SlowCreateSession,
+    /// Signature v1 requests are not recognised: they meet the TC3 checks (and fail them).
+    RefuseV1,
+    /// Signature v1 requests are let through whatever their Signature.
+    V1SignatureUnchecked,
+    /// Signature v1 requests are let through whatever their Timestamp.
+    V1TimestampUnchecked,
 }
 
 impl Flaw {
@@ -81,6 +87,14 @@ impl Flaw {
                 | Flaw::AssumedContentType
                 | Flaw::BodyHashAsciiEscaped
                 | Flaw::QueryDecoded
+        )
+    }
+
+    /// Whether the flaw lives in the gateway's signature-v1 way.
+    pub fn is_v1(self) -> bool {
+        matches!(
+            self,
+            Flaw::RefuseV1 | Flaw::V1SignatureUnchecked | Flaw::V1TimestampUnchecked
         )
     }
 

@@ -100,6 +100,12 @@ enum Tweak {
     SentCharset,
     /// Sent as a GET, the body's fields form-encoded into the query string.
     Get,
+    /// Signature v1 (HmacSHA256) in a form body instead of TC3: with a wrong key, and the
+    /// timestamp this far from now.
+    V1 {
+        wrong_key: bool,
+        offset: i64,
+    },
 }
 
 /// One request of a witness; `background` requests are started and left running.
@@ -147,6 +153,9 @@ fn query_of(step: &Step) -> String {
 
 /// The method, headers and body of `step`, signed now.
 fn request(step: &Step) -> (http::HeaderMap, Vec<u8>) {
+    if let Tweak::V1 { wrong_key, offset } = step.tweak {
+        return request_v1(step, wrong_key, offset);
+    }
     let query = query_of(step);
     let mut body = if step.tweak == Tweak::Get {
         Vec::new()
@@ -217,6 +226,46 @@ fn request(step: &Step) -> (http::HeaderMap, Vec<u8>) {
         );
     }
     (headers, body)
+}
+
+/// A signature-v1 form POST of `step` (its body's fields as form parameters).
+fn request_v1(step: &Step, wrong_key: bool, offset: i64) -> (http::HeaderMap, Vec<u8>) {
+    use crate::sign::v1::{SignatureMethod, V1Common, sign_v1};
+    let credentials = Credentials::new(TEST_SECRET_ID, TEST_SECRET_KEY);
+    let common = V1Common {
+        action: step.action,
+        version: "2022-01-10",
+        timestamp: now() + offset,
+        nonce: 1,
+        region: None,
+        language: None,
+        method: Some(SignatureMethod::HmacSha256),
+        credentials: &credentials,
+    };
+    let mut params = common.params();
+    for (name, value) in step.body.as_object().unwrap() {
+        params.push((name.clone(), value.as_str().unwrap().to_owned()));
+    }
+    let key = if wrong_key {
+        "carconformanceWRONGsecretKEY0000"
+    } else {
+        TEST_SECRET_KEY
+    };
+    let signed = sign_v1(
+        "POST",
+        "127.0.0.1:1",
+        "/",
+        params,
+        key,
+        SignatureMethod::HmacSha256,
+    );
+    let mut headers = http::HeaderMap::new();
+    headers.insert("host", http::HeaderValue::from_static("127.0.0.1:1"));
+    headers.insert(
+        "content-type",
+        http::HeaderValue::from_static("application/x-www-form-urlencoded"),
+    );
+    (headers, signed.encoded().into_bytes())
 }
 
 async fn send(app: &App, step: &Step) -> http::Response<bytes::Bytes> {
@@ -326,6 +375,18 @@ fn witness(defect: &str) -> Option<(MockConfig, Vec<Step>)> {
         "scope-date-not-checked" => vec![signed(Tweak::ScopeDateOffset(-1))],
         "scope-service-not-checked" => vec![signed(Tweak::Service("cvm"))],
         "unknown-secret-id-accepted" => vec![signed(Tweak::UnknownId)],
+        "signature-v1-refused" => vec![signed(Tweak::V1 {
+            wrong_key: false,
+            offset: 0,
+        })],
+        "signature-v1-not-verified" => vec![signed(Tweak::V1 {
+            wrong_key: true,
+            offset: 0,
+        })],
+        "signature-v1-timestamp-not-checked" => vec![signed(Tweak::V1 {
+            wrong_key: false,
+            offset: -900,
+        })],
         "user-id-not-required" | "missing-parameter-wrong-code" => {
             vec![create_with(json!({"UserId": null}))]
         }
@@ -431,6 +492,11 @@ async fn the_reference_witnesses_get_the_documented_answers() {
         ("content-type-assumed", "AuthFailure.SignatureFailure"),
         ("body-hash-ascii-escaped", "FailedOperation.LockTimeout"),
         ("query-signed-decoded", "FailedOperation.LockTimeout"),
+        ("signature-v1-not-verified", "AuthFailure.SignatureFailure"),
+        (
+            "signature-v1-timestamp-not-checked",
+            "AuthFailure.SignatureExpire",
+        ),
         ("user-ip-not-required", "MissingParameter"),
         ("slow-down-never-raised", "FailedOperation.SlowDown"),
         ("quota-not-enforced", "ResourceNotFound.NoIdle"),
