@@ -17,8 +17,8 @@ pub const DEFAULT_CONCURRENCY: usize = 8;
 /// Default per-case limit: far above any case's steps, low enough to end a stuck case.
 pub const DEFAULT_CASE: Duration = Duration::from_secs(60);
 
-/// A run's safety settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A run's safety settings (the default: nothing given, every limit at its default).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Safety {
     /// Requests per second and action. `None`: the documented 100 against a URL target; no
     /// pacing (and no rate limit on the shared mock) against the embedded mock.
@@ -27,7 +27,7 @@ pub struct Safety {
     /// number of cases run at once unless `--test-threads` says otherwise.
     pub concurrency: Option<usize>,
     /// `--request-timeout`: every request's time limit. `None`: each request gets its action's
-    /// documented budget plus a margin (`check::budget`).
+    /// documented budget plus a margin (`plan::budget`).
     pub request_timeout: Option<Duration>,
     /// `--case-timeout`: every case's time limit. `None`: [`DEFAULT_CASE`], raised for a case
     /// whose requests' limits add up to more.
@@ -44,23 +44,6 @@ pub struct Safety {
     pub baseline: Option<PathBuf>,
     /// The target profile the settings came from.
     pub profile: Option<PathBuf>,
-}
-
-impl Default for Safety {
-    fn default() -> Self {
-        Self {
-            rate: None,
-            concurrency: None,
-            request_timeout: None,
-            case_timeout: None,
-            run_timeout: None,
-            dry_run: false,
-            capabilities: None,
-            application_id: None,
-            baseline: None,
-            profile: None,
-        }
-    }
 }
 
 /// Requests per second and action the run sends to its shared target, if paced.
