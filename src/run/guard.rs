@@ -10,7 +10,7 @@ use super::cleanup::Ledger;
 use crate::outcome::{Failure, FailureKind, Outcome, Status, StepRef};
 use crate::plan::Settings;
 use crate::plan::budget;
-use crate::plan::safety::{DEFAULT_CONCURRENCY, pacing_rate};
+use crate::plan::safety::{DEFAULT_CASE, DEFAULT_CONCURRENCY, pacing_rate};
 use crate::send::pace::{Pacer, Schedule};
 use crate::send::timeout::{self, Breaker, Cancel, Stop};
 
@@ -26,8 +26,11 @@ pub struct Guard {
     /// Every request's limit when `--request-timeout` is given; `None`: each request gets its
     /// action's documented budget plus a margin.
     pub request_timeout: Option<Duration>,
-    /// A case's limit (raised to what its requests' limits add up to).
+    /// A case's limit (`None`: unbounded).
     pub case_timeout: Option<Duration>,
+    /// Whether a case whose requests' limits add up to more than `case_timeout` gets that sum
+    /// (the default limit); a limit given with `--case-timeout` is kept as given.
+    pub raise_case_timeout: bool,
     pub run_timeout: Option<Duration>,
     pub cancel: Arc<Cancel>,
     pub breaker: Breaker,
@@ -42,6 +45,7 @@ impl Default for Guard {
             schedule: Schedule::default(),
             request_timeout: None,
             case_timeout: None,
+            raise_case_timeout: true,
             run_timeout: None,
             cancel: Arc::default(),
             breaker: Breaker::new(timeout::BREAKER_THRESHOLD, Duration::from_secs(10)),
@@ -58,7 +62,8 @@ impl Guard {
             pacer: pacing_rate(settings).map(Pacer::per_second),
             schedule: Schedule::new(safety.concurrency.unwrap_or(DEFAULT_CONCURRENCY)),
             request_timeout: safety.request_timeout,
-            case_timeout: Some(safety.case_timeout),
+            case_timeout: Some(safety.case_timeout.unwrap_or(DEFAULT_CASE)),
+            raise_case_timeout: safety.case_timeout.is_none(),
             run_timeout: safety.run_timeout,
             cancel: Arc::default(),
             breaker: Breaker::new(
@@ -81,12 +86,18 @@ impl Guard {
         })
     }
 
-    /// The time limit of `case`'s steps: the configured case limit, raised to the sum of its
-    /// steps' request limits (copies of a step are sent together), so a target that answers
-    /// within every documented budget never runs out of case time. `None`: unbounded.
+    /// The time limit of `case`'s steps: the case limit, unless given explicitly raised to the
+    /// sum of its steps' request limits (copies of a step are sent together), so a target that
+    /// answers within every documented budget never runs out of case time. `None`: unbounded.
     pub fn case_limit(&self, case: &crate::case::Case) -> Option<Duration> {
         let needed: Duration = case.spec.steps.iter().map(|s| self.request_limit(s)).sum();
-        self.case_timeout.map(|limit| limit.max(needed))
+        self.case_timeout.map(|limit| {
+            if self.raise_case_timeout {
+                limit.max(needed)
+            } else {
+                limit
+            }
+        })
     }
 
     /// Starts the triggers of the stop signal on `runtime`: Ctrl-C or SIGTERM (a second one exits
@@ -255,6 +266,12 @@ mod tests {
         ]));
         assert_eq!(guard.case_limit(&quick), Some(Duration::from_secs(60)));
         assert_eq!(Guard::default().case_limit(&quick), None);
+        let given = Guard {
+            case_timeout: Some(Duration::from_millis(800)),
+            raise_case_timeout: false,
+            ..Guard::default()
+        };
+        assert_eq!(given.case_limit(&slow), Some(Duration::from_millis(800)));
         let fixed = Guard {
             request_timeout: Some(Duration::from_secs(2)),
             ..Guard::default()
