@@ -121,6 +121,14 @@ fn summary(out: &mut String, report: &RunReport) {
     let s = report.summary;
     let c = &report.coverage.total;
     out.push_str("<section id=\"summary\">\n<h2>Summary</h2>\n<div class=\"cards\">");
+    // The verdict first: an incomplete run's reason is the first thing a reader sees.
+    let verdict = text::verdict(report);
+    let _ = write!(
+        out,
+        "<div class=\"card verdict {}\"><b>{verdict}</b><span>{}</span></div>",
+        verdict.to_ascii_lowercase(),
+        esc(text::incomplete_reason(report).unwrap_or("verdict"))
+    );
     for (n, label, class) in [
         (s.total, "cases", ""),
         (s.passed, "passed", "passed"),

@@ -65,6 +65,13 @@ fn header(out: &mut String, report: &RunReport) {
         cell(&report.target.name),
         cell(&report.target.url)
     );
+    if let Some(reason) = text::incomplete_reason(report) {
+        let _ = writeln!(
+            out,
+            "**Incomplete run** — {}. The run did not test what it set out to, so it is not a pass.\n",
+            cell(reason)
+        );
+    }
     let _ = writeln!(
         out,
         "Suite {} {} · started {} · {} cases in {} · {} passed, {} failed, {} skipped, {} known failures · coverage {:.1}% of {} applicable items\n",

@@ -414,6 +414,7 @@ impl CaseRun<'_> {
                     Err(SendError::Timeout(limit)) => Some(*limit),
                     _ => None,
                 });
+                guard.reach.record(&result);
             }
             let answer = Answer::of(&result);
             let shown = match (&result, answer) {

@@ -4,12 +4,15 @@
 
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use super::cleanup::Ledger;
 use crate::outcome::{Failure, FailureKind, Outcome, Status, StepRef};
 use crate::plan::Settings;
 use crate::plan::safety::{DEFAULT_CONCURRENCY, pacing_rate};
+use crate::report::verdict::{EarlyEnd, Incomplete};
+use crate::send::SendError;
 use crate::send::pace::{Pacer, Schedule};
 use crate::send::timeout::{self, Breaker, Cancel, Stop};
 
@@ -26,7 +29,39 @@ pub struct Guard {
     pub run_timeout: Option<Duration>,
     pub cancel: Arc<Cancel>,
     pub breaker: Breaker,
+    pub reach: Reach,
     pub ledger: Ledger,
+}
+
+/// Whether the shared target answered anything: requests sent to it, and how many came back
+/// with any HTTP answer at all.
+#[derive(Debug, Default)]
+pub struct Reach {
+    sent: AtomicU64,
+    answered: AtomicU64,
+}
+
+impl Reach {
+    /// Counts one request's fate (a request that could not even be built was not sent).
+    pub fn record<T>(&self, result: &Result<T, SendError>) {
+        match result {
+            Err(SendError::Invalid(_)) => return,
+            Err(SendError::Timeout(_) | SendError::Transport(_)) => {}
+            // A redirect or an oversized answer is still an answer.
+            Ok(_) | Err(SendError::TooLarge { .. } | SendError::Redirect { .. }) => {
+                self.answered.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.sent.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Why the target counts as unreachable: requests were sent and none got an answer.
+    pub fn unreachable(&self) -> Option<String> {
+        let sent = self.sent.load(Ordering::Relaxed);
+        (sent > 0 && self.answered.load(Ordering::Relaxed) == 0).then(|| {
+            format!("the target could not be reached: none of the {sent} requests sent to it got an answer")
+        })
+    }
 }
 
 impl Default for Guard {
@@ -39,6 +74,7 @@ impl Default for Guard {
             run_timeout: None,
             cancel: Arc::default(),
             breaker: Breaker::new(timeout::BREAKER_THRESHOLD, Duration::from_secs(10)),
+            reach: Reach::default(),
             ledger: Ledger::default(),
         }
     }
@@ -58,6 +94,7 @@ impl Guard {
                 timeout::BREAKER_THRESHOLD,
                 settings.timeout.max(Duration::from_secs(10)),
             ),
+            reach: Reach::default(),
             ledger: Ledger::default(),
         }
     }
@@ -88,6 +125,30 @@ impl Guard {
     /// Why the run stopped early, if it did.
     pub fn stopped(&self) -> Option<Stop> {
         self.cancel.stopped()
+    }
+
+    /// How the run ended before its end, if it did, for the verdict: stopped (Ctrl-C, the run's
+    /// time limit), or the target stopped answering (the breaker opened) or never answered.
+    pub fn early_end(&self) -> Option<EarlyEnd> {
+        let (why, detail) = match self.stopped() {
+            Some(Stop::Interrupted) => (
+                Incomplete::Interrupted,
+                "the run was interrupted (Ctrl-C or SIGTERM)".to_owned(),
+            ),
+            Some(Stop::RunTimeout(limit)) => (
+                Incomplete::RunTimeout,
+                format!(
+                    "the run timed out after {} (--run-timeout)",
+                    crate::plan::duration::human(limit)
+                ),
+            ),
+            None => match (self.breaker.tripped(), self.reach.unreachable()) {
+                (Some(detail), _) => (Incomplete::TargetNotAnswering, detail),
+                (None, Some(detail)) => (Incomplete::TargetUnreachable, detail),
+                (None, None) => return None,
+            },
+        };
+        Some(EarlyEnd { why, detail })
     }
 
     /// The summary's safety lines: sessions created and destroyed, pacing, an early stop.
@@ -224,5 +285,43 @@ mod tests {
         guard.cancel.stop(Stop::Interrupted);
         assert_eq!(guard.exit_code(ExitCode::SUCCESS), ExitCode::from(130));
         assert!(guard.summary().contains("sessions: 0 created"));
+    }
+
+    #[test]
+    fn the_early_end_names_the_stop_then_the_breaker_then_an_unreachable_target() {
+        let guard = Guard::default();
+        assert_eq!(guard.early_end(), None);
+        guard
+            .reach
+            .record::<()>(&Err(SendError::Invalid("x".into())));
+        assert_eq!(guard.early_end(), None, "nothing was sent");
+        guard
+            .reach
+            .record::<()>(&Err(SendError::Transport("refused".into())));
+        let end = guard.early_end().unwrap();
+        assert_eq!(end.why, Incomplete::TargetUnreachable);
+        assert!(
+            end.detail.contains("none of the 1 requests"),
+            "{}",
+            end.detail
+        );
+        for _ in 0..timeout::BREAKER_THRESHOLD {
+            guard.breaker.record(Some(Duration::from_secs(1)));
+        }
+        assert_eq!(
+            guard.early_end().unwrap().why,
+            Incomplete::TargetNotAnswering
+        );
+        guard.cancel.stop(Stop::RunTimeout(Duration::from_secs(2)));
+        let end = guard.early_end().unwrap();
+        assert_eq!(end.why, Incomplete::RunTimeout);
+        assert_eq!(end.detail, "the run timed out after 2 s (--run-timeout)");
+        // One answer, and the target was reachable.
+        let guard = Guard::default();
+        guard
+            .reach
+            .record::<()>(&Err(SendError::Transport("reset".into())));
+        guard.reach.record(&Ok(()));
+        assert_eq!(guard.early_end(), None);
     }
 }

@@ -235,7 +235,7 @@ pub fn run(invocation: Invocation) -> ExitCode {
     let mut outcomes = std::mem::take(&mut *lock(&outcomes));
     outcomes.sort_by(|a, b| a.id.cmp(&b.id));
     let coverage = coverage::run_coverage(&catalogue, &cases, &outcomes);
-    let report = RunReport {
+    let mut report = RunReport {
         format_version: report::FORMAT_VERSION,
         suite: SuiteInfo::default(),
         target: target_info,
@@ -244,6 +244,7 @@ pub fn run(invocation: Invocation) -> ExitCode {
             .unwrap_or_default(),
         duration: started.elapsed(),
         summary: Summary::of(&outcomes),
+        verdict: report::verdict::Verdict::default(),
         min_coverage: settings.min_coverage,
         cases: outcomes,
         coverage,
@@ -251,6 +252,7 @@ pub fn run(invocation: Invocation) -> ExitCode {
         certification: None,
         baseline: None,
     };
+    report.judge(shared.guard.early_end());
     // Quiet runs (`-q`, `--format terse`) keep the totals and leave the item lines out.
     let quiet = args.quiet || args.format == Some(FormatSetting::Terse);
     let table = if quiet {
