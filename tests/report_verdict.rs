@@ -279,3 +279,44 @@ fn a_selection_in_which_every_case_is_skipped_ends_incomplete() {
     let _ = std::fs::remove_dir_all(&cases);
     let _ = std::fs::remove_dir_all(&report_dir);
 }
+
+#[test]
+fn a_run_whose_must_cases_were_all_skipped_ends_incomplete() {
+    let mock = Mock::start(MockConfig::default());
+    let cases = temp_dir("verdict-musts-cases");
+    let report_dir = temp_dir("verdict-musts-report");
+    let mut ignored = case(
+        "must-ignored",
+        &["rule.lock.required"],
+        vec![apply(json!({"success": true}))],
+        vec![destroy()],
+    );
+    ignored["ignore"] = json!("kept out of ordinary runs");
+    let mut info = case(
+        "info-ran",
+        &["rule.lock.required"],
+        vec![apply(json!({"success": true}))],
+        vec![destroy()],
+    );
+    info["level"] = json!("info");
+    write_cases(&cases, "some.json", vec![ignored, info]);
+    let output = bin()
+        .args(["--target", &mock.url(), "--cases"])
+        .arg(&cases)
+        .arg("--report-dir")
+        .arg(&report_dir)
+        .output()
+        .unwrap();
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{}", shown(&output));
+    assert_eq!(report(&report_dir)["summary"]["passed"], 1);
+    assert_incomplete(
+        &output,
+        &stdout,
+        &report_dir,
+        "must-cases-skipped",
+        "every must case was skipped (1 of 1)",
+    );
+    let _ = std::fs::remove_dir_all(&cases);
+    let _ = std::fs::remove_dir_all(&report_dir);
+}

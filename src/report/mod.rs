@@ -321,4 +321,28 @@ mod tests {
         );
         assert!(!met.fails());
     }
+
+    #[test]
+    fn the_last_line_says_why_a_run_is_incomplete() {
+        let mut r = report(
+            vec![
+                outcome("a", Level::Must, Status::Passed),
+                outcome("b", Level::Must, Status::Skipped),
+            ],
+            50.0,
+            None,
+        );
+        assert!(render_summary(&r).ends_with("verdict: PASS\n"));
+        r.judge(Some(EarlyEnd {
+            why: verdict::Incomplete::Interrupted,
+            detail: "the run was interrupted (Ctrl-C or SIGTERM)".into(),
+        }));
+        let text = render_summary(&r);
+        assert!(
+            text.ends_with(
+                "verdict: INCOMPLETE — the run was interrupted (Ctrl-C or SIGTERM); 1 of 2 cases skipped or not run\n"
+            ),
+            "{text}"
+        );
+    }
 }
