@@ -173,13 +173,32 @@ pub fn render_summary(report: &RunReport) -> String {
     let skipped = report.cases_with(Status::Skipped);
     if !skipped.is_empty() {
         out.push_str("skipped:\n");
+        // Cases a stopped run never started share one reason: one line for all of them, so an
+        // early stop of a long suite does not bury the reason under hundreds of lines.
+        let mut not_run: Vec<(&str, &str)> = Vec::new();
         for outcome in skipped {
-            let _ = writeln!(
-                out,
-                "    {}: {}",
-                outcome.id,
-                outcome.skip_reason.as_deref().unwrap_or("skipped")
-            );
+            let reason = outcome.skip_reason.as_deref().unwrap_or("skipped");
+            if reason.starts_with("not run: ") {
+                not_run.push((outcome.id.as_str(), reason));
+                continue;
+            }
+            let _ = writeln!(out, "    {}: {reason}", outcome.id);
+        }
+        let mut reasons: Vec<&str> = not_run.iter().map(|(_, reason)| *reason).collect();
+        reasons.sort_unstable();
+        reasons.dedup();
+        for reason in reasons {
+            let ids: Vec<&str> = not_run
+                .iter()
+                .filter(|(_, r)| *r == reason)
+                .map(|(id, _)| *id)
+                .collect();
+            let shown = match ids.as_slice() {
+                [one] => (*one).to_owned(),
+                [first, .., last] => format!("{} cases ({first} … {last})", ids.len()),
+                [] => continue,
+            };
+            let _ = writeln!(out, "    {shown}: {reason}");
         }
     }
     let notes: Vec<(&str, &String)> = report

@@ -44,6 +44,10 @@ pub enum SendError {
     },
     #[error("{0}")]
     Transport(String),
+    /// No connection could be made (refused, unresolvable host, failed TLS handshake): the
+    /// request never reached the target, so it had no effect there.
+    #[error("{0}")]
+    Unreachable(String),
 }
 
 /// The run's HTTP client.
@@ -144,7 +148,12 @@ impl Client {
 }
 
 fn describe(url: &str, error: &reqwest::Error) -> SendError {
-    SendError::Transport(hostile::transport(url, &chain(error)))
+    let shown = hostile::transport(url, &chain(error));
+    if error.is_connect() {
+        SendError::Unreachable(shown)
+    } else {
+        SendError::Transport(shown)
+    }
 }
 
 /// reqwest's Display hides the cause ("error sending request"); the chain says what happened.
@@ -294,5 +303,19 @@ mod tests {
             client.send(&request).await,
             Err(SendError::Invalid(_))
         ));
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_unreachable_not_a_transport_failure() {
+        // A port that was just free: nothing listens there.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        drop(listener);
+        let client = Client::new(ClientConfig::default()).unwrap();
+        let error = client.send(&get(&url)).await.unwrap_err();
+        assert!(
+            matches!(&error, SendError::Unreachable(shown) if shown.contains("connection refused")),
+            "{error:?}"
+        );
     }
 }

@@ -37,7 +37,12 @@ pub enum Stop {
     Interrupted,
     /// `--run-timeout` elapsed.
     RunTimeout(Duration),
+    /// [`UNREACHABLE_THRESHOLD`] requests in a row found no connection to the target.
+    Unreachable,
 }
+
+/// Requests in a row that could not connect after which the target counts as unreachable.
+pub const UNREACHABLE_THRESHOLD: u32 = 3;
 
 impl Stop {
     /// Why a case that had not started is not run.
@@ -50,6 +55,7 @@ impl Stop {
                     human(limit)
                 )
             }
+            Stop::Unreachable => "not run: the target could not be reached".to_owned(),
         }
     }
 }
