@@ -156,12 +156,25 @@ fn a_target_that_cannot_be_reached_ends_incomplete() {
 
 #[test]
 fn the_run_time_limit_ends_incomplete() {
-    let server = Misbehaving::start(Misbehaviour::Silent);
-    let cases = one_case_dir("verdict-timeout-cases");
+    // A target that answers, paced at one request per second and action: the limit ends the
+    // run after a case or two, and every session is destroyed (so only the time limit speaks).
+    let mock = Mock::start(MockConfig::default());
+    let cases = temp_dir("verdict-timeout-cases");
     let report_dir = temp_dir("verdict-timeout-report");
+    let many = (0..6)
+        .map(|i| {
+            case(
+                &format!("case-{i}"),
+                &["rule.lock.required"],
+                vec![apply(json!({"success": true}))],
+                vec![destroy()],
+            )
+        })
+        .collect();
+    write_cases(&cases, "many.json", many);
     let output = bin()
-        .args(["--target", &server.url, "--request-timeout", "2s"])
-        .args(["--run-timeout", "300ms", "--cases"])
+        .args(["--target", &mock.url(), "--rate", "1", "--concurrency", "1"])
+        .args(["--run-timeout", "1500ms", "--cases"])
         .arg(&cases)
         .arg("--report-dir")
         .arg(&report_dir)
@@ -169,12 +182,13 @@ fn the_run_time_limit_ends_incomplete() {
         .unwrap();
     let stdout = text(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{}", shown(&output));
+    assert!(stdout.contains(", 0 left"), "{}", shown(&output));
     assert_incomplete(
         &output,
         &stdout,
         &report_dir,
         "run-timeout",
-        "the run timed out after 300 ms (--run-timeout)",
+        "the run timed out after 1.5 s (--run-timeout)",
     );
     let _ = std::fs::remove_dir_all(&cases);
     let _ = std::fs::remove_dir_all(&report_dir);
