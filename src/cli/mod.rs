@@ -52,8 +52,10 @@ pub const EXIT_USAGE: u8 = 2;
 
 /// The exit codes of a run, as `--help` shows them (the README has the same table).
 const EXIT_CODES: &str = "Exit codes of a run:
-  0    every must and should case passed (and --min-coverage was met)
-  1    a must or should case failed, or the run timed out (--run-timeout)
+  0    verdict PASS: the run completed, every must and should case passed (and
+       --min-coverage was met)
+  1    verdict FAIL, or INCOMPLETE without a code of its own (--run-timeout, the target
+       stopped answering, no case or no must case ran)
   2    usage or case-file error, or a report path that cannot be written: nothing was sent
   3    a UserId may still hold a lock or session on the target (named in the summary);
        wins over every other code: destroy them with DestroySession
