@@ -52,6 +52,59 @@ pub enum CredentialSource {
     Environment,
     /// The mock's built-in test pair (no TENCENTCLOUD_SECRET_ID / _KEY set).
     TestPair,
+    /// The test pair although TENCENTCLOUD_* are set: the target is the embedded mock, which
+    /// accepts any pair it is given, so the real ones are never used for it.
+    TestPairForEmbedded,
+}
+
+impl CredentialSource {
+    /// How the run's first line names the credentials.
+    pub fn describe(self) -> &'static str {
+        match self {
+            CredentialSource::Environment => "TENCENTCLOUD_SECRET_ID/KEY",
+            CredentialSource::TestPair => "the built-in test pair",
+            CredentialSource::TestPairForEmbedded => {
+                "the built-in test pair (TENCENTCLOUD_* are never used for the embedded mock)"
+            }
+        }
+    }
+}
+
+/// Whether `url` names this machine: `localhost` or a loopback address.
+pub fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            name == "localhost" || name.ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// The credentials a run signs with on `target`, from those `found` in the environment. The
+/// embedded mock gets the test pair, never the user's; a target elsewhere without credentials is
+/// refused (unless nothing is sent, `dry_run`): the test pair would only earn AuthFailure on every
+/// case, and the user would pay for the requests.
+pub fn credentials_for(
+    target: &Target,
+    found: (Credentials, CredentialSource),
+    dry_run: bool,
+) -> Result<(Credentials, CredentialSource), String> {
+    match (target, found.1) {
+        (Target::Embedded, CredentialSource::Environment) => Ok((
+            Credentials::new(crate::mock::TEST_SECRET_ID, crate::mock::TEST_SECRET_KEY),
+            CredentialSource::TestPairForEmbedded,
+        )),
+        (Target::Url(url), CredentialSource::TestPair) if !is_loopback(url) && !dry_run => {
+            Err(format!(
+                "the target {} is not this machine and TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY are not set: nothing was sent. Set both (and TENCENTCLOUD_SESSION_TOKEN for temporary credentials) to the account's API key, or point --target at a mock on 127.0.0.1",
+                url.host_str().unwrap_or_default()
+            ))
+        }
+        _ => Ok(found),
+    }
 }
 
 /// Everything a run needs besides the cases.
@@ -168,6 +221,54 @@ pub fn plan(cases: Vec<Case>, target: &Target) -> Vec<Planned> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_test_pair_is_refused_elsewhere_and_real_credentials_never_go_to_the_embedded_mock() {
+        let real = (
+            Credentials::new("AKIDreal", "realkey"),
+            CredentialSource::Environment,
+        );
+        let test_pair = credentials_from(None, None, None).unwrap();
+        let (used, source) = credentials_for(&Target::Embedded, real.clone(), false).unwrap();
+        assert_eq!(
+            (used.secret_id.as_str(), source),
+            (
+                crate::mock::TEST_SECRET_ID,
+                CredentialSource::TestPairForEmbedded
+            )
+        );
+        let cloud = parse_target("https://car.tencentcloudapi.com").unwrap();
+        let refused = credentials_for(&cloud, test_pair.clone(), false).unwrap_err();
+        assert!(
+            refused.contains("car.tencentcloudapi.com is not this machine")
+                && refused.contains("nothing was sent"),
+            "{refused}"
+        );
+        assert!(credentials_for(&cloud, test_pair.clone(), true).is_ok());
+        assert_eq!(
+            credentials_for(&cloud, real.clone(), false)
+                .unwrap()
+                .0
+                .secret_id,
+            "AKIDreal"
+        );
+        for local in [
+            "http://127.0.0.1:8080",
+            "http://localhost:1",
+            "http://[::1]:2",
+            "http://127.9.9.9",
+        ] {
+            let target = parse_target(local).unwrap();
+            assert!(
+                credentials_for(&target, test_pair.clone(), false).is_ok(),
+                "{local}"
+            );
+        }
+        assert!(!is_loopback(&url::Url::parse("http://10.0.0.1/").unwrap()));
+        assert!(!is_loopback(
+            &url::Url::parse("http://localhost.example.com/").unwrap()
+        ));
+    }
 
     #[test]
     fn targets_must_be_plain_base_urls() {
