@@ -24,9 +24,33 @@ pub enum Target {
     Url(url::Url),
 }
 
-/// Parses `--target` / `CAR_TARGET`: an http(s) URL without path, query or credentials.
+/// `text` as an error may show it: what precedes `@` in the authority (a user name and password,
+/// or a SecretId and key) and the query and fragment (`?key=…`) masked as `***`.
+pub fn shown_target(text: &str) -> String {
+    let text = text.trim();
+    let (scheme, rest) = match text.find("://") {
+        Some(at) => text.split_at(at + 3),
+        None => ("", text),
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let authority = match authority.rfind('@') {
+        Some(at) => format!("***{}", &authority[at..]),
+        None => authority.to_owned(),
+    };
+    let tail = match tail.find(['?', '#']) {
+        Some(at) => format!("{}{}***", &tail[..at], &tail[at..=at]),
+        None => tail.to_owned(),
+    };
+    crate::redact::scrub(&format!("{scheme}{authority}{tail}")).into_owned()
+}
+
+/// Parses `--target` / `CAR_TARGET`: an http(s) URL without path, query or credentials. Errors
+/// never repeat the credentials or query they complain about.
 pub fn parse_target(text: &str) -> Result<Target, String> {
-    let url = url::Url::parse(text.trim()).map_err(|e| format!("bad target URL `{text}`: {e}"))?;
+    let shown = shown_target(text);
+    let url = url::Url::parse(text.trim()).map_err(|e| format!("bad target URL `{shown}`: {e}"))?;
+    let text = shown.as_str();
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!("target `{text}`: the scheme must be http or https"));
     }
@@ -268,6 +292,37 @@ mod tests {
         assert!(!is_loopback(
             &url::Url::parse("http://localhost.example.com/").unwrap()
         ));
+    }
+
+    #[test]
+    fn a_target_error_never_repeats_the_credentials_or_query_it_complains_about() {
+        for (bad, secret) in [
+            (
+                "https://AKIDleak000:leakedKey111@car.example.com",
+                "leakedKey111",
+            ),
+            (
+                "https://AKIDleak000:leakedKey111@car.example.com",
+                "AKIDleak000",
+            ),
+            (
+                "http://car.example.com/?key=leakedQuery222",
+                "leakedQuery222",
+            ),
+            (
+                "http://car.example.com/#leakedFragment333",
+                "leakedFragment333",
+            ),
+            ("http://AKIDx:leaked444@[bad host/", "leaked444"),
+        ] {
+            let error = parse_target(bad).unwrap_err();
+            assert!(!error.contains(secret), "{error}");
+            assert!(error.contains("***"), "{error}");
+        }
+        assert_eq!(
+            shown_target("https://a:b@h.example:8443/p?q=1#f"),
+            "https://***@h.example:8443/p?***"
+        );
     }
 
     #[test]
