@@ -273,8 +273,13 @@ pub fn run(invocation: Invocation) -> ExitCode {
     for line in &leftovers {
         let _ = writeln!(out, "{line}");
     }
-    let _ = write!(out, "{}", shared.guard.summary());
-    let _ = write!(out, "{}", report::render_summary(&report));
+    let _ = write!(
+        out,
+        "{}",
+        crate::redact::for_terminal(&shared.guard.summary())
+    );
+    let summary = report::render_summary(&report);
+    let _ = write!(out, "{}", crate::redact::for_terminal(&summary));
     // Report directory, certification record, baseline; the exit code (130 after Ctrl-C).
     let code = match reporting.conclude(report, &settings, &mut out, conclusion.has_failed()) {
         Ok(false) => ExitCode::SUCCESS,
