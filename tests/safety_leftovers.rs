@@ -2,7 +2,8 @@
 //! target asks to retry is sent again until it succeeds; a creating request that was sent and never
 //! answered counts as possibly created (and is named when its DestroySession fails); a run that may
 //! leave something exits 3; an unreachable target stops the run early with exit 4 and no claimed
-//! session; a second Ctrl-C still lets cleanup and the report happen.
+//! session; a second Ctrl-C still lets cleanup and the report happen; a report directory that
+//! cannot be written is found before anything is sent.
 
 mod safety_common;
 
@@ -222,4 +223,31 @@ fn a_second_ctrl_c_still_lets_cleanup_and_the_report_happen() {
     assert_eq!(output.status.code(), Some(3), "{}", shown(&output));
     let _ = std::fs::remove_dir_all(&cases);
     let _ = std::fs::remove_dir_all(&report_dir);
+}
+
+#[test]
+fn a_report_directory_that_cannot_be_written_is_refused_before_sending() {
+    let script = Arc::new(Script::default());
+    let target = Misbehaving::start(Misbehaviour::Scripted(Arc::clone(&script)));
+    let cases = temp_dir("leftovers-unwritable");
+    write_cases(&cases, "one.json", vec![lock_only("lock")]);
+    let file = cases.join("a-file");
+    std::fs::write(&file, "not a directory").unwrap();
+    for flag in ["--report-dir", "--write-baseline"] {
+        let output = bin()
+            .args(["--target", &target.url, "--cases"])
+            .arg(&cases)
+            .arg(flag)
+            .arg(file.join("under"))
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{}", shown(&output));
+        assert!(
+            text(&output.stderr).contains("nothing was sent"),
+            "{}",
+            shown(&output)
+        );
+        assert_eq!(target.connections(), 0, "{}", shown(&output));
+    }
+    let _ = std::fs::remove_dir_all(&cases);
 }

@@ -178,6 +178,28 @@ impl Reporting {
             Some(path) => Some(DefectMatrix::load(path).map_err(usage)?),
             None => None,
         };
+        // Last of the checks (a refused flag creates nothing), before anything is sent.
+        if let Some(dir) = &settings.report_dir {
+            super::atomic::probe_dir(dir, true).map_err(|e| {
+                usage(format!(
+                    "cannot write the report directory {}: {e}; nothing was sent",
+                    dir.display()
+                ))
+            })?;
+        }
+        if let Some(path) = &options.write_baseline {
+            let parent = path.parent().unwrap_or(std::path::Path::new("."));
+            let written = match path.is_dir() {
+                true => Err(std::io::Error::other("it is a directory")),
+                false => super::atomic::probe_dir(parent, true),
+            };
+            written.map_err(|e| {
+                usage(format!(
+                    "cannot write the baseline {}: {e}; nothing was sent",
+                    path.display()
+                ))
+            })?;
+        }
         Ok(Self {
             options,
             fingerprint,

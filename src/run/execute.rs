@@ -456,7 +456,7 @@ impl CaseRun<'_> {
                 guard.reach.record(&result);
             }
             let answer = Answer::of(&result);
-            let shown = match (&result, answer) {
+            let mut shown = match (&result, answer) {
                 (Err(error), _) => format!("got no answer: {error}"),
                 (Ok(received), Answer::Unknown | Answer::Unanswered) => {
                     format!("got HTTP {} without an API answer", received.status)
@@ -469,7 +469,9 @@ impl CaseRun<'_> {
                         .unwrap_or_default()
                 ),
             };
-            tracing::debug!(action = %action, step = %at, answer = %shown, "exchange");
+            // A target's Code is its own text: bounded before it is logged or noted.
+            crate::redact::cap(&mut shown);
+            tracing::debug!(action = %action, step = %at, answer = %crate::redact::for_terminal(&shown), "exchange");
             self.sessions
                 .answered(action, user.as_deref(), answer, &shown);
             let exchange = self.exchanges.len();

@@ -17,6 +17,8 @@ pub struct ClientConfig {
     pub timeout: Duration,
     /// Largest answer body read; a larger one is an error.
     pub max_response_bytes: usize,
+    /// Never through a proxy (HTTP_PROXY and the like are ignored): for a target on this machine.
+    pub direct: bool,
 }
 
 impl Default for ClientConfig {
@@ -24,6 +26,7 @@ impl Default for ClientConfig {
         Self {
             timeout: Duration::from_secs(30),
             max_response_bytes: 1024 * 1024,
+            direct: false,
         }
     }
 }
@@ -59,7 +62,11 @@ pub struct Client {
 
 impl Client {
     pub fn new(config: ClientConfig) -> Result<Self, SendError> {
-        let inner = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if config.direct {
+            builder = builder.no_proxy();
+        }
+        let inner = builder
             .redirect(reqwest::redirect::Policy::none())
             .pool_idle_timeout(Duration::from_secs(5))
             .connect_timeout(Duration::from_secs(10))
@@ -145,6 +152,32 @@ impl Client {
             .await
             .map_err(|_| SendError::Timeout(timeout))?
     }
+}
+
+/// The environment variables through which reqwest finds a proxy for `url`'s scheme.
+fn proxy_variables(url: &url::Url) -> [&'static str; 4] {
+    match url.scheme() {
+        "https" => ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"],
+        _ => ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"],
+    }
+}
+
+/// A line for the run's start when a proxy variable is set: that requests to `target` go
+/// through it, or that it is ignored for a target on this machine. The proxy's URL is not
+/// shown (it may carry a password); only the variable's name.
+pub fn proxy_line(target: &url::Url) -> Option<String> {
+    let set = proxy_variables(target)
+        .into_iter()
+        .find(|name| std::env::var(name).is_ok_and(|v| !v.trim().is_empty()))?;
+    Some(if crate::plan::is_loopback(target) {
+        format!(
+            "proxy: {set} is set and ignored: the target is on this machine, and a proxy would see its signed requests"
+        )
+    } else {
+        format!(
+            "proxy: requests go through the proxy in {set} (NO_PROXY applies); it sees the signed requests"
+        )
+    })
 }
 
 fn describe(url: &str, error: &reqwest::Error) -> SendError {

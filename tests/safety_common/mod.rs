@@ -182,6 +182,8 @@ pub struct Script {
     pub busy_destroys: std::sync::atomic::AtomicUsize,
     /// Then DestroySession is answered with this error code (else success).
     pub destroy_error: Option<&'static str>,
+    /// ApplyConcurrent is answered with this error code (else success).
+    pub apply_error: Option<String>,
     /// The X-TC-Action of every request received, in order.
     pub received: std::sync::Mutex<Vec<String>>,
 }
@@ -211,6 +213,7 @@ impl Script {
         let error = match action.as_str() {
             "CreateSession" if self.hang_create => return None,
             "DestroySession" if self.hang_destroy => return None,
+            "ApplyConcurrent" if self.apply_error.is_some() => self.apply_error.as_deref(),
             "DestroySession" => {
                 let busy = self
                     .busy_destroys
