@@ -139,12 +139,19 @@ impl BodyRecord {
     /// How much of a body a record keeps.
     pub const SHOWN: usize = 4096;
 
+    /// Secrets are removed from the whole body before it is cut (a token straddling the cut
+    /// would leave its beginning in every report), and from its JSON-decoded form too.
     pub fn new(body: &[u8]) -> Self {
-        let shown = &body[..body.len().min(Self::SHOWN)];
+        let full = String::from_utf8_lossy(body);
+        let clean = crate::redact::scrub_body(&full);
+        let mut cut = clean.len().min(Self::SHOWN);
+        while !clean.is_char_boundary(cut) {
+            cut -= 1;
+        }
         Self {
             bytes: body.len(),
-            text: String::from_utf8_lossy(shown).into_owned(),
-            truncated: body.len() > Self::SHOWN,
+            text: clean[..cut].to_owned(),
+            truncated: cut < clean.len(),
         }
     }
 }

@@ -105,6 +105,101 @@ fn scrub_hex(text: &str, signatures: &HashSet<String>) -> Option<String> {
     })
 }
 
+/// `text` safe to print on a terminal or to put in a text block: every control character but
+/// newline and tab — ESC (colour, cursor moves, title changes), BEL, a lone CR that would let
+/// text overwrite its line, DEL and the C1 controls — is shown as `\u{..}` instead of acting.
+/// Target text is hostile: a Code carrying `ESC]0;…BEL` must not retitle the user's terminal.
+pub fn for_terminal(text: &str) -> Cow<'_, str> {
+    let acts = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.chars().any(acts) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if acts(c) {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Most bytes of one target-derived text in a record (a Code, a header, an error message): a
+/// target repeating a 1 MB Code must not turn into a report of hundreds of megabytes.
+pub const MAX_TEXT: usize = 2048;
+
+/// Cuts `text` to [`MAX_TEXT`] bytes (on a character boundary), saying how much was cut.
+pub fn cap(text: &mut String) {
+    cap_at(text, MAX_TEXT);
+}
+
+/// Cuts `text` to `max` bytes (on a character boundary), saying how much was cut.
+pub fn cap_at(text: &mut String, max: usize) {
+    if text.len() <= max {
+        return;
+    }
+    let mut at = max;
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    let cut = text.len() - at;
+    text.truncate(at);
+    text.push_str(&format!("… ({cut} more bytes not kept)"));
+}
+
+/// [`scrub`] for a body, also after JSON decoding: a target may echo a secret escaped
+/// (`\u0031…`), which a plain search misses and a report's pretty-printing decodes. Such a body
+/// is re-serialised with the secret replaced; any other is returned as received.
+pub fn scrub_body(text: &str) -> Cow<'_, str> {
+    let scrubbed = scrub(text);
+    if !scrubbed.contains('\\') {
+        return scrubbed;
+    }
+    let Ok(mut value) = serde_json::from_str::<serde_json::Value>(&scrubbed) else {
+        return scrubbed;
+    };
+    if scrub_json(&mut value) {
+        Cow::Owned(value.to_string())
+    } else {
+        scrubbed
+    }
+}
+
+/// Scrubs every key and string of `value`; whether anything changed.
+fn scrub_json(value: &mut serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => match scrub(text) {
+            Cow::Owned(clean) => {
+                *text = clean;
+                true
+            }
+            Cow::Borrowed(_) => false,
+        },
+        Value::Array(items) => items
+            .iter_mut()
+            .fold(false, |changed, v| scrub_json(v) | changed),
+        Value::Object(map) => {
+            let mut changed = false;
+            let entries = std::mem::take(map);
+            for (key, mut item) in entries {
+                changed |= scrub_json(&mut item);
+                let key = match scrub(&key) {
+                    Cow::Owned(clean) => {
+                        changed = true;
+                        clean
+                    }
+                    Cow::Borrowed(_) => key,
+                };
+                map.insert(key, item);
+            }
+            changed
+        }
+        _ => false,
+    }
+}
+
 /// [`scrub`] into an owned string, for fields that are rewritten in place.
 pub fn scrub_owned(text: &mut String) {
     if let Cow::Owned(clean) = scrub(text) {
@@ -164,24 +259,26 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> Option<String> {
     Some(scrub(&text).into_owned())
 }
 
-/// Scrubs every text of an outcome in place: requests, answers, transport errors, failure
-/// details (a schema message or snapshot diff quotes the answer), notes and the skip reason.
+/// Scrubs every text of an outcome in place — requests, answers, transport errors, failure
+/// details (a schema message or snapshot diff quotes the answer), notes and the skip reason —
+/// then makes it harmless wherever it is shown: control characters escaped ([`for_terminal`])
+/// and each text capped at [`MAX_TEXT`] (bodies are capped when recorded).
 pub fn scrub_outcome(outcome: &mut crate::outcome::Outcome) {
     use crate::outcome::FailureKind as K;
     for exchange in &mut outcome.exchanges {
-        scrub_owned(&mut exchange.request.url);
+        clean(&mut exchange.request.url);
         for (_, value) in &mut exchange.request.headers {
-            scrub_owned(value);
+            clean(value);
         }
-        scrub_owned(&mut exchange.request.body.text);
+        clean_body(&mut exchange.request.body.text);
         if let Some(response) = &mut exchange.response {
             for (_, value) in &mut response.headers {
-                scrub_owned(value);
+                clean(value);
             }
-            scrub_owned(&mut response.body.text);
+            clean_body(&mut response.body.text);
         }
         if let Some(error) = &mut exchange.error {
-            scrub_owned(error);
+            clean(error);
         }
     }
     for failure in &mut outcome.failures {
@@ -189,40 +286,62 @@ pub fn scrub_outcome(outcome: &mut crate::outcome::Outcome) {
             K::Transport { error: text }
             | K::NotSent { reason: text }
             | K::Setup { error: text }
-            | K::Body { error: text } => scrub_owned(text),
+            | K::Body { error: text } => clean(text),
             K::ContentType { expected, actual } => {
-                scrub_owned(expected);
+                clean(expected);
                 if let Some(actual) = actual {
-                    scrub_owned(actual);
+                    clean(actual);
                 }
             }
             K::Outcome { expected, actual } => {
-                scrub_owned(expected);
-                scrub_owned(actual);
+                clean(expected);
+                clean(actual);
             }
             K::Tally { actual, .. } => {
-                let clean = std::mem::take(actual)
+                let cleaned = std::mem::take(actual)
                     .into_iter()
-                    .map(|(key, count)| (scrub(&key).into_owned(), count))
+                    .map(|(key, count)| {
+                        let mut key = key;
+                        clean(&mut key);
+                        (key, count)
+                    })
                     .collect();
-                *actual = clean;
+                *actual = cleaned;
             }
             K::Schema { violations, .. } => {
                 for violation in violations {
-                    scrub_owned(&mut violation.instance_path);
-                    scrub_owned(&mut violation.message);
+                    clean(&mut violation.instance_path);
+                    clean(&mut violation.message);
                 }
             }
-            K::Snapshot { diff, .. } => scrub_owned(diff),
-            K::Capture { problem, .. } => scrub_owned(problem),
+            K::Snapshot { diff, .. } => {
+                // A diff is longer than a Code by nature; still bounded.
+                clean_body(diff);
+                cap_at(diff, 16 * MAX_TEXT);
+            }
+            K::Capture { problem, .. } => clean(problem),
             K::Status { .. } | K::Latency { .. } => {}
         }
     }
     for note in &mut outcome.notes {
-        scrub_owned(note);
+        clean(note);
     }
     if let Some(reason) = &mut outcome.skip_reason {
-        scrub_owned(reason);
+        clean(reason);
+    }
+}
+
+/// [`scrub`], [`for_terminal`] and [`cap`] in place.
+fn clean(text: &mut String) {
+    clean_body(text);
+    cap(text);
+}
+
+/// [`scrub`] and [`for_terminal`] in place.
+fn clean_body(text: &mut String) {
+    scrub_owned(text);
+    if let Cow::Owned(safe) = for_terminal(text) {
+        *text = safe;
     }
 }
 
@@ -246,6 +365,38 @@ mod tests {
         assert!(clean.contains("short stays"));
         // An unknown 64-hex value (a payload hash) is not a secret: a vendor needs to see it.
         assert!(clean.contains(&"cd".repeat(32)));
+    }
+
+    #[test]
+    fn a_body_is_scrubbed_whole_before_it_is_cut_and_after_json_decoding() {
+        use crate::outcome::BodyRecord;
+        remember_secret("bodyStraddleSecret0001");
+        let mut body = "x".repeat(BodyRecord::SHOWN - 6);
+        body.push_str("bodyStraddleSecret0001 and more");
+        let record = BodyRecord::new(body.as_bytes());
+        assert!(record.truncated);
+        assert!(!record.text.contains("bodySt"), "{}", &record.text[4000..]);
+        // The same secret with its first letters JSON-escaped.
+        let escaped = r#"{"Response":{"Echo":"\u0062\u006fdyStraddleSecret0001"}}"#;
+        let record = BodyRecord::new(escaped.as_bytes());
+        let decoded: serde_json::Value = serde_json::from_str(&record.text).unwrap();
+        assert_eq!(decoded["Response"]["Echo"], REDACTED, "{}", record.text);
+        // Nothing secret: the body as received.
+        let plain = r#"{"a": "\u0041"}"#;
+        assert_eq!(BodyRecord::new(plain.as_bytes()).text, plain);
+    }
+
+    #[test]
+    fn control_characters_are_shown_not_obeyed_and_texts_are_capped() {
+        assert_eq!(
+            for_terminal("Code\u{1b}]0;owned\u{7}\u{1b}[2J\rX\tY\nZ\u{9b}"),
+            "Code\\u{1b}]0;owned\\u{7}\\u{1b}[2J\\u{d}X\tY\nZ\\u{9b}"
+        );
+        assert!(matches!(for_terminal("plain\ttext\n"), Cow::Borrowed(_)));
+        let mut long = "é".repeat(MAX_TEXT);
+        cap(&mut long);
+        assert!(long.len() < MAX_TEXT + 40, "{}", long.len());
+        assert!(long.ends_with("more bytes not kept)"), "{long}");
     }
 
     #[test]

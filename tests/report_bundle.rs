@@ -144,13 +144,20 @@ fn a_target_that_cannot_be_reached_still_gets_its_reports() {
         "-q",
         "common/auth",
     ]);
-    assert_eq!(output.status.code(), Some(1), "{}", both(&output));
+    // Exit 4: unreachable; the run stops after a few refused connections.
+    assert_eq!(output.status.code(), Some(4), "{}", both(&output));
     assert_bundle(&out);
     let report = read_json(&out.join("report.json"));
     assert_eq!(schema_errors(&report), Vec::<String>::new());
     let (total, failed) = statuses(&report);
-    assert_eq!(failed, total, "every case fails without an answer");
-    assert_eq!(report["cases"][0]["failures"][0]["check"], "transport");
+    assert!(failed >= 1 && failed < total, "{failed} of {total} failed");
+    let first = report["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["status"] == "failed")
+        .unwrap();
+    assert_eq!(first["failures"][0]["check"], "transport");
     check_junit(&out, &report);
     let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
     assert!(summary.contains("no answer"), "{summary}");

@@ -45,7 +45,8 @@ fn a_target_that_stops_answering_fails_its_cases_and_never_hangs_the_run() {
         "took {:?}",
         started.elapsed()
     );
-    assert_eq!(output.status.code(), Some(1), "{}", shown(&output));
+    // Its locks may exist (no answer came), and no DestroySession was confirmed: exit 3.
+    assert_eq!(output.status.code(), Some(3), "{}", shown(&output));
     let report = report(&report_dir);
     assert_eq!(report["summary"]["failed"], 6);
     let all: Vec<String> = report["cases"]
@@ -114,7 +115,8 @@ fn the_run_time_limit_stops_the_run_cleans_up_and_writes_the_report() {
         "took {:?}",
         started.elapsed()
     );
-    assert_eq!(output.status.code(), Some(1), "{}", shown(&output));
+    // The two ApplyConcurrent cut by the limit may have taken a lock: exit 3, not 1.
+    assert_eq!(output.status.code(), Some(3), "{}", shown(&output));
     let stdout = text(&output.stdout);
     assert!(
         stdout.contains("stopped: the run timed out after 500 ms (--run-timeout)"),

@@ -4,7 +4,7 @@
 //! request shows its canonical request and string to sign — what a vendor compares with its own
 //! to find a signature mismatch — and never the key or the signature.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use tracing_subscriber::EnvFilter;
@@ -34,7 +34,9 @@ pub fn init_with_default(default: &str) {
     let installed = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(Scrubbed::default())
-        .with_ansi(std::io::stderr().is_terminal())
+        // No colours: every control character an event carries is escaped below, since target
+        // text (a header, a Code) reaches trace logs, and ESC in it must not act on a terminal.
+        .with_ansi(false)
         .try_init()
         .is_ok();
     if installed && let Some(problem) = problem {
@@ -82,7 +84,8 @@ impl Drop for EventBuffer {
             return;
         }
         let text = String::from_utf8_lossy(&self.event);
-        let clean = crate::redact::scrub(&text);
+        let scrubbed = crate::redact::scrub(&text);
+        let clean = crate::redact::for_terminal(&scrubbed);
         match &self.memory {
             Some(memory) => memory
                 .lock()
@@ -114,6 +117,7 @@ mod tests {
             .finish();
         tracing::subscriber::with_default(subscriber, || {
             tracing::trace!(key = "logs-test-secret-key-value", "a careless event");
+            tracing::trace!(code = "Bad\u{1b}]0;owned\u{7}", "hostile text");
             tracing::debug!(header = %format!("Authorization: x, Signature={signature}"));
             crate::send::request::log_signed_request(
                 "CreateSession",
@@ -125,6 +129,10 @@ mod tests {
         let text = String::from_utf8(memory.lock().unwrap().clone()).unwrap();
         assert!(text.contains("a careless event"), "{text}");
         assert!(!text.contains("logs-test-secret-key-value"), "{text}");
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{text:?}"
+        );
         assert!(!text.contains(&signature), "{text}");
         assert!(
             text.contains("string_to_sign=\"TC3-HMAC-SHA256\\n1\\n\""),

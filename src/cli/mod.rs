@@ -22,7 +22,8 @@ pub use run::test_main;
     name = "car-conformance",
     version,
     about,
-    args_conflicts_with_subcommands = true
+    args_conflicts_with_subcommands = true,
+    after_help = EXIT_CODES
 )]
 pub struct Cli {
     /// Print the version. Declared here because libtest's flattened arguments switch clap's
@@ -56,6 +57,19 @@ enum Command {
 
 /// Exit code for usage and case-file errors.
 pub const EXIT_USAGE: u8 = 2;
+
+/// The exit codes of a run, as `--help` shows them (the README has the same table).
+const EXIT_CODES: &str = "Exit codes of a run:
+  0    verdict PASS: the run completed, every must and should case passed (and
+       --min-coverage was met)
+  1    verdict FAIL, or INCOMPLETE without a code of its own (--run-timeout, the target
+       stopped answering, no case or no must case ran)
+  2    usage or case-file error, or a report path that cannot be written: nothing was sent
+  3    a UserId may still hold a lock or session on the target (named in the summary);
+       wins over every other code: destroy them with DestroySession
+  4    the target could not be reached (no connection); the run stopped early
+  130  interrupted (Ctrl-C or SIGTERM); a second signal leaves cleanup and the report
+       10 s, a third exits at once";
 
 /// Parses the process's arguments and runs the chosen command.
 pub fn main() -> ExitCode {

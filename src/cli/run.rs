@@ -101,10 +101,14 @@ fn settings(args: &RunArgs) -> Result<Settings, String> {
         Some(text) => plan::parse_target(text)?,
         None => Target::Embedded,
     };
-    let (credentials, credential_source) = plan::credentials_from(
-        env("TENCENTCLOUD_SECRET_ID"),
-        env("TENCENTCLOUD_SECRET_KEY"),
-        env("TENCENTCLOUD_SESSION_TOKEN"),
+    let (credentials, credential_source) = plan::credentials_for(
+        &target,
+        plan::credentials_from(
+            env("TENCENTCLOUD_SECRET_ID"),
+            env("TENCENTCLOUD_SECRET_KEY"),
+            env("TENCENTCLOUD_SESSION_TOKEN"),
+        )?,
+        safety.dry_run,
     )?;
     Ok(Settings {
         cases_dir: args

@@ -76,7 +76,8 @@ pub fn execute(args: VerifyArgs) -> ExitCode {
         cases_dir.display(),
         schemas_dir.display()
     );
-    print!("{}", verification.render());
+    // A forged report.json is hostile text: its control characters are shown, not obeyed.
+    print!("{}", crate::redact::for_terminal(&verification.render()));
     if verification.accepted() {
         println!("verdict: ACCEPTED");
         ExitCode::SUCCESS

@@ -25,9 +25,33 @@ pub enum Target {
     Url(url::Url),
 }
 
-/// Parses `--target` / `CAR_TARGET`: an http(s) URL without path, query or credentials.
+/// `text` as an error may show it: what precedes `@` in the authority (a user name and password,
+/// or a SecretId and key) and the query and fragment (`?key=…`) masked as `***`.
+pub fn shown_target(text: &str) -> String {
+    let text = text.trim();
+    let (scheme, rest) = match text.find("://") {
+        Some(at) => text.split_at(at + 3),
+        None => ("", text),
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let authority = match authority.rfind('@') {
+        Some(at) => format!("***{}", &authority[at..]),
+        None => authority.to_owned(),
+    };
+    let tail = match tail.find(['?', '#']) {
+        Some(at) => format!("{}{}***", &tail[..at], &tail[at..=at]),
+        None => tail.to_owned(),
+    };
+    crate::redact::scrub(&format!("{scheme}{authority}{tail}")).into_owned()
+}
+
+/// Parses `--target` / `CAR_TARGET`: an http(s) URL without path, query or credentials. Errors
+/// never repeat the credentials or query they complain about.
 pub fn parse_target(text: &str) -> Result<Target, String> {
-    let url = url::Url::parse(text.trim()).map_err(|e| format!("bad target URL `{text}`: {e}"))?;
+    let shown = shown_target(text);
+    let url = url::Url::parse(text.trim()).map_err(|e| format!("bad target URL `{shown}`: {e}"))?;
+    let text = shown.as_str();
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!("target `{text}`: the scheme must be http or https"));
     }
@@ -53,6 +77,59 @@ pub enum CredentialSource {
     Environment,
     /// The mock's built-in test pair (no TENCENTCLOUD_SECRET_ID / _KEY set).
     TestPair,
+    /// The test pair although TENCENTCLOUD_* are set: the target is the embedded mock, which
+    /// accepts any pair it is given, so the real ones are never used for it.
+    TestPairForEmbedded,
+}
+
+impl CredentialSource {
+    /// How the run's first line names the credentials.
+    pub fn describe(self) -> &'static str {
+        match self {
+            CredentialSource::Environment => "TENCENTCLOUD_SECRET_ID/KEY",
+            CredentialSource::TestPair => "the built-in test pair",
+            CredentialSource::TestPairForEmbedded => {
+                "the built-in test pair (TENCENTCLOUD_* are never used for the embedded mock)"
+            }
+        }
+    }
+}
+
+/// Whether `url` names this machine: `localhost` or a loopback address.
+pub fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            name == "localhost" || name.ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// The credentials a run signs with on `target`, from those `found` in the environment. The
+/// embedded mock gets the test pair, never the user's; a target elsewhere without credentials is
+/// refused (unless nothing is sent, `dry_run`): the test pair would only earn AuthFailure on every
+/// case, and the user would pay for the requests.
+pub fn credentials_for(
+    target: &Target,
+    found: (Credentials, CredentialSource),
+    dry_run: bool,
+) -> Result<(Credentials, CredentialSource), String> {
+    match (target, found.1) {
+        (Target::Embedded, CredentialSource::Environment) => Ok((
+            Credentials::new(crate::mock::TEST_SECRET_ID, crate::mock::TEST_SECRET_KEY),
+            CredentialSource::TestPairForEmbedded,
+        )),
+        (Target::Url(url), CredentialSource::TestPair) if !is_loopback(url) && !dry_run => {
+            Err(format!(
+                "the target {} is not this machine and TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY are not set: nothing was sent. Set both (and TENCENTCLOUD_SESSION_TOKEN for temporary credentials) to the account's API key, or point --target at a mock on 127.0.0.1",
+                url.host_str().unwrap_or_default()
+            ))
+        }
+        _ => Ok(found),
+    }
 }
 
 /// Everything a run needs besides the cases.
@@ -174,6 +251,85 @@ pub fn plan(cases: Vec<Case>, target: &Target) -> Vec<Planned> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_test_pair_is_refused_elsewhere_and_real_credentials_never_go_to_the_embedded_mock() {
+        let real = (
+            Credentials::new("AKIDreal", "realkey"),
+            CredentialSource::Environment,
+        );
+        let test_pair = credentials_from(None, None, None).unwrap();
+        let (used, source) = credentials_for(&Target::Embedded, real.clone(), false).unwrap();
+        assert_eq!(
+            (used.secret_id.as_str(), source),
+            (
+                crate::mock::TEST_SECRET_ID,
+                CredentialSource::TestPairForEmbedded
+            )
+        );
+        let cloud = parse_target("https://car.tencentcloudapi.com").unwrap();
+        let refused = credentials_for(&cloud, test_pair.clone(), false).unwrap_err();
+        assert!(
+            refused.contains("car.tencentcloudapi.com is not this machine")
+                && refused.contains("nothing was sent"),
+            "{refused}"
+        );
+        assert!(credentials_for(&cloud, test_pair.clone(), true).is_ok());
+        assert_eq!(
+            credentials_for(&cloud, real.clone(), false)
+                .unwrap()
+                .0
+                .secret_id,
+            "AKIDreal"
+        );
+        for local in [
+            "http://127.0.0.1:8080",
+            "http://localhost:1",
+            "http://[::1]:2",
+            "http://127.9.9.9",
+        ] {
+            let target = parse_target(local).unwrap();
+            assert!(
+                credentials_for(&target, test_pair.clone(), false).is_ok(),
+                "{local}"
+            );
+        }
+        assert!(!is_loopback(&url::Url::parse("http://10.0.0.1/").unwrap()));
+        assert!(!is_loopback(
+            &url::Url::parse("http://localhost.example.com/").unwrap()
+        ));
+    }
+
+    #[test]
+    fn a_target_error_never_repeats_the_credentials_or_query_it_complains_about() {
+        for (bad, secret) in [
+            (
+                "https://AKIDleak000:leakedKey111@car.example.com",
+                "leakedKey111",
+            ),
+            (
+                "https://AKIDleak000:leakedKey111@car.example.com",
+                "AKIDleak000",
+            ),
+            (
+                "http://car.example.com/?key=leakedQuery222",
+                "leakedQuery222",
+            ),
+            (
+                "http://car.example.com/#leakedFragment333",
+                "leakedFragment333",
+            ),
+            ("http://AKIDx:leaked444@[bad host/", "leaked444"),
+        ] {
+            let error = parse_target(bad).unwrap_err();
+            assert!(!error.contains(secret), "{error}");
+            assert!(error.contains("***"), "{error}");
+        }
+        assert_eq!(
+            shown_target("https://a:b@h.example:8443/p?q=1#f"),
+            "https://***@h.example:8443/p?***"
+        );
+    }
 
     #[test]
     fn targets_must_be_plain_base_urls() {

@@ -137,6 +137,24 @@ pub fn load(path: &Path) -> Result<Profile, ProfileError> {
     parse(path, &text)
 }
 
+/// A TOML syntax error without the quoted line toml's own message carries: the line may be the
+/// very credential the profile must not hold.
+fn toml_error(text: &str, error: &toml::de::Error) -> String {
+    let at = error
+        .span()
+        .and_then(|span| text.get(..span.start))
+        .map(|before| {
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!(" at line {line}, column {column}")
+        })
+        .unwrap_or_default();
+    format!(
+        "{}{at} (the line is not shown: it may hold a secret)",
+        error.message().trim_end()
+    )
+}
+
 /// Checks a profile's text; `path` names it in errors and anchors a relative baseline.
 pub fn parse(path: &Path, text: &str) -> Result<Profile, ProfileError> {
     let is_json = path
@@ -150,7 +168,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Profile, ProfileError> {
     let value: Value = if is_json {
         serde_json::from_str(text).map_err(|e| syntax("JSON", e.to_string()))?
     } else {
-        let table: toml::Table = toml::from_str(text).map_err(|e| syntax("TOML", e.to_string()))?;
+        let table: toml::Table =
+            toml::from_str(text).map_err(|e| syntax("TOML", toml_error(text, &e)))?;
         serde_json::to_value(table).map_err(|e| syntax("TOML", e.to_string()))?
     };
     // Credentials first: the clearest error for the worst mistake, wherever the key hides.
@@ -406,5 +425,18 @@ baseline = "known-failures.json"
             matches!(error, ProfileError::Syntax { format: "TOML", .. }),
             "{error}"
         );
+    }
+
+    #[test]
+    fn a_syntax_error_never_quotes_the_line_it_is_on() {
+        for text in [
+            "url = \"http://h\"\nsecret_key = \"leakedProfileKey555",
+            "url = \"http://h\"\nsecret_key = leakedProfileKey555",
+            "[target\nsecret_key = \"leakedProfileKey555\"",
+        ] {
+            let error = parse(Path::new("p.toml"), text).unwrap_err().to_string();
+            assert!(!error.contains("leakedProfileKey555"), "{error}");
+            assert!(error.contains("at line"), "{error}");
+        }
     }
 }

@@ -17,8 +17,8 @@ pub const DEFAULT_CONCURRENCY: usize = 8;
 /// Default per-case limit: far above any case's steps, low enough to end a stuck case.
 pub const DEFAULT_CASE: Duration = Duration::from_secs(60);
 
-/// A run's safety settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A run's safety settings (the default: nothing given, every limit at its default).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Safety {
     /// Requests per second and action. `None`: the documented 100 against a URL target; no
     /// pacing (and no rate limit on the shared mock) against the embedded mock.
@@ -27,10 +27,11 @@ pub struct Safety {
     /// number of cases run at once unless `--test-threads` says otherwise.
     pub concurrency: Option<usize>,
     /// `--request-timeout`: every request's time limit. `None`: each request gets its action's
-    /// documented budget plus a margin (`check::budget`).
+    /// documented budget plus a margin (`plan::budget`).
     pub request_timeout: Option<Duration>,
-    /// A case's time limit; a case whose requests' limits add up to more gets that sum.
-    pub case_timeout: Duration,
+    /// `--case-timeout`: every case's time limit. `None`: [`DEFAULT_CASE`], raised for a case
+    /// whose requests' limits add up to more.
+    pub case_timeout: Option<Duration>,
     pub run_timeout: Option<Duration>,
     /// Print the signed requests instead of sending them.
     pub dry_run: bool,
@@ -43,23 +44,6 @@ pub struct Safety {
     pub baseline: Option<PathBuf>,
     /// The target profile the settings came from.
     pub profile: Option<PathBuf>,
-}
-
-impl Default for Safety {
-    fn default() -> Self {
-        Self {
-            rate: None,
-            concurrency: None,
-            request_timeout: None,
-            case_timeout: DEFAULT_CASE,
-            run_timeout: None,
-            dry_run: false,
-            capabilities: None,
-            application_id: None,
-            baseline: None,
-            profile: None,
-        }
-    }
 }
 
 /// Requests per second and action the run sends to its shared target, if paced.
@@ -103,9 +87,15 @@ pub fn describe(settings: &Settings) -> String {
         ),
     };
     let mut out = format!(
-        "safety: {pacing}, at most {} requests in flight, time limits {per_request} per request and {} per case (more when its requests' limits add up to more)",
+        "safety: {pacing}, at most {} requests in flight, time limits {per_request} per request and {} per case",
         safety.concurrency.unwrap_or(DEFAULT_CONCURRENCY),
-        human(safety.case_timeout)
+        match safety.case_timeout {
+            Some(limit) => human(limit),
+            None => format!(
+                "{} (more when its requests' limits add up to more)",
+                human(DEFAULT_CASE)
+            ),
+        }
     );
     if let Some(limit) = safety.run_timeout {
         out.push_str(&format!(" and {} per run", human(limit)));

@@ -47,7 +47,9 @@ pub fn render(report: &RunReport, matrix: Option<&DefectMatrix>) -> String {
         out,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"{}\">\n\
          <title>car-conformance: {verdict} — {}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n",
+        content_security_policy(),
         esc(&report.target.name)
     );
     header(&mut out, report, matrix.is_some());
@@ -67,10 +69,47 @@ pub fn render(report: &RunReport, matrix: Option<&DefectMatrix>) -> String {
         esc(report.suite.name),
         esc(report.suite.version),
         report.format_version,
-        // A `</script` inside the script would end it early; the asset has none, and this keeps
-        // it so.
-        SCRIPT.replace("</", "<\\/")
+        script()
     );
+    out
+}
+
+/// The page's script as embedded. A `</script` inside it would end it early; the asset has
+/// none, and this keeps it so.
+fn script() -> String {
+    SCRIPT.replace("</", "<\\/")
+}
+
+/// The page's Content-Security-Policy: nothing loaded from anywhere, no form, no base, and only
+/// the page's own script (by its hash) runs. Target text is escaped already; this is the second
+/// wall, should an escape ever be missed: injected markup could neither run script nor send
+/// anything out (no image, style or font fetch to carry data).
+fn content_security_policy() -> String {
+    use sha2::Digest;
+    let hash = sha2::Sha256::digest(format!("\n{}", script()).as_bytes());
+    format!(
+        "default-src 'none'; script-src 'sha256-{}'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'",
+        base64(&hash)
+    )
+}
+
+/// Standard base64 with padding (a CSP hash source).
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
     out
 }
 
@@ -121,6 +160,14 @@ fn summary(out: &mut String, report: &RunReport) {
     let s = report.summary;
     let c = &report.coverage.total;
     out.push_str("<section id=\"summary\">\n<h2>Summary</h2>\n<div class=\"cards\">");
+    // The verdict first: an incomplete run's reason is the first thing a reader sees.
+    let verdict = text::verdict(report);
+    let _ = write!(
+        out,
+        "<div class=\"card verdict {}\"><b>{verdict}</b><span>{}</span></div>",
+        verdict.to_ascii_lowercase(),
+        esc(text::incomplete_reason(report).unwrap_or("verdict"))
+    );
     for (n, label, class) in [
         (s.total, "cases", ""),
         (s.passed, "passed", "passed"),
@@ -415,9 +462,45 @@ mod tests {
         assert!(!page.contains("id=\"defects\""));
         assert!(page.contains("<details class=\"case s-failed\""));
         // Nothing is fetched: no external scripts, styles, images or fonts.
-        for external in ["src=", "<link", "@import", "url(", "http-equiv"] {
+        for external in ["src=", "<link", "@import", "url("] {
             assert!(!page.contains(external), "found {external}");
         }
+        // The only http-equiv is the Content-Security-Policy.
+        assert_eq!(page.matches("http-equiv").count(), 1);
+    }
+
+    #[test]
+    fn the_page_allows_only_its_own_script_by_hash() {
+        assert_eq!(base64(b"foob"), "Zm9vYg==");
+        assert_eq!(base64(b"fooba"), "Zm9vYmE=");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+        let html = render(
+            &report(
+                vec![outcome("a/one", Level::Must, Status::Failed)],
+                50.0,
+                None,
+            ),
+            None,
+        );
+        let policy = content_security_policy();
+        assert!(
+            html.contains(&format!(
+                "<meta http-equiv=\"Content-Security-Policy\" content=\"{policy}\">"
+            )),
+            "{html}"
+        );
+        assert!(policy.starts_with("default-src 'none'; script-src 'sha256-"));
+        // The hash is of the script exactly as embedded.
+        let embedded = html
+            .split("<script>")
+            .nth(1)
+            .unwrap()
+            .split("</script>")
+            .next()
+            .unwrap();
+        use sha2::Digest;
+        let hash = base64(&sha2::Sha256::digest(embedded.as_bytes()));
+        assert!(policy.contains(&hash), "{policy}");
     }
 
     #[test]

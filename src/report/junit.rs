@@ -110,7 +110,13 @@ pub fn render(report: &RunReport) -> String {
         suite
             .set_time(outcomes.iter().map(|o| o.duration).sum::<Duration>())
             .add_property(Property::new("target", &report.target.url))
-            .add_property(Property::new("suite.version", report.suite.version));
+            .add_property(Property::new("suite.version", report.suite.version))
+            .add_property(Property::new("verdict", report.verdict.label()));
+        if let Some((why, reason)) = report.verdict.incomplete() {
+            suite
+                .add_property(Property::new("verdict.incomplete", why.as_str()))
+                .add_property(Property::new("verdict.reason", reason));
+        }
         if let Some(fingerprint) = &report.fingerprint {
             suite.add_property(Property::new("suite.fingerprint", &fingerprint.sha256));
         }

@@ -29,6 +29,7 @@ fn cell(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
             '\n' | '\r' => out.push(' '),
+            c if c.is_control() => out.push_str(&c.escape_unicode().to_string()),
             '`' => out.push('\''),
             _ => out.push(c),
         }
@@ -65,6 +66,13 @@ fn header(out: &mut String, report: &RunReport) {
         cell(&report.target.name),
         cell(&report.target.url)
     );
+    if let Some(reason) = text::incomplete_reason(report) {
+        let _ = writeln!(
+            out,
+            "**Incomplete run** — {}. The run did not test what it set out to, so it is not a pass.\n",
+            cell(reason)
+        );
+    }
     let _ = writeln!(
         out,
         "Suite {} {} · started {} · {} cases in {} · {} passed, {} failed, {} skipped, {} known failures · coverage {:.1}% of {} applicable items\n",
@@ -147,7 +155,10 @@ fn failures(out: &mut String, report: &RunReport) {
             // The rest (schema violations, a snapshot diff) keeps its lines in a code block.
             let rest: Vec<&str> = lines.take(MAX_DETAIL_LINES).collect();
             if !rest.is_empty() {
-                let block = cut(&rest.join("\n"), MAX_FAILURE_CHARS).replace("```", "'''");
+                // A lone CR ends a line for a Markdown renderer (not for `lines()`): one inside
+                // the block would close it and let the rest render as Markdown and HTML.
+                let block = crate::redact::for_terminal(&cut(&rest.join("\n"), MAX_FAILURE_CHARS))
+                    .replace("```", "'''");
                 let _ = writeln!(out, "\n    ```text");
                 for line in block.lines() {
                     let _ = writeln!(out, "    {line}");
@@ -467,6 +478,35 @@ mod tests {
             md.contains(
                 "  - [info] step 1 (CreateSession): the answer differs from the snapshot s.snap:\n\n    ```text\n    -  A\n    +  B '''\n    ```\n"
             ),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn a_lone_carriage_return_cannot_close_the_code_block() {
+        let mut failed = outcome("p/a", Level::Must, Status::Failed);
+        failed.failures.push(Failure {
+            step: StepRef {
+                phase: "steps",
+                index: 0,
+                label: "CreateSession".into(),
+                copy: None,
+            },
+            level: Level::Must,
+            exchange: None,
+            kind: FailureKind::Snapshot {
+                snapshot: "s.snap".into(),
+                diff: "-  A\n+  B\r```\r<img src=x onerror=alert(1)>\r# Heading\r[link](http://x)"
+                    .into(),
+            },
+        });
+        let md = render(&report(vec![failed], 0.0, None), None);
+        assert!(!md.contains('\r'), "{md:?}");
+        let block = md.split("```text").nth(1).unwrap();
+        let (inside, _) = block.split_once("\n    ```\n").unwrap();
+        assert!(inside.contains("<img src=x onerror"), "{md}");
+        assert!(
+            !md.split("```text").next().unwrap().contains("<img"),
             "{md}"
         );
     }

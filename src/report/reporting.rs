@@ -178,6 +178,28 @@ impl Reporting {
             Some(path) => Some(DefectMatrix::load(path).map_err(usage)?),
             None => None,
         };
+        // Last of the checks (a refused flag creates nothing), before anything is sent.
+        if let Some(dir) = &settings.report_dir {
+            super::atomic::probe_dir(dir, true).map_err(|e| {
+                usage(format!(
+                    "cannot write the report directory {}: {e}; nothing was sent",
+                    dir.display()
+                ))
+            })?;
+        }
+        if let Some(path) = &options.write_baseline {
+            let parent = path.parent().unwrap_or(std::path::Path::new("."));
+            let written = match path.is_dir() {
+                true => Err(std::io::Error::other("it is a directory")),
+                false => super::atomic::probe_dir(parent, true),
+            };
+            written.map_err(|e| {
+                usage(format!(
+                    "cannot write the baseline {}: {e}; nothing was sent",
+                    path.display()
+                ))
+            })?;
+        }
         Ok(Self {
             options,
             fingerprint,
@@ -227,7 +249,7 @@ impl Reporting {
     ) -> Result<bool, ReportingError> {
         report.fingerprint = self.fingerprint.clone();
         if let Some(git) = &self.git {
-            report.certification = Some(Certification::of(&report.cases, git));
+            report.certification = Some(Certification::of(&report.cases, git, &report.verdict));
         }
         if let Some(baseline) = &self.baseline {
             report.baseline = Some(baseline.report(&report.cases, self.baseline_unknown.clone()));
@@ -283,7 +305,8 @@ impl Reporting {
         let failed = match &report.certification {
             // A certification's exit code says whether every must case passed.
             Some(c) => !c.passed || report.below_min_coverage(),
-            None => libtest_failed || report.fails(),
+            // Never 0 for a run that did not complete or ran nothing (the verdict says why).
+            None => libtest_failed || report.verdict != super::verdict::Verdict::Pass,
         };
         Ok(failed)
     }

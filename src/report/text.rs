@@ -6,9 +6,14 @@ use super::RunReport;
 use crate::outcome::{Exchange, Outcome, Status};
 use crate::send::request::redact_header;
 
-/// `PASS` or `FAIL`, as the console's last line says.
+/// `PASS`, `FAIL` or `INCOMPLETE`, as the console's last line says.
 pub fn verdict(report: &RunReport) -> &'static str {
-    if report.fails() { "FAIL" } else { "PASS" }
+    report.verdict.label()
+}
+
+/// Why the run is incomplete, if it is (the console's last line, after the label).
+pub fn incomplete_reason(report: &RunReport) -> Option<&str> {
+    report.verdict.incomplete().map(|(_, reason)| reason)
 }
 
 /// The reason of a known failure, from the run's baseline.

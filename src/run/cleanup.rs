@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -20,6 +21,11 @@ use crate::send::{Prepared, Received, SendError};
 pub const CREATING: [&str; 2] = ["ApplyConcurrent", "CreateSession"];
 /// The action that ends both.
 pub const DESTROY: &str = "DestroySession";
+/// How long the runner keeps sending a DestroySession the target asked to retry, per case.
+pub const DESTROY_DEADLINE: Duration = Duration::from_secs(15);
+/// The first pause before sending a DestroySession again; it doubles up to [`MAX_RETRY_PAUSE`].
+pub const FIRST_RETRY_PAUSE: Duration = Duration::from_millis(250);
+pub const MAX_RETRY_PAUSE: Duration = Duration::from_secs(4);
 /// The name of the runner's own DestroySession steps in reports.
 pub const STEP_NAME: &str = "runner cleanup";
 
@@ -61,23 +67,50 @@ pub enum Answer {
     Success,
     /// An API 3.0 error: the action did nothing.
     Error,
-    /// No answer, or not an API 3.0 one: the action may or may not have happened.
+    /// An API 3.0 error that says "not now" (rate limit, internal error): the action did nothing,
+    /// and the same request may succeed later.
+    Busy,
+    /// An answer that is not an API 3.0 one: the action may or may not have happened, and
+    /// asking again would get the same.
     Unknown,
+    /// No answer (timed out, connection lost) or a server error page: the action may or may
+    /// not have happened, and the same request may get through later.
+    Unanswered,
+    /// The request never reached the target (no connection could be made): no effect.
+    NotSent,
 }
+
+/// Error codes after which a DestroySession is worth sending again: the documented rate limit
+/// and the target's own failures.
+const BUSY_CODES: [&str; 2] = ["RequestLimitExceeded", "InternalError"];
 
 impl Answer {
     pub fn of(result: &Result<Received, SendError>) -> Self {
-        let Ok(received) = result else {
-            return Answer::Unknown;
+        let received = match result {
+            Ok(received) => received,
+            Err(SendError::Unreachable(_) | SendError::Invalid(_)) => return Answer::NotSent,
+            Err(SendError::Timeout(_) | SendError::Transport(_)) => return Answer::Unanswered,
+            Err(SendError::TooLarge { .. } | SendError::Redirect { .. }) => return Answer::Unknown,
+        };
+        let not_api = match received.status {
+            500.. => Answer::Unanswered,
+            _ => Answer::Unknown,
         };
         let Ok(body) = serde_json::from_slice::<Value>(&received.body) else {
-            return Answer::Unknown;
+            return not_api;
         };
         match crate::check::outcome_of(&body) {
             Ok(outcome) if outcome == crate::case::model::SUCCESS => Answer::Success,
+            Ok(code) if BUSY_CODES.iter().any(|busy| code.starts_with(busy)) => Answer::Busy,
+            Ok(_) if received.status >= 500 => Answer::Busy,
             Ok(_) => Answer::Error,
-            Err(_) => Answer::Unknown,
+            Err(_) => not_api,
         }
+    }
+
+    /// Whether a DestroySession that got this answer is worth sending again.
+    pub fn worth_retrying(self) -> bool {
+        matches!(self, Answer::Busy | Answer::Unanswered | Answer::NotSent)
     }
 }
 
@@ -89,9 +122,21 @@ struct UserState {
     held: bool,
     /// Some request went unanswered: it may have created one.
     unconfirmed: bool,
+    /// Creating requests sent and not (yet) answered: a request aborted by a time limit or a
+    /// stop may have reached the target and created one.
+    in_flight: u32,
+    /// How the last DestroySession that did not succeed was answered.
+    last_destroy: Option<Answer>,
     destroyed_by_runner: bool,
     /// The last answer to a DestroySession that was not a success, for the report.
     last_failure: Option<String>,
+}
+
+impl UserState {
+    /// Some answer, or the lack of one, says a lock or session may exist.
+    fn may_exist(&self) -> bool {
+        self.held || self.unconfirmed || self.in_flight > 0
+    }
 }
 
 /// The UserIds of one case and what became of them.
@@ -108,10 +153,9 @@ impl CaseSessions {
         if let Some(user_id) = user_id
             && CREATING.contains(&action)
         {
-            self.users
-                .entry(user_id.to_owned())
-                .or_default()
-                .needs_destroy = true;
+            let state = self.users.entry(user_id.to_owned()).or_default();
+            state.needs_destroy = true;
+            state.in_flight += 1;
         }
     }
 
@@ -120,10 +164,11 @@ impl CaseSessions {
         let Some(user_id) = user_id else { return };
         if CREATING.contains(&action) {
             let state = self.users.entry(user_id.to_owned()).or_default();
+            state.in_flight = state.in_flight.saturating_sub(1);
             match answer {
                 Answer::Success => state.held = true,
-                Answer::Unknown => state.unconfirmed = true,
-                Answer::Error => {}
+                Answer::Unknown | Answer::Unanswered => state.unconfirmed = true,
+                Answer::Error | Answer::Busy | Answer::NotSent => {}
             }
         } else if action == DESTROY
             && let Some(state) = self.users.get_mut(user_id)
@@ -132,10 +177,22 @@ impl CaseSessions {
                 state.needs_destroy = false;
                 state.destroyed_by_runner = self.runner_phase;
                 state.last_failure = None;
+                state.last_destroy = None;
             } else {
                 state.last_failure = Some(shown.to_owned());
+                state.last_destroy = Some(answer);
             }
         }
+    }
+
+    /// Whether `user_id` may hold a lock or session that a DestroySession has not ended, and
+    /// the last DestroySession's answer leaves hope that sending it again ends it.
+    pub fn retry_destroy(&self, user_id: &str) -> bool {
+        self.users.get(user_id).is_some_and(|state| {
+            state.needs_destroy
+                && state.may_exist()
+                && state.last_destroy.is_none_or(Answer::worth_retrying)
+        })
     }
 
     /// The UserIds the runner must destroy now, sorted; from here on DestroySession successes
@@ -155,10 +212,11 @@ impl CaseSessions {
         let mut notes = Vec::new();
         let mut totals = ledger.lock();
         for (user_id, state) in &self.users {
+            totals.pending.remove(user_id);
             if state.destroyed_by_runner || (self.runner_phase && state.needs_destroy) {
                 totals.runner_requests += 1;
             }
-            if !(state.held || state.unconfirmed) {
+            if !state.may_exist() {
                 continue;
             }
             totals.created += 1;
@@ -211,6 +269,8 @@ pub struct Totals {
     pub runner_requests: usize,
     /// UserIds that may still hold a lock or session.
     pub left: BTreeSet<String>,
+    /// UserIds of cases that have not settled yet (still running or cleaning up).
+    pub pending: BTreeSet<String>,
 }
 
 /// The run's sessions, case by case.
@@ -228,6 +288,29 @@ impl Ledger {
 
     pub fn totals(&self) -> Totals {
         self.lock().clone()
+    }
+
+    /// Notes that `user_id` was sent to a creating action by a case not settled yet: named if the
+    /// process has to exit before that case's cleanup ends.
+    pub fn pending(&self, user_id: &str) {
+        self.lock().pending.insert(user_id.to_owned());
+    }
+
+    /// The UserIds that may hold a lock or session now: those left by settled cases, and those
+    /// of cases still cleaning up.
+    pub fn may_be_left(&self) -> BTreeSet<String> {
+        let totals = self.lock();
+        totals.left.union(&totals.pending).cloned().collect()
+    }
+
+    /// The warning naming UserIds that may still hold a lock or session.
+    pub fn warning(left: &BTreeSet<String>) -> String {
+        let ids: Vec<&str> = left.iter().map(String::as_str).collect();
+        format!(
+            "warning: {} UserId(s) may still hold a lock or session on the target: {}; destroy them with DestroySession (e.g. `tccli car DestroySession --UserId ID`)",
+            left.len(),
+            ids.join(", ")
+        )
     }
 
     /// The summary's lines: sessions created and destroyed, and a warning naming what is left.
@@ -248,12 +331,8 @@ impl Ledger {
         }
         out.push('\n');
         if !t.left.is_empty() {
-            let ids: Vec<&str> = t.left.iter().map(String::as_str).collect();
-            out.push_str(&format!(
-                "warning: {} UserId(s) may still hold a lock or session on the target: {}; destroy them with DestroySession (e.g. `tccli car DestroySession --UserId ID`)\n",
-                t.left.len(),
-                ids.join(", ")
-            ));
+            out.push_str(&Self::warning(&t.left));
+            out.push('\n');
         }
         out
     }
@@ -341,6 +420,87 @@ mod tests {
             "{summary}"
         );
         assert!(summary.contains("warning: 1 UserId(s) may still hold"));
+    }
+
+    #[test]
+    fn a_request_sent_and_never_answered_may_have_created_a_session() {
+        // A CreateSession aborted by a time limit: sent, no answer recorded.
+        let mut case = CaseSessions::default();
+        case.sent("CreateSession", Some("u"));
+        assert_eq!(case.to_destroy(), ["u"]);
+        assert!(case.retry_destroy("u"));
+        case.answered(
+            "DestroySession",
+            Some("u"),
+            Answer::Busy,
+            "answered RequestLimitExceeded",
+        );
+        assert!(case.retry_destroy("u"), "a rate-limited destroy is retried");
+        case.answered(
+            "DestroySession",
+            Some("u"),
+            Answer::Error,
+            "answered FailedOperation",
+        );
+        assert!(!case.retry_destroy("u"), "a definite error is not retried");
+        let ledger = Ledger::default();
+        ledger.pending("u");
+        assert_eq!(ledger.may_be_left().len(), 1);
+        let notes = case.settle(&ledger);
+        let totals = ledger.totals();
+        assert_eq!((totals.created, totals.unconfirmed), (1, 1));
+        assert_eq!(totals.left.iter().collect::<Vec<_>>(), ["u"]);
+        assert!(totals.pending.is_empty());
+        assert!(notes[0].contains("answered FailedOperation"), "{notes:?}");
+    }
+
+    #[test]
+    fn a_request_that_never_reached_the_target_created_nothing() {
+        let mut case = CaseSessions::default();
+        case.sent("ApplyConcurrent", Some("u"));
+        case.answered("ApplyConcurrent", Some("u"), Answer::NotSent, "");
+        case.to_destroy();
+        case.answered("DestroySession", Some("u"), Answer::NotSent, "");
+        assert!(!case.retry_destroy("u"));
+        let ledger = Ledger::default();
+        assert!(case.settle(&ledger).is_empty());
+        assert_eq!(ledger.totals().created, 0);
+        assert!(ledger.summary().starts_with("sessions: 0 created"));
+    }
+
+    #[test]
+    fn rate_limits_and_server_errors_are_busy_and_a_refused_connection_sent_nothing() {
+        let answer = |status: u16, body: &str| {
+            Answer::of(&Ok(Received {
+                status,
+                headers: vec![],
+                body: Bytes::from(body.to_owned()),
+                latency: Duration::ZERO,
+            }))
+        };
+        let error = |code: &str| {
+            format!(
+                r#"{{"Response":{{"RequestId":"r","Error":{{"Code":"{code}","Message":"m"}}}}}}"#
+            )
+        };
+        assert_eq!(answer(200, &error("RequestLimitExceeded")), Answer::Busy);
+        assert_eq!(
+            answer(200, &error("RequestLimitExceeded.UinLimitExceeded")),
+            Answer::Busy
+        );
+        assert_eq!(answer(200, &error("InternalError")), Answer::Busy);
+        assert_eq!(answer(503, &error("FailedOperation")), Answer::Busy);
+        assert_eq!(answer(200, &error("FailedOperation")), Answer::Error);
+        assert_eq!(answer(502, "<html>"), Answer::Unanswered);
+        assert_eq!(answer(200, "not json"), Answer::Unknown);
+        assert_eq!(
+            Answer::of(&Err(SendError::Unreachable("refused".into()))),
+            Answer::NotSent
+        );
+        assert_eq!(
+            Answer::of(&Err(SendError::Timeout(Duration::from_secs(1)))),
+            Answer::Unanswered
+        );
     }
 
     #[test]

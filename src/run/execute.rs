@@ -172,15 +172,23 @@ pub async fn execute(shared: &Shared, planned: &Planned) -> Outcome {
             },
         );
     }
-    let interrupted = run.ended(ended);
+    let mut interrupted = run.ended(ended);
     for (index, step) in case.spec.cleanup.iter().enumerate() {
         run.step("cleanup", index, step).await;
     }
     // A case's own mock is discarded with the case: nothing can be left on it.
+    let mut left = Vec::new();
     if on_shared {
         run.destroy_leftovers().await;
-        let notes = run.sessions.settle(&guard.ledger);
-        run.notes.extend(notes);
+        left = run.sessions.settle(&guard.ledger);
+        run.notes.extend(left.iter().cloned());
+    }
+    // Say "cleaned up" only when it is true.
+    if let Some(reason) = &mut interrupted {
+        reason.push_str(match left.len() {
+            0 => "; cleaned up",
+            _ => "; may have left a lock or session (see the notes)",
+        });
     }
     if let Some(handle) = own_mock {
         handle.shutdown().await;
@@ -291,8 +299,11 @@ impl CaseRun<'_> {
         let error = match ended {
             Ended::Finished => return None,
             Ended::Stopped(Stop::Interrupted) => {
+                return Some(format!("interrupted (Ctrl-C) during {step}{rest}"));
+            }
+            Ended::Stopped(Stop::Unreachable) => {
                 return Some(format!(
-                    "interrupted (Ctrl-C) during {step}{rest}; cleaned up"
+                    "stopped during {step}{rest}: the target could not be reached"
                 ));
             }
             Ended::TimedOut(limit) => format!(
@@ -308,13 +319,34 @@ impl CaseRun<'_> {
         None
     }
 
-    /// Destroys every UserId of the case that may still hold a lock or session.
+    /// Destroys every UserId of the case that may still hold a lock or session; a DestroySession
+    /// refused for now (rate limit, server error, no answer) is sent again, with backoff, until
+    /// the cleanup's deadline.
     async fn destroy_leftovers(&mut self) {
         let users = self.sessions.to_destroy();
         let first = self.case.spec.cleanup.len();
+        let deadline = Instant::now() + cleanup::DESTROY_DEADLINE;
         for (offset, user) in users.iter().enumerate() {
             let step = cleanup::destroy_step(user);
+            let mut pause = cleanup::FIRST_RETRY_PAUSE;
+            let mut sent = 1;
             self.step("cleanup", first + offset, &step).await;
+            while self.sessions.retry_destroy(user)
+                && Instant::now() + pause < deadline
+                // A target that stopped answering altogether is not waited for again.
+                && self.shared.guard.breaker.check().is_ok()
+                && !self.shared.guard.abandoned()
+            {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(cleanup::MAX_RETRY_PAUSE);
+                sent += 1;
+                self.step("cleanup", first + offset, &step).await;
+            }
+            if sent > 1 {
+                self.notes.push(format!(
+                    "cleanup: DestroySession for UserId {user} sent {sent} times (the target asked to retry or gave no answer)"
+                ));
+            }
         }
     }
 
@@ -397,6 +429,12 @@ impl CaseRun<'_> {
         }
         for (action, user) in &subjects {
             self.sessions.sent(action, user.as_deref());
+            if self.on_shared
+                && let Some(user) = user
+                && cleanup::CREATING.contains(&action.as_str())
+            {
+                guard.ledger.pending(user);
+            }
         }
         // Spawn every copy before awaiting any, so they are in flight together.
         let base_timeout = guard.request_limit(step);
@@ -423,11 +461,13 @@ impl CaseRun<'_> {
                     Err(SendError::Timeout(limit)) => Some(*limit),
                     _ => None,
                 });
+                guard.reached(&result);
+                guard.reach.record(&result);
             }
             let answer = Answer::of(&result);
-            let shown = match (&result, answer) {
+            let mut shown = match (&result, answer) {
                 (Err(error), _) => format!("got no answer: {error}"),
-                (Ok(received), Answer::Unknown) => {
+                (Ok(received), Answer::Unknown | Answer::Unanswered) => {
                     format!("got HTTP {} without an API answer", received.status)
                 }
                 (Ok(received), _) => format!(
@@ -438,7 +478,9 @@ impl CaseRun<'_> {
                         .unwrap_or_default()
                 ),
             };
-            tracing::debug!(action = %action, step = %at, answer = %shown, "exchange");
+            // A target's Code is its own text: bounded before it is logged or noted.
+            crate::redact::cap(&mut shown);
+            tracing::debug!(action = %action, step = %at, answer = %crate::redact::for_terminal(&shown), "exchange");
             self.sessions
                 .answered(action, user.as_deref(), answer, &shown);
             let exchange = self.exchanges.len();

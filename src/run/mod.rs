@@ -26,7 +26,7 @@ use crate::check::levels::CheckLevels;
 use crate::check::snapshot::{Snapshots, UpdateMode};
 use crate::mock::{self, MockConfig, MockCredential};
 use crate::outcome::{Outcome, Status, render_failures};
-use crate::plan::{CredentialSource, Planned, Settings, Target, plan};
+use crate::plan::{Planned, Settings, Target, plan};
 use crate::report::coverage::{self, render_table, render_totals};
 use crate::report::reporting::{CaseHooks, ReportOptions, Reporting, ReportingError};
 use crate::report::{self, RunReport, SuiteInfo, Summary, TargetInfo};
@@ -162,10 +162,21 @@ pub fn run(invocation: Invocation) -> ExitCode {
         Ok(url) => url,
         Err(error) => return usage(format!("bad target URL: {error}")),
     };
-    let shared = match build_shared(&settings, &cases, base_url.clone()) {
-        Ok(shared) => Arc::new(shared),
+    let mut shared = match build_shared(&settings, &cases, base_url.clone()) {
+        Ok(shared) => shared,
         Err(error) => return usage(error),
     };
+    // A snapshot directory that cannot be written is found now, not after the suite was sent.
+    if shared.snapshots.mode != UpdateMode::No
+        && let Err(error) = crate::report::atomic::probe_dir(&shared.snapshots.dir, true)
+    {
+        eprintln!(
+            "warning: cannot write snapshots in {} ({error}): no snapshot file is written this run",
+            shared.snapshots.dir.display()
+        );
+        shared.snapshots.mode = UpdateMode::No;
+    }
+    let shared = Arc::new(shared);
     // Ctrl-C and --run-timeout stop the run: no new case, cleanup, report.
     shared.guard.arm(&runtime);
 
@@ -192,11 +203,11 @@ pub fn run(invocation: Invocation) -> ExitCode {
         target_info.kind,
         target_info.url,
         target_info.name,
-        match settings.credential_source {
-            CredentialSource::Environment => "TENCENTCLOUD_SECRET_ID/KEY",
-            CredentialSource::TestPair => "the built-in test pair",
-        }
+        settings.credential_source.describe()
     );
+    if let Some(line) = crate::send::client::proxy_line(&base_url) {
+        let _ = writeln!(out, "{line}");
+    }
     let _ = write!(out, "{}", crate::plan::safety::describe(&settings));
 
     let outcomes: Arc<Mutex<Vec<Outcome>>> = Arc::default();
@@ -236,7 +247,7 @@ pub fn run(invocation: Invocation) -> ExitCode {
     let mut outcomes = std::mem::take(&mut *lock(&outcomes));
     outcomes.sort_by(|a, b| a.id.cmp(&b.id));
     let coverage = coverage::run_coverage(&catalogue, &cases, &outcomes);
-    let report = RunReport {
+    let mut report = RunReport {
         format_version: report::FORMAT_VERSION,
         suite: SuiteInfo::default(),
         target: target_info,
@@ -245,6 +256,7 @@ pub fn run(invocation: Invocation) -> ExitCode {
             .unwrap_or_default(),
         duration: started.elapsed(),
         summary: Summary::of(&outcomes),
+        verdict: report::verdict::Verdict::default(),
         min_coverage: settings.min_coverage,
         cases: outcomes,
         coverage,
@@ -252,6 +264,7 @@ pub fn run(invocation: Invocation) -> ExitCode {
         certification: None,
         baseline: None,
     };
+    report.judge(shared.guard.early_end());
     // Quiet runs (`-q`, `--format terse`) keep the totals and leave the item lines out.
     let quiet = args.quiet || args.format == Some(FormatSetting::Terse);
     let table = if quiet {
@@ -263,8 +276,13 @@ pub fn run(invocation: Invocation) -> ExitCode {
     for line in &leftovers {
         let _ = writeln!(out, "{line}");
     }
-    let _ = write!(out, "{}", shared.guard.summary());
-    let _ = write!(out, "{}", report::render_summary(&report));
+    let _ = write!(
+        out,
+        "{}",
+        crate::redact::for_terminal(&shared.guard.summary())
+    );
+    let summary = report::render_summary(&report);
+    let _ = write!(out, "{}", crate::redact::for_terminal(&summary));
     // Report directory, certification record, baseline; the exit code (130 after Ctrl-C).
     let code = match reporting.conclude(report, &settings, &mut out, conclusion.has_failed()) {
         Ok(false) => ExitCode::SUCCESS,
@@ -308,6 +326,8 @@ fn build_shared(settings: &Settings, cases: &[Case], url: url::Url) -> Result<Sh
     let client = Client::new(ClientConfig {
         timeout: settings.timeout,
         max_response_bytes: settings.max_response_bytes,
+        // A proxy would see the signed requests to a mock on this machine: never used for one.
+        direct: crate::plan::is_loopback(&url),
     })
     .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
     let named = cases

@@ -17,6 +17,8 @@ pub struct ClientConfig {
     pub timeout: Duration,
     /// Largest answer body read; a larger one is an error.
     pub max_response_bytes: usize,
+    /// Never through a proxy (HTTP_PROXY and the like are ignored): for a target on this machine.
+    pub direct: bool,
 }
 
 impl Default for ClientConfig {
@@ -24,6 +26,7 @@ impl Default for ClientConfig {
         Self {
             timeout: Duration::from_secs(30),
             max_response_bytes: 1024 * 1024,
+            direct: false,
         }
     }
 }
@@ -44,6 +47,10 @@ pub enum SendError {
     },
     #[error("{0}")]
     Transport(String),
+    /// No connection could be made (refused, unresolvable host, failed TLS handshake): the
+    /// request never reached the target, so it had no effect there.
+    #[error("{0}")]
+    Unreachable(String),
 }
 
 /// The run's HTTP client.
@@ -55,7 +62,11 @@ pub struct Client {
 
 impl Client {
     pub fn new(config: ClientConfig) -> Result<Self, SendError> {
-        let inner = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if config.direct {
+            builder = builder.no_proxy();
+        }
+        let inner = builder
             .redirect(reqwest::redirect::Policy::none())
             .pool_idle_timeout(Duration::from_secs(5))
             .connect_timeout(Duration::from_secs(10))
@@ -143,8 +154,39 @@ impl Client {
     }
 }
 
+/// The environment variables through which reqwest finds a proxy for `url`'s scheme.
+fn proxy_variables(url: &url::Url) -> [&'static str; 4] {
+    match url.scheme() {
+        "https" => ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"],
+        _ => ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"],
+    }
+}
+
+/// A line for the run's start when a proxy variable is set: that requests to `target` go
+/// through it, or that it is ignored for a target on this machine. The proxy's URL is not
+/// shown (it may carry a password); only the variable's name.
+pub fn proxy_line(target: &url::Url) -> Option<String> {
+    let set = proxy_variables(target)
+        .into_iter()
+        .find(|name| std::env::var(name).is_ok_and(|v| !v.trim().is_empty()))?;
+    Some(if crate::plan::is_loopback(target) {
+        format!(
+            "proxy: {set} is set and ignored: the target is on this machine, and a proxy would see its signed requests"
+        )
+    } else {
+        format!(
+            "proxy: requests go through the proxy in {set} (NO_PROXY applies); it sees the signed requests"
+        )
+    })
+}
+
 fn describe(url: &str, error: &reqwest::Error) -> SendError {
-    SendError::Transport(hostile::transport(url, &chain(error)))
+    let shown = hostile::transport(url, &chain(error));
+    if error.is_connect() {
+        SendError::Unreachable(shown)
+    } else {
+        SendError::Transport(shown)
+    }
 }
 
 /// reqwest's Display hides the cause ("error sending request"); the chain says what happened.
@@ -294,5 +336,19 @@ mod tests {
             client.send(&request).await,
             Err(SendError::Invalid(_))
         ));
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_unreachable_not_a_transport_failure() {
+        // A port that was just free: nothing listens there.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        drop(listener);
+        let client = Client::new(ClientConfig::default()).unwrap();
+        let error = client.send(&get(&url)).await.unwrap_err();
+        assert!(
+            matches!(&error, SendError::Unreachable(shown) if shown.contains("connection refused")),
+            "{error:?}"
+        );
     }
 }

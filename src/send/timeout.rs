@@ -39,7 +39,12 @@ pub enum Stop {
     Interrupted,
     /// `--run-timeout` elapsed.
     RunTimeout(Duration),
+    /// [`UNREACHABLE_THRESHOLD`] requests in a row found no connection to the target.
+    Unreachable,
 }
+
+/// Requests in a row that could not connect after which the target counts as unreachable.
+pub const UNREACHABLE_THRESHOLD: u32 = 3;
 
 impl Stop {
     /// Why a case that had not started is not run.
@@ -52,6 +57,7 @@ impl Stop {
                     human(limit)
                 )
             }
+            Stop::Unreachable => "not run: the target could not be reached".to_owned(),
         }
     }
 }
@@ -165,6 +171,8 @@ struct BreakerState {
     open: bool,
     last_probe: Option<Instant>,
     last_timeout: Duration,
+    /// The breaker opened at least once in this run (the run's verdict says so).
+    tripped: bool,
 }
 
 impl Breaker {
@@ -212,6 +220,7 @@ impl Breaker {
                 state.last_timeout = limit;
                 if state.consecutive >= self.threshold && !state.open {
                     state.open = true;
+                    state.tripped = true;
                     state.last_probe = Some(Instant::now());
                     tracing::warn!(
                         "the target stopped answering ({} requests in a row timed out); requests fail fast until it answers again",
@@ -220,9 +229,24 @@ impl Breaker {
                 }
             }
             None => {
-                *state = BreakerState::default();
+                *state = BreakerState {
+                    tripped: state.tripped,
+                    ..BreakerState::default()
+                };
             }
         }
+    }
+
+    /// Why the breaker opened, if it ever did in this run (it may have closed again since):
+    /// requests were not sent, so the run did not test what it meant to.
+    pub fn tripped(&self) -> Option<String> {
+        let state = self.state();
+        state.tripped.then(|| {
+            format!(
+                "the target stopped answering: {} requests in a row timed out, and requests were not sent while it did not answer",
+                self.threshold
+            )
+        })
     }
 }
 
@@ -293,8 +317,14 @@ mod tests {
         breaker.record(limit);
         let reason = breaker.check().unwrap_err();
         assert!(reason.contains("timed out after 6 s"), "{reason}");
+        assert!(breaker.tripped().is_some());
         breaker.record(None);
         assert!(breaker.check().is_ok());
+        assert!(
+            breaker.tripped().is_some(),
+            "a run whose breaker opened stays marked"
+        );
+        assert!(Breaker::new(3, Duration::ZERO).tripped().is_none());
     }
 
     #[test]

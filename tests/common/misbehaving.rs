@@ -1,5 +1,5 @@
 //! A local target that misbehaves (resets, non-JSON, truncated, HTML, endless, redirecting,
-//! empty, silent or echoing answers), for the tests of the runner's safety against hostile
+//! empty, silent, echoing or scripted answers), for the tests of the runner's safety against hostile
 //! targets.
 
 use serde_json::json;
@@ -26,6 +26,80 @@ pub enum Misbehaviour {
     /// HTTP 200 with an API 3.0 answer that quotes the request's head (headers and all): a
     /// target that would leak the signature and token into every record of its answers.
     Echo,
+    /// Answers like the API, as its [`Script`] says, and records the actions it received.
+    Scripted(std::sync::Arc<Script>),
+}
+
+/// How a scripted target answers each action; every other request succeeds.
+#[derive(Debug, Default)]
+pub struct Script {
+    /// CreateSession is read and never answered.
+    pub hang_create: bool,
+    /// DestroySession is read and never answered.
+    pub hang_destroy: bool,
+    /// This many DestroySessions are answered RequestLimitExceeded first.
+    pub busy_destroys: std::sync::atomic::AtomicUsize,
+    /// Then DestroySession is answered with this error code (else success).
+    pub destroy_error: Option<&'static str>,
+    /// ApplyConcurrent is answered with this error code (else success).
+    pub apply_error: Option<String>,
+    /// The X-TC-Action of every request received, in order.
+    pub received: std::sync::Mutex<Vec<String>>,
+}
+
+impl Script {
+    pub fn received(&self, action: &str) -> usize {
+        self.received
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|a| *a == action)
+            .count()
+    }
+
+    /// The reply to a request with `head`; `None` to leave it unanswered.
+    fn reply(&self, head: &str) -> Option<Vec<u8>> {
+        use std::sync::atomic::Ordering;
+        let action = head
+            .lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .starts_with("x-tc-action:")
+                    .then(|| l[12..].trim().to_owned())
+            })
+            .unwrap_or_default();
+        self.received.lock().unwrap().push(action.clone());
+        let error = match action.as_str() {
+            "CreateSession" if self.hang_create => return None,
+            "DestroySession" if self.hang_destroy => return None,
+            "ApplyConcurrent" if self.apply_error.is_some() => self.apply_error.as_deref(),
+            "DestroySession" => {
+                let busy = self
+                    .busy_destroys
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                    .is_ok();
+                if busy {
+                    Some("RequestLimitExceeded")
+                } else {
+                    self.destroy_error
+                }
+            }
+            _ => None,
+        };
+        let body = match error {
+            Some(code) => json!({"Response": {"RequestId": "6b3a1f7e-7b1c-4a43-9d7a-0c8e6c1b2a9f",
+                "Error": {"Code": code, "Message": "scripted"}}}),
+            None => json!({"Response": {"RequestId": "6b3a1f7e-7b1c-4a43-9d7a-0c8e6c1b2a9f"}}),
+        }
+        .to_string();
+        Some(
+            format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .into_bytes(),
+        )
+    }
 }
 
 /// A local server that misbehaves; counts the connections it accepted.
@@ -104,6 +178,13 @@ async fn misbehave(mut stream: tokio::net::TcpStream, behaviour: Misbehaviour) {
             return;
         };
         let reply: Vec<u8> = match &behaviour {
+            Misbehaviour::Scripted(script) => match script.reply(&head) {
+                Some(reply) => reply,
+                None => {
+                    tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+                    return;
+                }
+            },
             Misbehaviour::Echo => {
                 let body = json!({"Response": {
                     "RequestId": "6b3a1f7e-7b1c-4a43-9d7a-0c8e6c1b2a9f",

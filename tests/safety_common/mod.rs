@@ -10,7 +10,7 @@
 mod common;
 
 pub use common::cases::{apply, case, create, destroy, one_case_dir, write_cases};
-pub use common::misbehaving::{Misbehaving, Misbehaviour};
+pub use common::misbehaving::{Misbehaving, Misbehaviour, Script};
 pub use common::mock::InProcess as Mock;
 pub use common::report::{failure_text, report, report_case};
 pub use common::{bin, shown, temp_dir, text};

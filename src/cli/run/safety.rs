@@ -90,10 +90,7 @@ pub(super) fn resolve(args: &RunArgs) -> Result<(RunArgs, Safety, Duration), Str
         rate: flags.rate.or(profile.rate),
         concurrency: flags.concurrency.map(usize::from).or(profile.concurrency),
         request_timeout: flags.request_timeout.or(profile.request_timeout),
-        case_timeout: flags
-            .case_timeout
-            .or(profile.case_timeout)
-            .unwrap_or(crate::plan::safety::DEFAULT_CASE),
+        case_timeout: flags.case_timeout.or(profile.case_timeout),
         run_timeout: flags.run_timeout.or(profile.run_timeout),
         dry_run: flags.dry_run,
         capabilities: profile.capabilities,
@@ -140,7 +137,7 @@ mod tests {
         assert_eq!(args.project_id.as_deref(), Some("cap-flag"));
         assert_eq!(args.client_session.as_deref(), Some("c2Vzc2lvbg=="));
         assert_eq!(safety.rate, Some(10));
-        assert_eq!(safety.case_timeout, Duration::from_secs(90));
+        assert_eq!(safety.case_timeout, Some(Duration::from_secs(90)));
         assert_eq!(safety.capabilities, Some(Default::default()));
         assert_eq!(request_timeout, timeout::DEFAULT_REQUEST);
         let _ = std::fs::remove_file(path);
