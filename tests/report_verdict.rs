@@ -3,7 +3,7 @@
 //! selection in which nothing runs — ends `INCOMPLETE` with its reason in the console line,
 //! report.json, junit.xml, summary.md and report.html, and with a non-zero exit code.
 
-mod safety_common;
+mod common;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -12,7 +12,11 @@ use std::process::{Output, Stdio};
 use serde_json::json;
 
 use car_conformance::mock::MockConfig;
-use safety_common::*;
+use common::cases::{apply, case, destroy, one_case_dir, write_cases};
+use common::misbehaving::{Misbehaving, Misbehaviour};
+use common::mock::InProcess as Mock;
+use common::report::report;
+use common::{bin, shown, temp_dir, text};
 
 /// What every report format of a run says about how it ended.
 fn assert_incomplete(output: &Output, stdout: &str, report_dir: &Path, kind: &str, reason: &str) {

@@ -3,11 +3,14 @@
 //! mock is never signed with the user's real credentials; a proxy in HTTP_PROXY never sees the
 //! requests to a target on this machine, and the run says when a proxy is in use.
 
-mod safety_common;
+mod common;
 
 use serde_json::json;
 
-use safety_common::*;
+use common::cases::{apply, case, destroy, one_case_dir, write_cases};
+use common::misbehaving::{Misbehaving, Misbehaviour};
+use common::mock::InProcess as Mock;
+use common::{bin, shown, temp_dir, text};
 
 const REAL_ID: &str = "AKIDcredentialsTESTreal000000001";
 const REAL_KEY: &str = "credentialsTestRealSecretKey0123";

@@ -2,13 +2,15 @@
 //! `ESC[2J` clears it) and a megabyte long reaches no terminal raw and no report whole — every
 //! output escapes the control characters, and each target-derived text is capped.
 
-mod safety_common;
+mod common;
 
 use std::sync::Arc;
 
 use serde_json::json;
 
-use safety_common::*;
+use common::cases::{apply, case, destroy, write_cases};
+use common::misbehaving::{Misbehaving, Misbehaviour, Script};
+use common::{bin, shown, temp_dir, text};
 
 #[test]
 fn a_hostile_code_reaches_no_terminal_raw_and_no_report_whole() {

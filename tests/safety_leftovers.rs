@@ -5,7 +5,7 @@
 //! session; a second Ctrl-C still lets cleanup and the report happen; a report directory that
 //! cannot be written is found before anything is sent.
 
-mod safety_common;
+mod common;
 
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use safety_common::*;
+use common::cases::{apply, case, create, write_cases};
+use common::misbehaving::{Misbehaving, Misbehaviour, Script};
+use common::{bin, shown, temp_dir, text};
 
 fn lock_only(name: &str) -> serde_json::Value {
     case(
