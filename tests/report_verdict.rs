@@ -5,9 +5,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Output, Stdio};
+use std::process::Output;
 
 use serde_json::json;
 
@@ -16,7 +15,7 @@ use common::cases::{apply, case, destroy, one_case_dir, write_cases};
 use common::misbehaving::{Misbehaving, Misbehaviour};
 use common::mock::InProcess as Mock;
 use common::report::report;
-use common::{bin, shown, temp_dir, text};
+use common::{bin, interrupted_after_first_pass, shown, temp_dir, text};
 
 /// What every report format of a run says about how it ended.
 fn assert_incomplete(output: &Output, stdout: &str, report_dir: &Path, kind: &str, reason: &str) {
@@ -217,41 +216,15 @@ fn an_interrupted_run_ends_incomplete() {
         })
         .collect();
     write_cases(&cases, "many.json", many);
-    let mut child = bin()
-        .args(["--target", &mock.url(), "--rate", "2", "--concurrency", "1"])
-        .arg("--cases")
-        .arg(&cases)
-        .arg("--report-dir")
-        .arg(&report_dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // SIGINT once the first case has passed (the handler is installed by then).
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut stdout = String::new();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        stdout.push_str(&line);
-        stdout.push('\n');
-        if line.ends_with("... ok") {
-            break;
-        }
-    }
-    let sent = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
-    for line in lines {
-        stdout.push_str(&line.unwrap());
-        stdout.push('\n');
-    }
-    let output = child.wait_with_output().unwrap();
-    let output = Output {
-        stdout: stdout.clone().into_bytes(),
-        ..output
-    };
+    let (output, _) = interrupted_after_first_pass(
+        bin()
+            .args(["--target", &mock.url(), "--rate", "2", "--concurrency", "1"])
+            .arg("--cases")
+            .arg(&cases)
+            .arg("--report-dir")
+            .arg(&report_dir),
+    );
+    let stdout = text(&output.stdout);
     assert_eq!(output.status.code(), Some(130), "{}", shown(&output));
     assert_incomplete(
         &output,

@@ -5,9 +5,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use car_conformance::mock::MockConfig;
 use serde_json::json;
@@ -15,7 +13,7 @@ use serde_json::json;
 use common::cases::{apply, case, create, session_case, write_cases};
 use common::mock::InProcess as Mock;
 use common::report::{report, report_case};
-use common::{bin, shown, temp_dir, text};
+use common::{bin, interrupted_after_first_pass, shown, temp_dir, text};
 
 #[test]
 fn every_user_id_is_destroyed_whatever_happened_to_its_case() {
@@ -177,54 +175,26 @@ fn ctrl_c_stops_new_cases_cleans_up_writes_the_report_and_exits_130() {
         })
         .collect();
     write_cases(&cases, "many.json", many);
-    let mut child = bin()
-        .args([
-            "--target",
-            &mock.url(),
-            "--rate",
-            "2",
-            "--concurrency",
-            "2",
-            "--cases",
-        ])
-        .arg(&cases)
-        .arg("--report-dir")
-        .arg(&report_dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Interrupt once the first case has passed (the handler is installed by then).
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut stdout = String::new();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        stdout.push_str(&line);
-        stdout.push('\n');
-        if line.ends_with("... ok") {
-            break;
-        }
-    }
-    let sent = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
-    let interrupted = Instant::now();
-    for line in lines {
-        stdout.push_str(&line.unwrap());
-        stdout.push('\n');
-    }
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        interrupted.elapsed() < Duration::from_secs(15),
-        "the run took {:?} to stop",
-        interrupted.elapsed()
+    let (output, stopping) = interrupted_after_first_pass(
+        bin()
+            .args([
+                "--target",
+                &mock.url(),
+                "--rate",
+                "2",
+                "--concurrency",
+                "2",
+                "--cases",
+            ])
+            .arg(&cases)
+            .arg("--report-dir")
+            .arg(&report_dir),
     );
-    let output = std::process::Output {
-        stdout: stdout.clone().into_bytes(),
-        ..output
-    };
+    assert!(
+        stopping < Duration::from_secs(15),
+        "the run took {stopping:?} to stop"
+    );
+    let stdout = text(&output.stdout);
     assert_eq!(output.status.code(), Some(130), "{}", shown(&output));
     assert!(
         text(&output.stderr).contains("interrupted: no new case starts"),

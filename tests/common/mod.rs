@@ -191,3 +191,43 @@ pub fn finish(command: &mut Command, deadline: Duration, what: &str) -> Result<O
         .wait_with_output()
         .map_err(|error| format!("reading the output of {what}: {error}"))
 }
+
+/// Runs `command` (a `run` of several cases), sends SIGINT once the first case has passed (its
+/// handler is installed by then) and waits for the exit: the output, with stdout as read, and
+/// how long the run took to stop after the interrupt.
+#[cfg(unix)]
+pub fn interrupted_after_first_pass(command: &mut Command) -> (Output, Duration) {
+    use std::io::{BufRead, BufReader};
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut stdout = String::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        stdout.push_str(&line);
+        stdout.push('\n');
+        if line.ends_with("... ok") {
+            break;
+        }
+    }
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let interrupted = Instant::now();
+    for line in lines {
+        stdout.push_str(&line.unwrap());
+        stdout.push('\n');
+    }
+    let output = child.wait_with_output().unwrap();
+    let stopping = interrupted.elapsed();
+    let output = Output {
+        stdout: stdout.into_bytes(),
+        ..output
+    };
+    (output, stopping)
+}
