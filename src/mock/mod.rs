@@ -84,6 +84,7 @@ mod messages;
 pub mod params;
 mod ratelimit;
 mod reply;
+mod request_view;
 pub mod server;
 pub mod state;
 mod switch;

@@ -208,7 +208,7 @@ pub async fn execute(shared: &Shared, planned: &Planned) -> Outcome {
     outcome.exchanges = run.exchanges;
     outcome.notes = run.notes;
     outcome.duration = started.elapsed();
-    crate::redact::scrub_outcome(&mut outcome);
+    super::scrub::scrub_outcome(&mut outcome);
     outcome
 }
 

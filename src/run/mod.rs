@@ -9,6 +9,7 @@ pub mod embedded;
 pub mod execute;
 pub mod guard;
 pub mod mutants;
+pub mod scrub;
 
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
