@@ -214,6 +214,13 @@ pub fn default_dir(name: &str) -> PathBuf {
     }
 }
 
+/// Whether `dir` is this source tree's own `name` directory, taken by [`default_dir`] because
+/// the working directory has no `name`: files are read from it, never written into it (a run
+/// from elsewhere must not change the checkout the binary was built from).
+pub fn is_source_tree_fallback(dir: &Path, name: &str) -> bool {
+    !Path::new(name).is_dir() && dir == Path::new(env!("CARGO_MANIFEST_DIR")).join(name)
+}
+
 /// A case with the decision whether it runs on this target.
 #[derive(Debug, Clone)]
 pub struct Planned {

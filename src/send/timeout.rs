@@ -39,6 +39,8 @@ pub enum Stop {
     RunTimeout(Duration),
     /// [`UNREACHABLE_THRESHOLD`] requests in a row found no connection to the target.
     Unreachable,
+    /// The run's output was closed (`| head`): nobody reads the results any more.
+    OutputClosed,
 }
 
 /// Requests in a row that could not connect after which the target counts as unreachable.
@@ -56,6 +58,7 @@ impl Stop {
                 )
             }
             Stop::Unreachable => "not run: the target could not be reached".to_owned(),
+            Stop::OutputClosed => "not run: the output was closed (broken pipe)".to_owned(),
         }
     }
 }
