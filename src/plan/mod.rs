@@ -149,6 +149,9 @@ pub struct Settings {
     pub max_response_bytes: usize,
     pub report_dir: Option<PathBuf>,
     pub min_coverage: Option<f64>,
+    /// A PEM file of CA certificates trusted besides the bundled web roots (`--cacert`): a
+    /// vendor's staging server signed by a private CA.
+    pub cacert: Option<PathBuf>,
     /// Rate, concurrency, time limits, capabilities, dry run (`run::guard`).
     pub safety: crate::plan::Safety,
 }
@@ -384,6 +387,7 @@ mod tests {
             max_response_bytes: 1,
             report_dir: None,
             min_coverage: None,
+            cacert: None,
             safety: Default::default(),
         };
         assert_eq!(settings.target_name(), "mock");

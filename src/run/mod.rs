@@ -384,13 +384,24 @@ fn shared_mock_config(settings: &Settings) -> MockConfig {
 }
 
 fn build_shared(settings: &Settings, cases: &[Case], url: url::Url) -> Result<Shared, String> {
-    let client = Client::new(ClientConfig {
-        timeout: settings.timeout,
-        max_response_bytes: settings.max_response_bytes,
-        // A proxy would see the signed requests to a mock on this machine: never used for one.
-        direct: crate::plan::is_loopback(&url),
-    })
-    .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+    let pem = match &settings.cacert {
+        Some(path) => std::fs::read(path)
+            .map_err(|e| format!("cannot read --cacert {}: {e}", path.display()))?,
+        None => Vec::new(),
+    };
+    let client = Client::with_roots(
+        ClientConfig {
+            timeout: settings.timeout,
+            max_response_bytes: settings.max_response_bytes,
+            // A proxy would see the signed requests to a mock on this machine: never used for one.
+            direct: crate::plan::is_loopback(&url),
+        },
+        &pem,
+    )
+    .map_err(|e| match &settings.cacert {
+        Some(path) => format!("--cacert {}: {e}", path.display()),
+        None => format!("cannot build the HTTP client: {e}"),
+    })?;
     let named = cases
         .iter()
         .flat_map(|c| c.spec.steps.iter().chain(&c.spec.cleanup))
