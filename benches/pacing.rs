@@ -70,6 +70,7 @@ impl Scope for Fixed {
             Var::UserId(_) => Ok(format!("pacing-bench-{}", self.0)),
             Var::ClientIp => Ok("203.0.113.10".to_owned()),
             Var::ProjectId => Ok("cap-00000000".to_owned()),
+            Var::ClientSession => Ok("eyJhYmMiOjEyM30=".to_owned()),
             Var::Copy => Ok("0".to_owned()),
             Var::Capture(name) => Err(format!("no capture {name}")),
         }

@@ -13,12 +13,20 @@
 //! the machine (they lengthen wall time, not the CPU time a signature takes). On an idle
 //! machine the two agree. The Python side times with `time.thread_time()`, the same clock.
 //!
+//! Signature v1 beside it (`{request}/v1_hmac_sha1`, `{request}/v1_hmac_sha256`): the same
+//! request's fields as form parameters with the v1 common parameters, sorted, signed and
+//! form-encoded — everything a v1 sender does — checked first to verify with
+//! `sign::verify_v1`.
+//!
 //! Run: `cargo bench --bench signing`.
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
 
-use car_conformance::sign::{Credentials, KeyCache, SignRequest, Signed, sign, sign_with_cache};
+use car_conformance::sign::v1::{SignatureMethod, V1Common, V1Policy, V1Received, verify_v1};
+use car_conformance::sign::{
+    Credentials, KeyCache, KeyEntry, SignRequest, Signed, sign, sign_v1, sign_with_cache,
+};
 use std::time::Duration;
 
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
@@ -144,6 +152,46 @@ fn derive(secret: &[u8], date: &[u8]) -> HmacSha256 {
     HmacSha256::new_from_slice(&k_signing).expect("any key length")
 }
 
+/// The request's JSON fields as v1 form parameters after the common ones (every CreateSession
+/// field is a string).
+fn v1_params(
+    fixture: &Fixture,
+    body: &str,
+    credentials: &Credentials,
+    method: SignatureMethod,
+) -> Vec<(String, String)> {
+    let common = V1Common {
+        action: &fixture.action,
+        version: &fixture.version,
+        timestamp: fixture.timestamp,
+        nonce: 1_234_567_890,
+        region: None,
+        language: None,
+        method: Some(method),
+        credentials,
+    };
+    let mut params = common.params();
+    let fields: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(body).expect("fixture bodies are JSON objects");
+    for (name, value) in fields {
+        let value = value
+            .as_str()
+            .map_or_else(|| value.to_string(), str::to_owned);
+        params.push((name, value));
+    }
+    params
+}
+
+/// Signs with v1 and encodes the form body, as a v1 sender must before it can send.
+fn sign_v1_form(
+    fixture: &Fixture,
+    params: &[(String, String)],
+    key: &str,
+    method: SignatureMethod,
+) -> String {
+    sign_v1("POST", &fixture.host, "/", params.to_vec(), key, method).encoded()
+}
+
 fn bench_signing(c: &mut Criterion<ThreadCpuTime>) {
     let fixture: Fixture =
         serde_json::from_str(FIXTURE).expect("benches/signing-requests.json parses");
@@ -182,6 +230,39 @@ fn bench_signing(c: &mut Criterion<ThreadCpuTime>) {
                 hex::encode(floor) == body.expected_signature,
                 "{name}: the hash floor does not compute the signature"
             );
+        }
+        for (label, method) in [
+            ("v1_hmac_sha1", SignatureMethod::HmacSha1),
+            ("v1_hmac_sha256", SignatureMethod::HmacSha256),
+        ] {
+            let params = v1_params(&fixture, &body.body, &credentials, method);
+            let form = sign_v1_form(&fixture, &params, &fixture.secret_key, method);
+            let decoded: Vec<(String, String)> = url::form_urlencoded::parse(form.as_bytes())
+                .into_owned()
+                .collect();
+            let keys = |id: &str| {
+                (id == fixture.secret_id).then(|| KeyEntry {
+                    secret_key: fixture.secret_key.clone(),
+                    token: None,
+                })
+            };
+            let received = V1Received {
+                method: "POST",
+                host: &fixture.host,
+                path: "/",
+                params: &decoded,
+            };
+            let policy = V1Policy {
+                now: fixture.timestamp,
+                window_secs: 300,
+            };
+            assert!(
+                verify_v1(&received, &keys, &policy).is_ok_and(|v| v.method == method),
+                "{name}: the v1 form does not verify"
+            );
+            group.bench_function(format!("{name}/{label}"), |b| {
+                b.iter(|| sign_v1_form(&fixture, black_box(&params), &fixture.secret_key, method))
+            });
         }
         group.bench_function(format!("{name}/hash_floor_uncached"), |b| {
             b.iter(|| hash_floor(black_box(body_bytes), &reference, &secret, &date, None))

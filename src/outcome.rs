@@ -71,9 +71,25 @@ impl Outcome {
         }
     }
 
-    /// Whether this outcome fails the run: a `must` or `should` case that failed.
+    /// Whether this outcome fails the run: a failure at `must` or `should` (each failure counts
+    /// at the lower of the case's level and its check's).
     pub fn fails_run(&self) -> bool {
-        self.status == Status::Failed && self.level.fails_run()
+        self.failing_level().is_some_and(Level::fails_run)
+    }
+
+    /// The strictest level a failure of this failed case counts at (`None` unless it failed).
+    pub fn failing_level(&self) -> Option<Level> {
+        if self.status != Status::Failed {
+            return None;
+        }
+        // A failed case always records why; a record without one counts at the case's level.
+        Some(
+            self.failures
+                .iter()
+                .map(|f| f.level)
+                .min()
+                .unwrap_or(self.level),
+        )
     }
 }
 
@@ -176,8 +192,18 @@ pub struct Failure {
     /// Index in the outcome's `exchanges` of the request that showed it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exchange: Option<usize>,
+    /// The level this failure counts at: the lower of the case's level and the failed check's
+    /// (a default check carries its catalogue rule's level, see `check::levels`).
+    pub level: Level,
     #[serde(flatten)]
     pub kind: FailureKind,
+}
+
+impl fmt::Display for Failure {
+    /// `[level] step N (label): what failed`, the level being the one the failure counts at.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[{}] {}: {}", self.level, self.step, self.kind)
+    }
 }
 
 /// A schema violation: where in the answer, which schema keyword, what.
@@ -347,7 +373,7 @@ impl fmt::Display for Exchange {
 pub fn render_failures(outcome: &Outcome) -> String {
     let mut out = String::new();
     for failure in &outcome.failures {
-        out.push_str(&format!("{}: {}\n", failure.step, failure.kind));
+        out.push_str(&format!("{failure}\n"));
         if let Some(exchange) = failure.exchange.and_then(|i| outcome.exchanges.get(i)) {
             out.push_str(&exchange.to_string());
         }
@@ -381,6 +407,7 @@ mod tests {
             failures: vec![Failure {
                 step: step(),
                 exchange: Some(0),
+                level: Level::Must,
                 kind: FailureKind::Outcome {
                     expected: "FailedOperation.LockTimeout".into(),
                     actual: "success".into(),
@@ -402,7 +429,7 @@ mod tests {
         };
         let text = render_failures(&outcome);
         assert!(text.starts_with(
-            "step 2 (CreateSession): outcome: expected FailedOperation.LockTimeout, got success\n"
+            "[must] step 2 (CreateSession): outcome: expected FailedOperation.LockTimeout, got success\n"
         ));
         assert!(text.contains("request: POST http://127.0.0.1:1/"));
         assert!(text.contains("X-TC-Action: CreateSession"));
@@ -411,7 +438,15 @@ mod tests {
         assert_eq!(json["status"], "failed");
         assert_eq!(json["duration_ms"], 3);
         assert_eq!(json["failures"][0]["check"], "outcome");
+        assert_eq!(json["failures"][0]["level"], "must");
         assert!(outcome.fails_run());
+        let mut lowered = outcome.clone();
+        lowered.failures[0].level = Level::Info;
+        assert_eq!(lowered.failing_level(), Some(Level::Info));
+        assert!(!lowered.fails_run(), "a must case failing only at info");
+        assert!(render_failures(&lowered).starts_with("[info] step 2"));
+        lowered.status = Status::Passed;
+        assert_eq!(lowered.failing_level(), None);
     }
 
     #[test]

@@ -1,12 +1,13 @@
-//! Mutation testing of the suite (issue 6): with no defect every case passes; with each named
-//! mock defect switched on, some must/should case fails — the catchers declared next to the
-//! defect among them. A defect no case catches fails this test and is named.
+//! Mutation testing of the suite (issues 6 and 13): with no defect every case passes; with each
+//! named mock defect switched on, some must/should case fails — the catchers declared next to the
+//! defect among them; with each allowed variant switched on, no must/should case fails. A defect
+//! no case catches, or a variant some case fails, fails this test and is named.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 
-use car_conformance::mock::DEFECTS;
+use car_conformance::mock::{DEFECTS, VARIANTS};
 use car_conformance::run::mutants::{self, Parallelism};
 
 /// The matrix run is timing-sensitive (bursts, SlowDown windows, the 5 s budget): the other
@@ -20,13 +21,15 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
 }
 
 #[test]
-fn every_defect_is_caught_by_its_declared_cases_and_the_baseline_is_clean() {
+fn every_defect_is_caught_every_variant_passes_and_the_baseline_is_clean() {
     let _serial = serial();
     let settings = mutants::settings(None);
     let (_, cases) = car_conformance::run::load(&settings)
         .unwrap_or_else(|code| panic!("the corpus does not load ({code:?}); see stderr"));
     let defects = mutants::select(&[]).unwrap();
     assert_eq!(defects.len(), DEFECTS.len());
+    let variants = mutants::select_variants(&[]).unwrap();
+    assert_eq!(variants.len(), VARIANTS.len());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -37,20 +40,23 @@ fn every_defect_is_caught_by_its_declared_cases_and_the_baseline_is_clean() {
             &settings,
             &cases,
             &defects,
+            &variants,
             Parallelism::default(),
         ))
         .unwrap_or_else(|error| panic!("the mutants run did not complete: {error}"));
     let problems = matrix.problems();
     assert!(
         problems.is_empty(),
-        "the suite does not prove itself against the named defects:\n- {}\n\n{}",
+        "the suite does not prove itself against the named defects and allowed variants:\n- {}\n\n{}",
         problems.join("\n- "),
         mutants::render_markdown(&matrix, false)
     );
     assert_eq!(matrix.caught, DEFECTS.len());
+    assert_eq!(matrix.variants_passed, VARIANTS.len());
     eprintln!(
-        "{} defects, all caught, in {:.1} s",
+        "{} defects, all caught; {} allowed variants, all passed; in {:.1} s",
         DEFECTS.len(),
+        VARIANTS.len(),
         matrix.duration.as_secs_f64()
     );
 }
@@ -98,6 +104,31 @@ fn the_mock_lists_its_defects_and_refuses_unknown_names_with_close_ones() {
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("did you mean `no-rate-limit`"));
 }
 
+#[test]
+fn the_mock_lists_its_variants_with_their_quotes_and_refuses_unknown_names() {
+    let _serial = serial();
+    let listed = binary().args(["mock", "--list-variants"]).output().unwrap();
+    assert!(listed.status.success());
+    let text = String::from_utf8_lossy(&listed.stdout);
+    for variant in VARIANTS {
+        assert!(text.contains(variant.name), "{} not listed", variant.name);
+        assert!(text.contains(variant.source), "{} source", variant.name);
+    }
+    for command in [
+        &["mock", "--listen", "127.0.0.1:0", "--variant", "pretty-jsn"][..],
+        &["mutants", "--variant", "pretty-jsn"][..],
+    ] {
+        let unknown = binary().args(command).output().unwrap();
+        assert_eq!(unknown.status.code(), Some(2), "{command:?}");
+        let error = String::from_utf8_lossy(&unknown.stderr);
+        assert!(
+            error.contains("unknown variant `pretty-jsn`")
+                && error.contains("did you mean `pretty-json`"),
+            "{error}"
+        );
+    }
+}
+
 /// A temporary copy of one case file, so the command runs in a second, not a full matrix.
 fn one_file(relative: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("car-mutants-cli-{}", std::process::id()));
@@ -131,10 +162,36 @@ fn the_mutants_command_prints_the_matrix_as_json() {
     assert_eq!(matrix["problems"], serde_json::json!([]));
     let row = &matrix["defects"][0];
     assert_eq!(row["name"], "no-rate-limit");
+    assert_eq!(matrix["variants"], serde_json::json!([]));
     assert!(
         row["caught_by"]
             .as_array()
             .unwrap()
             .contains(&serde_json::json!("common/rate-limit/burst-over-limit"))
     );
+}
+
+#[test]
+fn the_mutants_command_runs_a_variant_alone_and_counts_it_passed() {
+    let _serial = serial();
+    let dir = one_file("response/envelope.json");
+    let output = binary()
+        .args(["mutants", "--json", "--variant", "pretty-json", "--cases"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let matrix: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(matrix["defects"], serde_json::json!([]));
+    assert_eq!(matrix["variants_passed"], 1);
+    let row = &matrix["variants"][0];
+    assert_eq!(row["name"], "pretty-json");
+    assert_eq!(row["passed"], true);
+    assert!(row["quote"].as_str().unwrap().contains("whitespace"));
 }

@@ -267,3 +267,64 @@ fn a_certification_fails_when_a_must_case_fails_and_plain_reports_are_not_certif
     assert_eq!(output.status.code(), Some(2), "{}", both(&output));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn an_incomplete_run_is_never_certified_and_verify_rejects_it() {
+    let dir = temp_dir("certify-incomplete");
+    suite_copy(&dir);
+    // The whole suite takes longer than this: most cases are not run.
+    let output = certify(&dir, &["--run-timeout", "300ms"]);
+    assert_eq!(output.status.code(), Some(1), "{}", both(&output));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("certification: NOT PASSED"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "certification: refused — the run is incomplete: the run timed out after 300 ms (--run-timeout)"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("verdict: INCOMPLETE — the run timed out after 300 ms"),
+        "{stdout}"
+    );
+    let report = read_json(&dir.join("report/report.json"));
+    assert_eq!(schema_errors(&report), Vec::<String>::new());
+    assert_eq!(report["verdict"]["incomplete"], "run-timeout");
+    assert_eq!(report["certification"]["passed"], false);
+    assert!(
+        report["certification"]["incomplete"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("the run timed out after 300 ms")),
+        "{}",
+        report["certification"]
+    );
+    let output = verify(&dir.join("report"), Some(&dir));
+    assert_eq!(output.status.code(), Some(1), "{}", both(&output));
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains(
+            "FAIL  the run did not complete (run-timeout): the run timed out after 300 ms"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("verdict: REJECTED"), "{stdout}");
+
+    // Edited to claim a pass, the report still does not verify: its cases were not run.
+    let path = dir.join("report/report.json");
+    let mut forged = read_json(&path);
+    forged["verdict"] = serde_json::json!({"result": "PASS"});
+    forged["certification"]["passed"] = Value::from(true);
+    forged["certification"]
+        .as_object_mut()
+        .unwrap()
+        .remove("incomplete");
+    write_json(&path, &forged);
+    let output = verify(&dir.join("report"), Some(&dir));
+    assert_eq!(output.status.code(), Some(1), "{}", both(&output));
+    assert!(
+        text(&output.stdout).contains("skipped by choice"),
+        "{}",
+        both(&output)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -161,3 +161,46 @@ fn every_snapshot_step_has_its_mock_snapshot_and_no_snapshot_is_orphaned() {
         }
     }
 }
+
+/// The case README.md shows under "Writing a case" loads as it is, in a file laid out as the
+/// README says (its `$schema` path included): a newcomer who copies it gets no error.
+#[test]
+fn the_readme_example_case_loads_as_shown() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let after = readme
+        .split_once("One case:\n\n```json\n")
+        .expect("README shows one case under \"Writing a case\"")
+        .1;
+    let example = after.split_once("\n```").unwrap().0;
+    let header = readme
+        .split_once("Every file under `cases/GROUP/` is `")
+        .expect("README says what a case file is")
+        .1;
+    let schema = header
+        .split_once("\"$schema\": \"")
+        .unwrap()
+        .1
+        .split_once('"')
+        .unwrap()
+        .0;
+    let dir = std::env::temp_dir().join(format!("car-readme-case-{}", std::process::id()));
+    let group = dir.join("cases/readme");
+    std::fs::create_dir_all(&group).unwrap();
+    std::fs::create_dir_all(dir.join("schemas")).unwrap();
+    for entry in std::fs::read_dir(root.join("schemas")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.join("schemas").join(path.file_name().unwrap())).unwrap();
+    }
+    let file = format!("{{\"$schema\": \"{schema}\", \"cases\": [{example}]}}");
+    std::fs::write(group.join("example.json"), file).unwrap();
+    assert!(
+        group.join(schema).exists(),
+        "the README's $schema path {schema} does not resolve from cases/GROUP/"
+    );
+    let catalogue = Catalogue::load(&dir.join("schemas/catalogue.json")).unwrap();
+    let loaded = load_dir(&dir.join("cases"), &dir.join("schemas"), &catalogue);
+    std::fs::remove_dir_all(&dir).ok();
+    let cases = loaded.unwrap_or_else(|e| panic!("README example: {e}"));
+    assert_eq!(cases.len(), 1);
+}

@@ -141,7 +141,7 @@ fn failures_fail_the_run_unless_the_case_is_info() {
         "{stdout}{}",
         text(&output.stderr)
     );
-    assert!(stdout.contains("ignored (info case failed (does not fail the run): step 1 (CreateSession): outcome: expected success, got FailedOperation.LockTimeout)"), "{stdout}");
+    assert!(stdout.contains("ignored (failed at info only, which does not fail the run: [info] step 1 (CreateSession): outcome: expected success, got FailedOperation.LockTimeout)"), "{stdout}");
 
     write_case_file(
         &dir,
@@ -440,4 +440,22 @@ fn a_case_without_cleanup_is_cleaned_up_by_the_runner_and_counted() {
     );
     assert!(!stdout.contains("warning: cases left"), "{stdout}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn version_flags_print_the_version_like_any_cargo_tool() {
+    for flag in ["--version", "-V"] {
+        let output = run(&[flag]);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{flag}: {}",
+            text(&output.stderr)
+        );
+        assert_eq!(
+            text(&output.stdout).trim(),
+            format!("car-conformance {}", env!("CARGO_PKG_VERSION")),
+            "{flag}"
+        );
+    }
 }

@@ -7,11 +7,13 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use car_conformance::case::{Case, CaseSpec};
+use car_conformance::case::catalogue::Catalogue;
+use car_conformance::case::{Case, CaseSpec, Level};
 use car_conformance::check::SchemaSet;
+use car_conformance::check::levels::CheckLevels;
 use car_conformance::check::snapshot::{Snapshots, UpdateMode};
 use car_conformance::mock::{self, MockConfig};
-use car_conformance::outcome::{FailureKind, Status};
+use car_conformance::outcome::{Failure, FailureKind, Status};
 use car_conformance::plan::Planned;
 use car_conformance::run::execute::{Shared, execute};
 use car_conformance::send::request::Endpoint;
@@ -23,6 +25,7 @@ fn shared(url: &str) -> Shared {
     Shared {
         client: Client::new(ClientConfig::default()).unwrap(),
         schemas: SchemaSet::load(&root.join("schemas"), []).unwrap(),
+        check_levels: CheckLevels::default(),
         snapshots: Snapshots {
             dir: std::env::temp_dir().join("car-runner-execute-snapshots"),
             suffix: "mock".into(),
@@ -34,6 +37,7 @@ fn shared(url: &str) -> Shared {
             region: None,
         },
         project_id: "cap-test".into(),
+        client_session: car_conformance::plan::DEFAULT_CLIENT_SESSION.into(),
         client_ip: "203.0.113.10".into(),
         run_id: "testrun0".into(),
         guard: Default::default(),
@@ -198,4 +202,90 @@ async fn a_case_with_its_own_mock_configuration_gets_its_own_mock() {
     let outcome = execute(&shared, &case).await;
     assert_eq!(outcome.status, Status::Passed, "{:?}", outcome.failures);
     assert!(!outcome.exchanges[0].request.url.contains(":9/"));
+}
+
+/// The runner's shared state with the default checks' levels read from the real catalogue.
+fn shared_with_levels(url: &str, schemas: &[&str]) -> Shared {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas");
+    let text = std::fs::read_to_string(root.join("catalogue.json")).unwrap();
+    let catalogue = Catalogue::parse(&text, &root.join("catalogue.json")).unwrap();
+    Shared {
+        check_levels: CheckLevels::from_catalogue(&catalogue),
+        schemas: SchemaSet::load(&root, schemas.iter().copied()).unwrap(),
+        ..shared(url)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_default_check_fails_at_its_own_rule_s_level_never_above_the_case_s() {
+    // Answers served as text/html: the Content-Type rule is `should`, so a `must` case about
+    // LockTimeout fails at `should`, not `must`; the right code keeps the case's own check quiet.
+    let config = MockConfig {
+        defect: Some("content-type-html".into()),
+        ..MockConfig::default()
+    };
+    let mock = mock::start(config, SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .unwrap();
+    let shared = shared_with_levels(&mock.url(), &[]);
+    let case = planned(json!({
+        "name": "lock", "title": "t", "level": "must", "source": "s", "covers": ["x"],
+        "steps": [create_step(json!({"code": "FailedOperation.LockTimeout", "schema": "none"}))]
+    }));
+    let outcome = execute(&shared, &case).await;
+    let levels: Vec<(Level, &FailureKind)> = outcome
+        .failures
+        .iter()
+        .map(|f| (f.level, &f.kind))
+        .collect();
+    assert!(
+        matches!(
+            levels[..],
+            [(Level::Should, FailureKind::ContentType { .. })]
+        ),
+        "{levels:?}"
+    );
+    assert_eq!(outcome.failing_level(), Some(Level::Should));
+    assert!(outcome.fails_run());
+    // An info case stays at info whatever its checks' rules say.
+    let info = planned(json!({
+        "name": "lock-info", "title": "t", "level": "info", "source": "s", "covers": ["x"],
+        "steps": [create_step(json!({"code": "FailedOperation.LockTimeout", "schema": "none"}))]
+    }));
+    let outcome = execute(&shared, &info).await;
+    assert_eq!(outcome.failing_level(), Some(Level::Info));
+    mock.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_id_that_is_no_uuid_fails_a_must_case_at_info_only() {
+    let config = MockConfig {
+        variants: vec!["request-id-opaque".into()],
+        ..MockConfig::default()
+    };
+    let mock = mock::start(config, SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .unwrap();
+    let schema = "response.request-id-uuid.schema.json";
+    let shared = shared_with_levels(&mock.url(), &[schema]);
+    let case = planned(json!({
+        "name": "shape", "title": "t", "level": "must", "source": "s", "covers": ["x"],
+        "steps": [create_step(json!({"code": "FailedOperation.LockTimeout", "schema": schema}))]
+    }));
+    let outcome = execute(&shared, &case).await;
+    assert_eq!(outcome.status, Status::Failed);
+    assert!(
+        matches!(
+            outcome.failures[..],
+            [Failure {
+                level: Level::Info,
+                kind: FailureKind::Schema { .. },
+                ..
+            }]
+        ),
+        "{:?}",
+        outcome.failures
+    );
+    assert!(!outcome.fails_run(), "a RequestId shape never fails a run");
+    mock.shutdown().await;
 }

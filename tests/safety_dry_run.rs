@@ -73,3 +73,34 @@ fn a_dry_run_prints_every_signed_request_redacted_and_sends_nothing() {
         "the dry run connected"
     );
 }
+
+#[test]
+fn the_client_session_comes_from_the_flag_the_environment_or_the_documented_example() {
+    let (url, _) = counting_listener();
+    let body_of = |extra: &[&str], env: Option<&str>| {
+        let mut command = bin();
+        if let Some(value) = env {
+            command.env("CAR_CLIENT_SESSION", value);
+        }
+        let output = command
+            .args(["--target", &url, "--dry-run", "params/user-id/reconnect"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", shown(&output));
+        text(&output.stdout)
+    };
+    // The CreateSession page's Input Example, when nothing else is given.
+    assert!(body_of(&[], None).contains(r#""ClientSession":"eyJhYmMiOjEyM30=""#));
+    let from_env = body_of(&[], Some("ZnJvbS1lbnY="));
+    assert!(
+        from_env.contains(r#""ClientSession":"ZnJvbS1lbnY=""#),
+        "{from_env}"
+    );
+    let from_flag = body_of(&["--client-session", "ZnJvbS1mbGFn"], Some("ZnJvbS1lbnY="));
+    assert!(
+        from_flag.contains(r#""ClientSession":"ZnJvbS1mbGFn""#),
+        "{from_flag}"
+    );
+    assert!(!from_flag.contains("ZnJvbS1lbnY="), "{from_flag}");
+}

@@ -18,6 +18,8 @@ const OWN_SCHEMAS: &[&str] = &[
     "describeconcurrentcount.request.schema.json",
     "response.success.schema.json",
     "response.error.schema.json",
+    "response.request-id-uuid.schema.json",
+    "response.error-only.schema.json",
     "catalogue.schema.json",
 ];
 
@@ -65,7 +67,7 @@ const SEED_CODES: [(&str, &str); 14] = [
     ),
 ];
 
-/// tencent-api.md section 4: the common error codes of API 3.0.
+/// The CAR Error Codes page, Common Error Codes: the common error codes of API 3.0.
 const COMMON_CODES: [&str; 38] = [
     "ActionOffline",
     "AuthFailure.InvalidAuthorization",
@@ -107,7 +109,8 @@ const COMMON_CODES: [&str; 38] = [
     "UnsupportedRegion",
 ];
 
-/// Items resting on what tencent-api.md marks unconfirmed; none may be `must`.
+/// Items resting on something no primary page settles (a lock duration, a role limit, the status of
+/// an error); none may be `must`.
 const UNCONFIRMED: &[&str] = &[
     "auth.timestamp.future",
     "rule.role.limit",
@@ -123,10 +126,15 @@ const UNCONFIRMED: &[&str] = &[
 const SCHEMA_ENFORCED: &[&str] = &[
     "response.envelope",
     "response.request-id.present",
-    "response.request-id.uuid",
     "response.server-session",
     "response.error.code",
     "response.error.message",
+];
+
+/// Points the response schemas must not judge: the API description does not state them, so they
+/// are `info` observations at most (a schema applies at its item's level).
+const NOT_SCHEMA_ENFORCED: &[&str] = &[
+    "response.request-id.uuid",
     "response.error.no-success-fields",
 ];
 
@@ -354,6 +362,8 @@ fn success_schema_has_a_subschema_per_action() {
 #[case::seed_example(seed_response())]
 #[case::upper_case_request_id(json!({"Response": {"ServerSession": "s", "RequestId": "FCF4146F-64D3-496C-88DC-D12F832DE313"}}))]
 #[case::undocumented_output_field(json!({"Response": {"ServerSession": "s", "Extra": 1, "RequestId": "fcf4146f-64d3-496c-88dc-d12f832de313"}}))]
+#[case::request_id_not_a_uuid(json!({"Response": {"ServerSession": "s", "RequestId": "abc"}}))]
+#[case::request_id_without_dashes(json!({"Response": {"ServerSession": "s", "RequestId": "fcf4146f64d3496c88dcd12f832de313"}}))]
 fn create_session_success_accepts(#[case] response: Value) {
     let map = success_map();
     let validator = map.get("#/$defs/CreateSession").expect("subschema");
@@ -365,8 +375,8 @@ fn create_session_success_accepts(#[case] response: Value) {
 #[case::empty_server_session(json!({"Response": {"ServerSession": "", "RequestId": "fcf4146f-64d3-496c-88dc-d12f832de313"}}))]
 #[case::missing_server_session(json!({"Response": {"RequestId": "fcf4146f-64d3-496c-88dc-d12f832de313"}}))]
 #[case::server_session_number(json!({"Response": {"ServerSession": 7, "RequestId": "fcf4146f-64d3-496c-88dc-d12f832de313"}}))]
-#[case::request_id_abc(json!({"Response": {"ServerSession": "s", "RequestId": "abc"}}))]
-#[case::request_id_without_dashes(json!({"Response": {"ServerSession": "s", "RequestId": "fcf4146f64d3496c88dcd12f832de313"}}))]
+#[case::request_id_empty(json!({"Response": {"ServerSession": "s", "RequestId": ""}}))]
+#[case::request_id_number(json!({"Response": {"ServerSession": "s", "RequestId": 7}}))]
 #[case::request_id_missing(json!({"Response": {"ServerSession": "s"}}))]
 #[case::extra_top_level_key(with(seed_response(), "RequestId", json!("fcf4146f-64d3-496c-88dc-d12f832de313")))]
 #[case::error_inside(json!({"Response": {"ServerSession": "s", "Error": {"Code": "InternalError", "Message": "m"}, "RequestId": "fcf4146f-64d3-496c-88dc-d12f832de313"}}))]
@@ -405,6 +415,8 @@ fn generic_and_other_action_successes() {
 #[case::documented_shape(error_response())]
 #[case::deep_code(json!({"Response": {"Error": {"Code": "RequestLimitExceeded.IPLimitExceeded", "Message": "m"}, "RequestId": "fcf4146f-64d3-496c-88dc-d12f832de313"}}))]
 #[case::chinese_message(json!({"Response": {"Error": {"Code": "AuthFailure.SignatureFailure", "Message": "签名验证失败"}, "RequestId": "FCF4146F-64D3-496C-88DC-D12F832DE313"}}))]
+#[case::request_id_not_a_uuid(json!({"Response": {"Error": {"Code": "InternalError", "Message": "m"}, "RequestId": "abc"}}))]
+#[case::undocumented_field_inside(json!({"Response": {"Error": {"Code": "InternalError", "Message": "m"}, "Hint": "h", "RequestId": "fcf4146f-64d3-496c-88dc-d12f832de313"}}))]
 fn error_schema_accepts(#[case] response: Value) {
     assert_valid(&compile("response.error.schema.json"), &response);
 }
@@ -417,13 +429,34 @@ fn error_schema_accepts(#[case] response: Value) {
 #[case::code_with_space(json!({"Response": {"Error": {"Code": "Failed Operation", "Message": "m"}, "RequestId": "fcf4146f-64d3-496c-88dc-d12f832de313"}}))]
 #[case::code_lower_case(json!({"Response": {"Error": {"Code": "failedOperation", "Message": "m"}, "RequestId": "fcf4146f-64d3-496c-88dc-d12f832de313"}}))]
 #[case::code_trailing_dot(json!({"Response": {"Error": {"Code": "FailedOperation.", "Message": "m"}, "RequestId": "fcf4146f-64d3-496c-88dc-d12f832de313"}}))]
-#[case::request_id_abc(json!({"Response": {"Error": {"Code": "InternalError", "Message": "m"}, "RequestId": "abc"}}))]
+#[case::request_id_empty(json!({"Response": {"Error": {"Code": "InternalError", "Message": "m"}, "RequestId": ""}}))]
 #[case::request_id_missing(json!({"Response": {"Error": {"Code": "InternalError", "Message": "m"}}}))]
-#[case::success_field_inside(json!({"Response": {"Error": {"Code": "InternalError", "Message": "m"}, "ServerSession": "s", "RequestId": "fcf4146f-64d3-496c-88dc-d12f832de313"}}))]
 #[case::extra_top_level_key(with(error_response(), "Error", json!({"Code": "InternalError", "Message": "m"})))]
 #[case::a_success(seed_response())]
 fn error_schema_rejects(#[case] response: Value) {
     assert_invalid(&compile("response.error.schema.json"), &response);
+}
+
+#[test]
+fn request_id_uuid_schema_reports_only_the_shape() {
+    let uuid = compile("response.request-id-uuid.schema.json");
+    assert_valid(&uuid, &seed_response());
+    assert_valid(&uuid, &error_response());
+    assert_valid(
+        &uuid,
+        &json!({"Response": {"RequestId": "FCF4146F-64D3-496C-88DC-D12F832DE313", "Extra": 1}}),
+    );
+    assert_invalid(&uuid, &json!({"Response": {"RequestId": "abc"}}));
+    let error_only = compile("response.error-only.schema.json");
+    assert_valid(&error_only, &error_response());
+    assert_invalid(
+        &error_only,
+        &json!({"Response": {"Error": {"Code": "InternalError", "Message": "m"}, "ServerSession": "s", "RequestId": "r"}}),
+    );
+    assert_invalid(
+        &uuid,
+        &json!({"Response": {"RequestId": "fcf4146f64d3496c88dcd12f832de313"}}),
+    );
 }
 
 // ---------------------------------------------------------------- catalogue
@@ -524,6 +557,19 @@ fn catalogue_problems(catalogue: &Value) -> Vec<String> {
     for item in rules.iter().chain(&codes) {
         let id = item_id(item);
         let must = item["level"] == "must";
+        if (item["level"] == "must" || item["level"] == "should")
+            && item["evidence"]["kind"] != "documented"
+        {
+            problems.push(format!(
+                "{id} is {} without documented evidence",
+                item["level"].as_str().unwrap_or_default()
+            ));
+        }
+        if item["level"] != "info" && NOT_SCHEMA_ENFORCED.contains(&id) {
+            problems.push(format!(
+                "{id} is not stated by the API description but is not info"
+            ));
+        }
         if !must && SCHEMA_ENFORCED.contains(&id) {
             problems.push(format!(
                 "{id} is enforced by the response schemas but is not must"
@@ -546,11 +592,16 @@ fn catalogue_problems(catalogue: &Value) -> Vec<String> {
             ));
         }
         let source = item["source"].as_str().unwrap_or_default();
-        if !(source.starts_with("CreateSession page, ")
-            || source.starts_with("tencent-api.md section "))
-            || !source.contains(": \"")
-        {
+        let names_a_primary_source = ["page", "SDK", "tccli"]
+            .iter()
+            .any(|named| source.contains(named));
+        if !names_a_primary_source || !source.contains(": ") {
             problems.push(format!("{id}: source does not quote a named document"));
+        }
+        if source.contains("tencent-api.md") {
+            problems.push(format!(
+                "{id}: source cites the project's own reference sheet"
+            ));
         }
     }
     problems
@@ -685,8 +736,20 @@ fn remove(catalogue: &mut Value, code: &str) {
     "gateway.method.get calls itself unconfirmed but is must"
 )]
 #[case::schema_enforced_as_should(
+    |c: &mut Value| find(c, "response.request-id.present")["level"] = json!("should"),
+    "response.request-id.present is enforced by the response schemas but is not must"
+)]
+#[case::uuid_shape_judged(
     |c: &mut Value| find(c, "response.request-id.uuid")["level"] = json!("should"),
-    "response.request-id.uuid is enforced by the response schemas but is not must"
+    "response.request-id.uuid is not stated by the API description but is not info"
+)]
+#[case::must_on_inference(
+    |c: &mut Value| find(c, "rule.lock.required")["evidence"] = json!({"kind": "inferred", "reasoning": "r"}),
+    "rule.lock.required is must without documented evidence"
+)]
+#[case::source_cites_own_sheet(
+    |c: &mut Value| find(c, "param.user-id.required")["source"] = json!("tencent-api.md section 4: \"MissingParameter\""),
+    "param.user-id.required: source cites the project's own reference sheet"
 )]
 #[case::schema_enforced_missing(
     |c: &mut Value| find(c, "response.server-session")["id"] = json!("response.server-session.present"),
@@ -727,6 +790,10 @@ fn catalogue_cross_checks_catch(#[case] edit: fn(&mut Value), #[case] expected: 
 #[case::bad_code_in_rule(|c: &mut Value| find(c, "rule.lock.required")["codes"] = json!(["lock timeout"]))]
 #[case::unknown_origin(|c: &mut Value| find(c, "InvalidAction")["origin"] = json!("gateway"))]
 #[case::missing_error_codes(|c: &mut Value| { if let Some(m) = c.as_object_mut() { m.remove("error_codes"); } })]
+#[case::missing_evidence(|c: &mut Value| { if let Some(m) = find(c, "InvalidAction").as_object_mut() { m.remove("evidence"); } })]
+#[case::should_on_inference(|c: &mut Value| find(c, "param.user-id.type")["evidence"] = json!({"kind": "inferred", "reasoning": "r"}))]
+#[case::evidence_from_own_sheet(|c: &mut Value| find(c, "param.user-id.required")["evidence"]["url"] = json!("https://example.com/tencent-api.md"))]
+#[case::evidence_unknown_kind(|c: &mut Value| find(c, "param.user-id.empty")["evidence"] = json!({"kind": "rumoured", "reasoning": "r"}))]
 fn catalogue_schema_rejects(#[case] edit: fn(&mut Value)) {
     let mut copy = catalogue();
     edit(&mut copy);

@@ -3,7 +3,10 @@
 //! `tests/python/sdk_interop_driver.py`. Proves that a real client can sign for, call and parse
 //! the mock: POST and GET; ApplyConcurrent, CreateSession, DestroySession succeeding; a missing
 //! parameter, a wrong SecretKey, an unknown SecretId, CreateSession without a lock and a bad Role
-//! failing with the exact code the SDK surfaces (`TencentCloudSDKException.code`).
+//! failing with the exact code the SDK surfaces (`TencentCloudSDKException.code`). Signature v1
+//! too: the same flow with `signMethod` HmacSHA1 and HmacSHA256, each over GET and POST, then a
+//! wrong key, an unknown SecretId, temporary credentials and a wrong token. All of it over plain
+//! HTTP and over HTTPS (the mock's generated CA given to the SDK as `HttpProfile.certification`).
 //!
 //! Needs `.venv/` from `scripts/setup-python-sdk.sh`. Without it the test says it was skipped and
 //! passes — unless `CAR_REQUIRE_SDK_INTEROP=1` (set by `.ci/run` after a successful setup), when
@@ -35,7 +38,28 @@ const EXPECTED: &[(&str, Option<&str>)] = &[
     ("create_without_lock", Some("FailedOperation.LockTimeout")),
     ("lock_for_bad_role", None),
     ("bad_role", Some("InvalidParameterValue")),
+    ("v1_hmacsha1_get_apply_concurrent", None),
+    ("v1_hmacsha1_get_create_session", None),
+    ("v1_hmacsha1_get_destroy_session", None),
+    ("v1_hmacsha1_post_apply_concurrent", None),
+    ("v1_hmacsha1_post_create_session", None),
+    ("v1_hmacsha1_post_destroy_session", None),
+    ("v1_hmacsha256_get_apply_concurrent", None),
+    ("v1_hmacsha256_get_create_session", None),
+    ("v1_hmacsha256_get_destroy_session", None),
+    ("v1_hmacsha256_post_apply_concurrent", None),
+    ("v1_hmacsha256_post_create_session", None),
+    ("v1_hmacsha256_post_destroy_session", None),
+    ("v1_wrong_secret_key", Some("AuthFailure.SignatureFailure")),
+    ("v1_unknown_secret_id", Some("AuthFailure.SecretIdNotFound")),
+    ("v1_temporary_credentials", None),
+    ("v1_wrong_token", Some("AuthFailure.TokenFailure")),
 ];
+
+/// Temporary credentials the mock accepts beside the test pair (made up for this test only).
+const TEMP_SECRET_ID: &str = "AKIDcarconformanceINTEROPTEMP000";
+const TEMP_SECRET_KEY: &str = "carconformanceINTEROPtempKEY0000";
+const TEMP_TOKEN: &str = "carconformanceINTEROPtoken000000";
 
 /// Says something on the terminal even when libtest captures the test's output (it captures
 /// `print!`/`eprint!`, not writes to the stderr handle).
@@ -51,13 +75,23 @@ fn venv_python(root: &Path) -> Option<PathBuf> {
 }
 
 /// Runs the driver to completion (killing it past the deadline); stdout on success.
-fn run_driver(python: &Path, script: &Path, endpoint: &str) -> Result<String, String> {
-    let mut child = Command::new(python)
-        .arg(script)
-        .arg("--endpoint")
-        .arg(endpoint)
+fn run_driver(
+    python: &Path,
+    script: &Path,
+    endpoint: &str,
+    ca_file: Option<&Path>,
+) -> Result<String, String> {
+    let mut command = Command::new(python);
+    command.arg(script).arg("--endpoint").arg(endpoint);
+    if let Some(ca_file) = ca_file {
+        command.arg("--ca-file").arg(ca_file);
+    }
+    let mut child = command
         .env("CAR_INTEROP_SECRET_ID", mock::TEST_SECRET_ID)
         .env("CAR_INTEROP_SECRET_KEY", mock::TEST_SECRET_KEY)
+        .env("CAR_INTEROP_TEMP_ID", TEMP_SECRET_ID)
+        .env("CAR_INTEROP_TEMP_KEY", TEMP_SECRET_KEY)
+        .env("CAR_INTEROP_TEMP_TOKEN", TEMP_TOKEN)
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -139,6 +173,17 @@ fn check_line(line: &Value, name: &str, expected: Option<&str>) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn official_python_sdk_drives_the_mock() {
+    drive(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn official_python_sdk_drives_the_mock_over_https() {
+    drive(true).await;
+}
+
+/// Starts a fresh mock (HTTPS with a generated CA when `tls`), runs every scenario through the
+/// SDK and checks what it saw.
+async fn drive(tls: bool) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let required = std::env::var("CAR_REQUIRE_SDK_INTEROP").is_ok_and(|v| v == "1");
     let Some(python) = venv_python(root) else {
@@ -151,13 +196,38 @@ async fn official_python_sdk_drives_the_mock() {
     };
     let script = root.join("tests/python/sdk_interop_driver.py");
 
-    let handle = mock::start(MockConfig::default(), "127.0.0.1:0".parse().unwrap())
+    let config = MockConfig {
+        credentials: vec![
+            mock::MockCredential::new(mock::TEST_SECRET_ID, mock::TEST_SECRET_KEY),
+            mock::MockCredential::new(TEMP_SECRET_ID, TEMP_SECRET_KEY).with_token(TEMP_TOKEN),
+        ],
+        ..MockConfig::default()
+    };
+    let server_tls = tls.then(|| mock::ServerTls::generate(&[]).expect("a local CA"));
+    let ca_file = server_tls.as_ref().map(|tls| {
+        let path =
+            std::env::temp_dir().join(format!("car-sdk-interop-{}-ca.pem", std::process::id()));
+        std::fs::write(&path, tls.ca_pem.as_deref().unwrap()).unwrap();
+        path
+    });
+    let options = mock::ServeOptions {
+        tls: server_tls,
+        ..mock::ServeOptions::default()
+    };
+    let handle = mock::start_with(config, "127.0.0.1:0".parse().unwrap(), options)
         .await
         .expect("mock starts on a free loopback port");
+    assert_eq!(handle.url().starts_with("https://"), tls);
     let endpoint = handle.addr().to_string();
-    let output = tokio::task::spawn_blocking(move || run_driver(&python, &script, &endpoint))
-        .await
-        .expect("driver thread");
+    let driver_ca = ca_file.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        run_driver(&python, &script, &endpoint, driver_ca.as_deref())
+    })
+    .await
+    .expect("driver thread");
+    if let Some(path) = &ca_file {
+        let _ = std::fs::remove_file(path);
+    }
     let live = handle.live();
     handle.shutdown().await;
     let output = output.unwrap_or_else(|error| panic!("sdk_interop: {error}"));
@@ -191,8 +261,9 @@ async fn official_python_sdk_drives_the_mock() {
         live.sessions
     );
     say(&format!(
-        "sdk_interop: {} SDK calls (POST and GET) behaved as documented",
-        lines.len()
+        "sdk_interop: {} SDK calls (TC3 and v1, POST and GET, {}) behaved as documented",
+        lines.len(),
+        if tls { "HTTPS" } else { "HTTP" }
     ));
 }
 

@@ -15,6 +15,7 @@ pub struct Rule {
     pub level: Level,
     pub text: String,
     pub source: String,
+    pub evidence: Evidence,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_applicable: Option<String>,
 }
@@ -28,9 +29,88 @@ pub struct ErrorCode {
     pub level: Level,
     pub text: String,
     pub source: String,
+    pub evidence: Evidence,
     /// Why no CreateSession request can produce this code; such codes leave the denominator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_applicable: Option<String>,
+}
+
+/// What an item rests on. `must` and `should` items need [`Evidence::Documented`]; the other
+/// kinds can only back `info` items, so a check never fails a vendor on a guess.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Evidence {
+    /// A sentence of a primary source: a Tencent Cloud documentation page, or an official SDK's or
+    /// tccli's API description.
+    Documented { quote: String, url: String },
+    /// A reading the documentation does not spell out, with the reasoning behind it.
+    Inferred { reasoning: String },
+    /// Behaviour seen on a real target (recorded by a run, never typed in by hand).
+    Observed {
+        observation: String,
+        target: String,
+        date: String,
+    },
+}
+
+/// Hosts whose pages count as primary sources: Tencent Cloud's documentation sites, and the
+/// TencentCloud organisation on GitHub (official SDKs and tccli).
+const PRIMARY_PREFIXES: &[&str] = &[
+    "https://www.tencentcloud.com/",
+    "https://tencentcloud.com/",
+    "https://intl.cloud.tencent.com/",
+    "https://cloud.tencent.com/",
+    "https://github.com/TencentCloud/",
+];
+
+impl Evidence {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Evidence::Documented { .. } => "documented",
+            Evidence::Inferred { .. } => "inferred",
+            Evidence::Observed { .. } => "observed",
+        }
+    }
+
+    /// Why this evidence cannot back an item at `level`, if it cannot.
+    fn problem(&self, level: Level) -> Option<EvidenceProblem> {
+        match self {
+            Evidence::Documented { quote, url } => {
+                if quote.trim().is_empty() {
+                    Some(EvidenceProblem::EmptyQuote)
+                } else if !PRIMARY_PREFIXES.iter().any(|p| url.starts_with(p)) {
+                    Some(EvidenceProblem::NotPrimary { url: url.clone() })
+                } else {
+                    None
+                }
+            }
+            _ if level == Level::Info => None,
+            other => Some(EvidenceProblem::NotDocumented {
+                level,
+                kind: other.kind(),
+            }),
+        }
+    }
+}
+
+/// Why an item's evidence is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EvidenceProblem {
+    #[error(
+        "it is `{}` but its evidence is {kind}: a must/should item needs \
+         {{\"kind\": \"documented\", \"quote\": \"...\", \"url\": \"https://...\"}} quoting a Tencent Cloud \
+         documentation page or an official SDK's or tccli's API description; quote one, or lower \
+         the item to `info`",
+        level.as_str()
+    )]
+    NotDocumented { level: Level, kind: &'static str },
+    #[error(
+        "its documented evidence cites {url}, which is not a primary source (a Tencent Cloud \
+         documentation page, or github.com/TencentCloud for the official SDKs and tccli)"
+    )]
+    NotPrimary { url: String },
+    #[error("its documented evidence has an empty quote: quote the sentence the item rests on")]
+    EmptyQuote,
 }
 
 /// The kind of a catalogue item.
@@ -57,6 +137,7 @@ pub struct Item<'a> {
     pub kind: ItemKind,
     pub level: Level,
     pub text: &'a str,
+    pub evidence: &'a Evidence,
     pub not_applicable: Option<&'a str>,
 }
 
@@ -82,6 +163,12 @@ pub enum CatalogueError {
     },
     #[error("the catalogue {} lists `{id}` twice", path.display())]
     Duplicate { path: PathBuf, id: String },
+    #[error("the catalogue {}: item `{id}`: {problem}", path.display())]
+    Evidence {
+        path: PathBuf,
+        id: String,
+        problem: EvidenceProblem,
+    },
 }
 
 impl Catalogue {
@@ -109,6 +196,13 @@ impl Catalogue {
                     id: item.id.to_owned(),
                 });
             }
+            if let Some(problem) = item.evidence.problem(item.level) {
+                return Err(CatalogueError::Evidence {
+                    path: path.to_path_buf(),
+                    id: item.id.to_owned(),
+                    problem,
+                });
+            }
         }
         Ok(catalogue)
     }
@@ -120,6 +214,7 @@ impl Catalogue {
             kind: ItemKind::Rule,
             level: r.level,
             text: &r.text,
+            evidence: &r.evidence,
             not_applicable: r.not_applicable.as_deref(),
         });
         let codes = self.error_codes.iter().map(|c| Item {
@@ -127,6 +222,7 @@ impl Catalogue {
             kind: ItemKind::ErrorCode,
             level: c.level,
             text: &c.text,
+            evidence: &c.evidence,
             not_applicable: c.not_applicable.as_deref(),
         });
         rules.chain(codes).collect()
@@ -158,13 +254,86 @@ mod tests {
     use super::*;
 
     const TEXT: &str = r#"{
-      "rules": [{"id": "param.user-id.required", "level": "must", "text": "UserId is required.", "source": "s"}],
+      "rules": [{"id": "param.user-id.required", "level": "must", "text": "UserId is required.", "source": "s",
+                 "evidence": {"kind": "documented", "quote": "UserId Yes String",
+                              "url": "https://www.tencentcloud.com/document/api/1158/49968"}}],
       "error_codes": [
-        {"code": "FailedOperation.LockTimeout", "origin": "business", "level": "must", "text": "t", "source": "s"},
+        {"code": "FailedOperation.LockTimeout", "origin": "business", "level": "must", "text": "t", "source": "s",
+         "evidence": {"kind": "documented", "quote": "FailedOperation.LockTimeout Concurrency quota not requested or request timed out.",
+                      "url": "https://github.com/TencentCloud/tencentcloud-cli/blob/master/tccli/services/car/v20220110/api.json"}},
         {"code": "AuthFailure.MFAFailure", "origin": "common", "level": "info", "text": "t", "source": "s",
+         "evidence": {"kind": "inferred", "reasoning": "no request carries MFA"},
          "not_applicable": "no MFA"}
       ]
     }"#;
+
+    /// The shipped test catalogue with `param.user-id.required` given `level` and `evidence`.
+    fn with_first_rule(level: &str, evidence: &str) -> String {
+        let mut value: serde_json::Value = serde_json::from_str(TEXT).unwrap();
+        value["rules"][0]["level"] = serde_json::Value::String(level.to_owned());
+        value["rules"][0]["evidence"] = serde_json::from_str(evidence).unwrap();
+        value.to_string()
+    }
+
+    fn refusal(level: &str, evidence: &str) -> String {
+        let text = with_first_rule(level, evidence);
+        let error = Catalogue::parse(&text, Path::new("schemas/catalogue.json")).unwrap_err();
+        assert!(
+            matches!(&error, CatalogueError::Evidence { id, .. } if id == "param.user-id.required"),
+            "{error:?}"
+        );
+        error.to_string()
+    }
+
+    #[test]
+    fn must_and_should_items_without_documented_evidence_are_refused() {
+        let inferred = r#"{"kind": "inferred", "reasoning": "it stands to reason"}"#;
+        for level in ["must", "should"] {
+            let message = refusal(level, inferred);
+            assert!(message.contains("schemas/catalogue.json"), "{message}");
+            assert!(message.contains("`param.user-id.required`"), "{message}");
+            assert!(message.contains(&format!("is `{level}`")), "{message}");
+            assert!(message.contains("evidence is inferred"), "{message}");
+            assert!(message.contains("lower the item to `info`"), "{message}");
+        }
+        let observed =
+            r#"{"kind": "observed", "observation": "o", "target": "t", "date": "2026-01-01"}"#;
+        assert!(refusal("should", observed).contains("evidence is observed"));
+    }
+
+    #[test]
+    fn info_items_may_rest_on_inference_or_observation() {
+        let inferred = r#"{"kind": "inferred", "reasoning": "it stands to reason"}"#;
+        let text = with_first_rule("info", inferred);
+        let catalogue = Catalogue::parse(&text, Path::new("c.json")).unwrap();
+        assert_eq!(catalogue.rules[0].evidence.kind(), "inferred");
+    }
+
+    #[test]
+    fn documented_evidence_must_quote_a_primary_source() {
+        let own_sheet = r#"{"kind": "documented", "quote": "UserId is required",
+                            "url": "https://example.com/reference/tencent-api.md"}"#;
+        for level in ["must", "info"] {
+            let message = refusal(level, own_sheet);
+            assert!(message.contains("not a primary source"), "{message}");
+            assert!(message.contains("https://example.com/reference/tencent-api.md"));
+        }
+        let http =
+            r#"{"kind": "documented", "quote": "q", "url": "http://www.tencentcloud.com/x"}"#;
+        assert!(refusal("must", http).contains("not a primary source"));
+        let empty =
+            r#"{"kind": "documented", "quote": " ", "url": "https://www.tencentcloud.com/x"}"#;
+        assert!(refusal("should", empty).contains("empty quote"));
+    }
+
+    #[test]
+    fn evidence_of_an_unknown_kind_does_not_parse() {
+        let text = with_first_rule("info", r#"{"kind": "rumoured", "reasoning": "r"}"#);
+        assert!(matches!(
+            Catalogue::parse(&text, Path::new("c.json")),
+            Err(CatalogueError::Parse { .. })
+        ));
+    }
 
     #[test]
     fn parses_items_in_order_with_kinds() {

@@ -372,9 +372,9 @@ mod tests {
     fn duplicate_names_missing_fields_and_catalogue_references_are_errors() {
         let text = r#"{"cases": [
   {"name": "x", "title": "t", "level": "must", "source": "s", "covers": ["MissingParameter"],
-   "steps": [{"action": "A", "expect": {"success": true}}]},
+   "steps": [{"action": "CreateSession", "expect": {"success": true}}]},
   {"name": "x", "title": "t", "level": "must", "source": "s", "covers": ["MissingParametr"],
-   "steps": [{"action": "A", "expect": {"success": true}}]},
+   "steps": [{"action": "CreateSession", "expect": {"success": true}}]},
   {"name": "y", "title": "t", "level": "must", "source": "s", "covers": ["MissingParameter"],
    "steps": [{"expect": {"success": true}}]}
 ]}"#;

@@ -13,5 +13,5 @@ pub use diagnostic::{Diagnostic, LoadError, did_you_mean};
 pub use load::{Source, load_dir, load_sources};
 pub use model::{
     AuthorizationKnob, Case, CaseFile, CaseSpec, Count, Expect, ExpectedOutcome, Level, SignKnobs,
-    Step, TokenKnob,
+    SignVersion, Step, TokenKnob, V1Method,
 };

@@ -157,6 +157,37 @@ pub struct SignKnobs {
     pub unsigned_payload: bool,
     #[serde(default, deserialize_with = "token_knob")]
     pub token: TokenKnob,
+    /// `v3` (TC3-HMAC-SHA256, the default) or `v1` (HmacSHA1 / HmacSHA256 as parameters).
+    #[serde(default)]
+    pub version: SignVersion,
+    /// v1: the algorithm (default HmacSHA1), sent as `SignatureMethod`.
+    #[serde(default)]
+    pub method: Option<V1Method>,
+    /// v1: common parameters to leave out (before signing; `Signature` after).
+    #[serde(default)]
+    pub omit_params: Vec<String>,
+    /// v1: send this `SignatureMethod` instead of `method`'s name (still signed with `method`).
+    #[serde(default)]
+    pub signature_method_value: Option<String>,
+}
+
+/// `sign.version`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub enum SignVersion {
+    #[default]
+    #[serde(rename = "v3")]
+    V3,
+    #[serde(rename = "v1")]
+    V1,
+}
+
+/// `sign.method`: the signature v1 algorithm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum V1Method {
+    #[serde(rename = "HmacSHA1")]
+    HmacSha1,
+    #[serde(rename = "HmacSHA256")]
+    HmacSha256,
 }
 
 /// `sign.authorization`.
@@ -209,9 +240,6 @@ pub struct Expect {
     pub capture: BTreeMap<String, String>,
 }
 
-/// The documented 5 s timeout of CreateSession.
-pub const DEFAULT_LATENCY_MS: u64 = 5000;
-
 impl Expect {
     /// The outcome expectation, or `None` when none (or more than one) is given.
     pub fn outcome(&self) -> Option<ExpectedOutcome> {
@@ -237,10 +265,6 @@ impl Expect {
 
     pub fn content_type(&self) -> &str {
         self.content_type.as_deref().unwrap_or("application/json")
-    }
-
-    pub fn latency_ms(&self) -> u64 {
-        self.latency_ms.unwrap_or(DEFAULT_LATENCY_MS)
     }
 
     pub fn schema(&self) -> &str {

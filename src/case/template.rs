@@ -1,5 +1,5 @@
 //! load: templated values in case files — `{{user_id}}`, `{{client_ip}}`, `{{project_id}}`,
-//! `{{capture.NAME}}`, `{{copy}}` in strings, and generator objects (`$repeat`, `$concat`,
+//! `{{client_session}}`, `{{capture.NAME}}`, `{{copy}}` in strings, and generator objects (`$repeat`, `$concat`,
 //! `$literal`) that build long strings or send braces verbatim. The loader checks templates with
 //! [`check_value`]; the runner expands them with [`render_value`].
 
@@ -14,6 +14,9 @@ pub enum Var {
     UserId(Option<String>),
     ClientIp,
     ProjectId,
+    /// `{{client_session}}`: a ClientSession the target accepts (a real cloud may refuse a
+    /// made-up one).
+    ClientSession,
     /// `{{capture.NAME}}`: a value an earlier step captured.
     Capture(String),
     /// `{{copy}}`: the copy's index (0, 1, ...) in a step with `copies`.
@@ -21,7 +24,14 @@ pub enum Var {
 }
 
 /// The variables an author can use, for "did you mean".
-pub const VARIABLE_NAMES: [&str; 5] = ["user_id", "client_ip", "project_id", "copy", "capture"];
+pub const VARIABLE_NAMES: [&str; 6] = [
+    "user_id",
+    "client_ip",
+    "project_id",
+    "client_session",
+    "copy",
+    "capture",
+];
 
 /// The largest string a template may build (the API's POST limit is 10 MB; room to exceed it).
 pub const MAX_BUILT_BYTES: usize = 32 * 1024 * 1024;
@@ -64,6 +74,7 @@ fn parse_var(inner: &str) -> Result<Var, (String, Option<String>)> {
         "user_id" => Some(Var::UserId(None)),
         "client_ip" => Some(Var::ClientIp),
         "project_id" => Some(Var::ProjectId),
+        "client_session" => Some(Var::ClientSession),
         "copy" => Some(Var::Copy),
         _ => match name.split_once('.') {
             Some(("user_id", rest)) if is_name(rest) => Some(Var::UserId(Some(rest.to_owned()))),
@@ -75,7 +86,7 @@ fn parse_var(inner: &str) -> Result<Var, (String, Option<String>)> {
         let head = name.split('.').next().unwrap_or(name);
         let help = did_you_mean(head, VARIABLE_NAMES).or_else(|| {
             Some(
-                "variables: user_id, user_id.NAME, client_ip, project_id, capture.NAME, copy"
+                "variables: user_id, user_id.NAME, client_ip, project_id, client_session, capture.NAME, copy"
                     .to_owned(),
             )
         });
@@ -362,6 +373,7 @@ mod tests {
                 Var::UserId(Some(name)) => Ok(format!("u-1-{name}")),
                 Var::ClientIp => Ok("203.0.113.7".into()),
                 Var::ProjectId => Ok("cap-1".into()),
+                Var::ClientSession => Ok("CS".into()),
                 Var::Copy => Ok("3".into()),
                 Var::Capture(name) if name == "s" => Ok("SESSION".into()),
                 Var::Capture(name) => Err(format!("capture `{name}` has no value")),
@@ -381,14 +393,14 @@ mod tests {
         let value = json!({
             "UserId": "{{user_id}}", "Guest": "{{ user_id.guest }}-{{copy}}",
             "UserIp": "{{client_ip}}", "N": 5, "Null": null, "B": false,
-            "S": "x{{capture.s}}y", "Arr": ["{{project_id}}"]
+            "S": "x{{capture.s}}y", "Arr": ["{{project_id}}"], "ClientSession": "{{client_session}}"
         });
         let out = render_value(&value, &Fixed).unwrap();
         assert_eq!(
             out,
             json!({
                 "UserId": "u-1", "Guest": "u-1-guest-3", "UserIp": "203.0.113.7", "N": 5,
-                "Null": null, "B": false, "S": "xSESSIONy", "Arr": ["cap-1"]
+                "Null": null, "B": false, "S": "xSESSIONy", "Arr": ["cap-1"], "ClientSession": "CS"
             })
         );
     }
@@ -432,6 +444,12 @@ mod tests {
         assert_eq!(errors[0].pointer, "/p/A");
         assert_eq!(errors[0].message, "unknown template variable `{{usr_id}}`");
         assert_eq!(errors[0].help.as_deref(), Some("did you mean `user_id`?"));
+        let (vars, errors) = check(json!({"C": "{{client_sesion}}", "D": "{{client_session}}"}));
+        assert_eq!(vars, vec![("/p/D".to_owned(), Var::ClientSession)]);
+        assert_eq!(
+            errors[0].help.as_deref(),
+            Some("did you mean `client_session`?")
+        );
     }
 
     #[test]

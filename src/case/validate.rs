@@ -8,9 +8,10 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::diagnostic::did_you_mean;
-use super::model::{CaseSpec, SUCCESS, Step};
+use super::model::{CaseSpec, SUCCESS, SignVersion, Step};
 use super::template::{self, Var, escape};
 use crate::case::catalogue::Catalogue;
+use crate::mock::Action;
 use crate::mock::MockConfig;
 
 /// One problem in a case, at a JSON pointer of its file.
@@ -177,6 +178,96 @@ pub fn check_shape(spec: &CaseSpec, base: &str) -> Vec<Problem> {
     problems
 }
 
+/// The v1 knobs go with `version: v1`, the TC3-only ones without it.
+fn check_v1_knobs(step: &Step, pointer: &str, problems: &mut Vec<Problem>) {
+    let sign = &step.sign;
+    let v1_only = [
+        ("method", sign.method.is_some()),
+        ("omit_params", !sign.omit_params.is_empty()),
+        (
+            "signature_method_value",
+            sign.signature_method_value.is_some(),
+        ),
+    ];
+    let tc3_only = [
+        ("scope_date_offset_days", sign.scope_date_offset_days != 0),
+        ("service", sign.service.is_some()),
+        ("authorization", sign.authorization.is_some()),
+        (
+            "body_changed_after_signing",
+            sign.body_changed_after_signing,
+        ),
+        (
+            "extra_signed_headers",
+            !sign.extra_signed_headers.is_empty(),
+        ),
+        ("omit_signed_headers", !sign.omit_signed_headers.is_empty()),
+        ("unsigned_payload", sign.unsigned_payload),
+    ];
+    let v1 = sign.version == SignVersion::V1;
+    let (wrong, why) = if v1 {
+        (
+            &tc3_only[..],
+            "is a TC3 knob; signature v1 has no headers to sign",
+        )
+    } else {
+        (
+            &v1_only[..],
+            "is a signature v1 knob; add `\"version\": \"v1\"`",
+        )
+    };
+    for (knob, set) in wrong {
+        if *set {
+            problems.push(Problem::new(
+                format!("{pointer}/sign/{knob}"),
+                format!("`{knob}` {why}"),
+            ));
+        }
+    }
+    if v1 && step.body.is_some() {
+        problems.push(Problem::new(
+            format!("{pointer}/body"),
+            "signature v1 signs parameters; give `params`, not a raw `body`",
+        ));
+    }
+    if v1 && !matches!(step.method.as_str(), "GET" | "POST") {
+        problems.push(Problem::new(
+            format!("{pointer}/method"),
+            "signature v1 signs GET or POST requests",
+        ));
+    }
+}
+
+/// An action CAR does not have is almost always a typo (`CreateSesion`): refused with a "did you
+/// mean", unless the step expects `InvalidAction`, which is how a case says it sends an unknown
+/// action on purpose.
+fn check_action_name(step: &Step, pointer: &str, problems: &mut Vec<Problem>) {
+    if Action::from_name(&step.action).is_some() {
+        return;
+    }
+    let on_purpose = step
+        .expect
+        .as_ref()
+        .and_then(|expect| expect.outcome())
+        .is_some_and(|outcome| outcome.accepts("InvalidAction"));
+    if on_purpose {
+        return;
+    }
+    let known: Vec<&str> = Action::ALL.iter().map(|a| a.name()).collect();
+    problems.push(
+        Problem::new(
+            format!("{pointer}/action"),
+            format!(
+                "`{}` is not an action of CAR 2022-01-10 ({}); a step that sends an unknown \
+                 action on purpose expects `InvalidAction`",
+                step.action,
+                known.join(", ")
+            ),
+        )
+        .help(did_you_mean(&step.action, known.iter().copied())),
+    );
+}
+
 fn check_step_shape(step: &Step, pointer: &str, cleanup: bool, problems: &mut Vec<Problem>) {
     if step.params.is_some() && step.body.is_some() {
         problems.push(Problem::new(
@@ -184,6 +275,8 @@ fn check_step_shape(step: &Step, pointer: &str, cleanup: bool, problems: &mut Ve
             "a step takes `params` or `body`, not both",
         ));
     }
+    check_v1_knobs(step, pointer, problems);
+    check_action_name(step, pointer, problems);
     if step.sign.body_changed_after_signing && step.method == "GET" && step.body.is_none() {
         problems.push(Problem::new(
             format!("{pointer}/sign/body_changed_after_signing"),
@@ -381,10 +474,10 @@ mod tests {
 
     fn catalogue() -> Catalogue {
         serde_json::from_value(json!({
-            "rules": [{"id": "param.user-id.required", "level": "must", "text": "t", "source": "s"}],
+            "rules": [{"id": "param.user-id.required", "level": "must", "text": "t", "evidence": {"kind": "inferred", "reasoning": "r"}, "source": "s"}],
             "error_codes": [
-                {"code": "MissingParameter", "origin": "common", "level": "must", "text": "t", "source": "s"},
-                {"code": "FailedOperation.SlowDown", "origin": "business", "level": "must", "text": "t", "source": "s"}
+                {"code": "MissingParameter", "origin": "common", "level": "must", "text": "t", "evidence": {"kind": "inferred", "reasoning": "r"}, "source": "s"},
+                {"code": "FailedOperation.SlowDown", "origin": "business", "level": "must", "text": "t", "evidence": {"kind": "inferred", "reasoning": "r"}, "source": "s"}
             ]
         }))
         .unwrap()
@@ -469,12 +562,34 @@ mod tests {
     }
 
     #[test]
+    fn a_misspelt_action_is_refused_with_a_suggestion_unless_invalid_action_is_expected() {
+        let case = base(json!([
+            {"action": "CreateSesion", "expect": {"success": true}},
+            {"action": "CreateSessionX", "expect": {"code": "InvalidAction"}},
+            {"action": "DescribeInstances", "expect": {"one_of": ["InvalidAction", "UnsupportedOperation"]}}
+        ]));
+        let found = problems(case);
+        let summary: Vec<(&str, Option<&str>)> = found
+            .iter()
+            .filter(|p| p.pointer.ends_with("/action"))
+            .map(|p| (p.pointer.as_str(), p.help.as_deref()))
+            .collect();
+        assert_eq!(
+            summary,
+            [(
+                "/cases/0/steps/0/action",
+                Some("did you mean `CreateSession`?")
+            )]
+        );
+    }
+
+    #[test]
     fn step_shape_problems_are_reported() {
         let case = base(json!([
-            {"action": "A", "params": {}, "body": "x", "expect": {"success": true, "code": "MissingParameter"}},
-            {"action": "A", "method": "GET", "sign": {"body_changed_after_signing": true, "extra_signed_headers": ["Host", "X-Unknown"]},
+            {"action": "CreateSession", "params": {}, "body": "x", "expect": {"success": true, "code": "MissingParameter"}},
+            {"action": "CreateSession", "method": "GET", "sign": {"body_changed_after_signing": true, "extra_signed_headers": ["Host", "X-Unknown"]},
              "expect": {"tally": {"success": 1}, "capture": {"x": "/a"}}},
-            {"action": "A"}
+            {"action": "CreateSession"}
         ]));
         let pointers: Vec<String> = problems(case).into_iter().map(|p| p.pointer).collect();
         assert_eq!(
@@ -492,9 +607,34 @@ mod tests {
     }
 
     #[test]
+    fn signature_v1_knobs_go_with_version_v1_only() {
+        let case = base(json!([
+            {"action": "CreateSession", "sign": {"version": "v1", "method": "HmacSHA256", "omit_params": ["Nonce"]},
+             "expect": {"success": true}},
+            {"action": "CreateSession", "sign": {"method": "HmacSHA1", "signature_method_value": "X"},
+             "expect": {"success": true}},
+            {"action": "CreateSession", "method": "PUT", "body": "x",
+             "sign": {"version": "v1", "unsigned_payload": true, "authorization": "missing"},
+             "expect": {"success": true}}
+        ]));
+        let pointers: Vec<String> = problems(case).into_iter().map(|p| p.pointer).collect();
+        assert_eq!(
+            pointers,
+            [
+                "/cases/0/steps/1/sign/method",
+                "/cases/0/steps/1/sign/signature_method_value",
+                "/cases/0/steps/2/body",
+                "/cases/0/steps/2/method",
+                "/cases/0/steps/2/sign/authorization",
+                "/cases/0/steps/2/sign/unsigned_payload",
+            ]
+        );
+    }
+
+    #[test]
     fn cleanup_may_use_any_capture_and_omit_expect() {
         let mut case = base(json!([
-            {"action": "A", "expect": {"success": true, "capture": {"s": "/Response/ServerSession"}}}
+            {"action": "CreateSession", "expect": {"success": true, "capture": {"s": "/Response/ServerSession"}}}
         ]));
         case["cleanup"] = json!([{"action": "DestroySession", "params": {"S": "{{capture.s}}"}}]);
         assert_eq!(problems(case), vec![]);
@@ -516,7 +656,7 @@ mod tests {
 
     #[test]
     fn bad_mock_configurations_are_reported() {
-        let mut case = base(json!([{"action": "A", "expect": {"success": true}}]));
+        let mut case = base(json!([{"action": "CreateSession", "expect": {"success": true}}]));
         case["requires"] =
             json!({"mock": {"concurency_quota": 1, "faults": [{"action": "Nope", "code": "X"}]}});
         let found = problems(case);

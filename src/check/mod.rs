@@ -2,6 +2,7 @@
 //! outcome (success, a code or a set of codes), schema and latency — collecting every failure
 //! instead of stopping at the first. Tallies over copies, snapshots and captures build on this.
 
+pub mod levels;
 pub mod schema;
 pub mod snapshot;
 
@@ -145,12 +146,16 @@ pub fn judge(expect: &Expect, action: &str, received: &Received, schemas: &Schem
             });
         }
     }
-    let actual_ms = u64::try_from(received.latency.as_millis()).unwrap_or(u64::MAX);
-    if actual_ms > expect.latency_ms() {
-        failures.push(FailureKind::Latency {
-            budget_ms: expect.latency_ms(),
-            actual_ms,
-        });
+    // Only a documented budget (or the step's own) is judged; other actions are timed only.
+    if let Some(budget) = crate::plan::budget::judged_latency(action, expect.latency_ms) {
+        let budget_ms = u64::try_from(budget.as_millis()).unwrap_or(u64::MAX);
+        let actual_ms = u64::try_from(received.latency.as_millis()).unwrap_or(u64::MAX);
+        if actual_ms > budget_ms {
+            failures.push(FailureKind::Latency {
+                budget_ms,
+                actual_ms,
+            });
+        }
     }
     Judged {
         failures,
@@ -229,6 +234,36 @@ mod tests {
         );
         assert_eq!(judged.failures, vec![]);
         assert_eq!(judged.outcome.as_deref(), Some("MissingParameter"));
+    }
+
+    #[test]
+    fn latency_is_judged_against_the_action_s_documented_budget_only() {
+        let answer = json!({"Response": {"RequestId": UUID}});
+        let judge_ms = |action: &str, ms: u64| {
+            judge(
+                &expect(json!({"success": true, "schema": "none"})),
+                action,
+                &received(200, "application/json", answer.clone(), ms),
+                &schemas(),
+            )
+            .failures
+        };
+        assert_eq!(
+            judge_ms("CreateSession", 5_001),
+            vec![FailureKind::Latency {
+                budget_ms: 5_000,
+                actual_ms: 5_001
+            }]
+        );
+        assert_eq!(judge_ms("ApplyConcurrent", 7_000), vec![]);
+        assert!(matches!(
+            judge_ms("ApplyConcurrent", 20_001)[..],
+            [FailureKind::Latency {
+                budget_ms: 20_000,
+                ..
+            }]
+        ));
+        assert_eq!(judge_ms("DestroySession", 60_000), vec![]);
     }
 
     #[test]

@@ -32,6 +32,7 @@ pub fn execute(args: CoverageArgs) -> ExitCode {
         credential_source: plan::CredentialSource::TestPair,
         region: None,
         project_id: String::new(),
+        client_session: String::new(),
         client_ip: String::new(),
         timeout: std::time::Duration::from_secs(1),
         max_response_bytes: 0,

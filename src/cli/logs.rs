@@ -12,6 +12,12 @@ use tracing_subscriber::fmt::MakeWriter;
 
 /// Installs the log subscriber (once; later calls do nothing) and the scrubbing panic hook.
 pub fn init() {
+    init_with_default("warn");
+}
+
+/// [`init`] with `default` as the filter when `RUST_LOG` is unset or invalid (the mock command
+/// shows its request log by default).
+pub fn init_with_default(default: &str) {
     crate::redact::install_panic_hook();
     let (filter, problem) = match EnvFilter::try_from_default_env() {
         Ok(filter) => (filter, None),
@@ -20,9 +26,9 @@ pub fn init() {
                 .ok()
                 .filter(|v| !v.trim().is_empty())
                 .map(|value| {
-                    format!("RUST_LOG=`{value}` is not a log filter ({error}); using `warn`")
+                    format!("RUST_LOG=`{value}` is not a log filter ({error}); using `{default}`")
                 });
-            (EnvFilter::new("warn"), problem)
+            (EnvFilter::new(default), problem)
         }
     };
     let installed = tracing_subscriber::fmt()

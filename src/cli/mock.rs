@@ -1,19 +1,32 @@
 //! cli: `car-conformance mock` — serves the reference mock until Ctrl-C or SIGTERM. Resolves the
 //! accepted keys (flags, else environment, else the built-in test pair) and the configuration
-//! (a JSON file, then one flag per field), prints `listening on http://ADDR` first.
+//! (a JSON file, then one flag per field) and TLS ([`super::mock_tls`]), prints
+//! `listening on http(s)://ADDR` first (then `ca certificate PATH` for a generated CA, and
+//! `control on http://ADDR` with `--control`).
 
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::mock::{self, Fault, MockConfig, MockCredential};
+use super::mock_tls::{TlsArgs, trust_hint};
+use crate::mock::{self, Fault, MockConfig, MockCredential, ServeOptions};
+
+/// The mock's log filter when `RUST_LOG` is unset: warnings, plus its request log and the
+/// explanation of each refused signature.
+pub const DEFAULT_LOG_FILTER: &str = "warn,car_conformance::mock=info";
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct MockArgs {
     /// Address to listen on; port 0 picks a free port (printed on the first line).
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    #[command(flatten)]
+    tls: TlsArgs,
+    /// Serve the control interface (state, reset, faults, defect, variants; see `mock-ctl`) on
+    /// this address, apart from the API. Off by default; keep it on loopback.
+    #[arg(long, value_name = "ADDR")]
+    control: Option<SocketAddr>,
     /// An accepted SecretId (repeatable; pairs with --secret-key in order).
     #[arg(long = "secret-id", value_name = "ID")]
     secret_ids: Vec<String>,
@@ -75,6 +88,15 @@ pub struct MockArgs {
     /// Print the named defects (name, area, description, catching cases) and exit.
     #[arg(long)]
     list_defects: bool,
+    /// Switch an allowed variant on: a way a correct implementation may differ (repeatable).
+    #[arg(long = "variant", value_name = "NAME")]
+    variants: Vec<String>,
+    /// How long ApplyConcurrent takes under the `slow-apply-concurrent` variant (default 7000).
+    #[arg(long, value_name = "MS")]
+    slow_apply_concurrent_ms: Option<u64>,
+    /// Print the allowed variants (name, area, description, the quote that allows it) and exit.
+    #[arg(long)]
+    list_variants: bool,
 }
 
 /// Why a `mock` command line cannot be served.
@@ -220,6 +242,14 @@ fn config(
     if let Some(name) = &args.defect {
         config.defect = Some(name.clone());
     }
+    for name in &args.variants {
+        if !config.variants.contains(name) {
+            config.variants.push(name.clone());
+        }
+    }
+    if args.slow_apply_concurrent_ms.is_some() {
+        config.slow_apply_concurrent_ms = args.slow_apply_concurrent_ms;
+    }
     Ok(config)
 }
 
@@ -240,9 +270,33 @@ fn list_defects() -> String {
     out
 }
 
+/// `--list-variants`: one block per variant, in catalogue order.
+fn list_variants() -> String {
+    let mut out = String::new();
+    for variant in mock::VARIANTS {
+        out.push_str(&format!(
+            "{:<30} {:<10} {}\n{:<30} {:<10} allowed by: \"{}\"\n{:<30} {:<10} {}\n",
+            variant.name,
+            variant.area.as_str(),
+            variant.description,
+            "",
+            "",
+            variant.quote,
+            "",
+            "",
+            variant.source
+        ));
+    }
+    out
+}
+
 pub fn execute(args: MockArgs) -> ExitCode {
     if args.list_defects {
         print!("{}", list_defects());
+        return ExitCode::SUCCESS;
+    }
+    if args.list_variants {
+        print!("{}", list_variants());
         return ExitCode::SUCCESS;
     }
     let config = match config(&args, &|name| std::env::var(name).ok()) {
@@ -262,33 +316,72 @@ pub fn execute(args: MockArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(serve(config, args.listen))
+    runtime.block_on(serve(config, &args))
 }
 
-async fn serve(config: MockConfig, listen: SocketAddr) -> ExitCode {
+async fn serve(config: MockConfig, args: &MockArgs) -> ExitCode {
     if let Some(defect) = config.defect.as_deref().and_then(mock::defects::find) {
         eprintln!(
             "DEFECT ON: {} — {} (this mock breaks the contract on purpose)",
             defect.name, defect.description
         );
     }
-    let ids: Vec<String> = config
-        .effective_credentials()
-        .into_iter()
-        .map(|c| c.secret_id)
-        .collect();
+    for variant in config
+        .variants
+        .iter()
+        .filter_map(|n| mock::variants::find(n))
+    {
+        eprintln!(
+            "variant on: {} — {} (allowed by the documentation)",
+            variant.name, variant.description
+        );
+    }
+    let credentials = config.effective_credentials();
+    // The log scrubber then hides them wherever they might appear (an echoed header, a panic).
+    for credential in &credentials {
+        crate::redact::remember_secret(&credential.secret_key);
+        if let Some(token) = &credential.token {
+            crate::redact::remember_secret(token);
+        }
+    }
+    let ids: Vec<String> = credentials.into_iter().map(|c| c.secret_id).collect();
+    let tls = match args.tls.server_tls() {
+        Ok(tls) => tls,
+        Err(error) => return super::usage_error(error),
+    };
+    let options = ServeOptions {
+        tls: tls.clone(),
+        control: args.control,
+    };
     let stopped = stop_signal();
-    let handle = match mock::start(config, listen).await {
+    let handle = match mock::start_with(config, args.listen, options).await {
         Ok(handle) => handle,
         Err(error) => {
             eprintln!("error: {error}");
             return ExitCode::FAILURE;
         }
     };
+    let ca_path = match tls.map(|tls| args.tls.write_ca(&tls, handle.addr())) {
+        Some(Err(error)) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+        Some(Ok(path)) => path,
+        None => None,
+    };
     {
         let mut stdout = std::io::stdout().lock();
         let _ = writeln!(stdout, "listening on {}", handle.url());
+        if let Some(path) = &ca_path {
+            let _ = writeln!(stdout, "ca certificate {}", path.display());
+        }
+        if let Some(url) = handle.control_url() {
+            let _ = writeln!(stdout, "control on {url}");
+        }
         let _ = stdout.flush();
+    }
+    if let Some(path) = &ca_path {
+        eprintln!("{}", trust_hint(path));
     }
     eprintln!("accepting SecretId {}", ids.join(", "));
     stopped.await;
@@ -379,6 +472,31 @@ mod tests {
         let listed = list_defects();
         for defect in mock::DEFECTS {
             assert!(listed.contains(defect.name));
+        }
+    }
+
+    #[test]
+    fn variants_are_set_by_name_and_checked() {
+        let args = parse(&[
+            "--variant",
+            "pretty-json",
+            "--variant",
+            "slow-apply-concurrent",
+            "--variant",
+            "pretty-json",
+            "--slow-apply-concurrent-ms",
+            "5500",
+        ]);
+        let config = config(&args, &no_env).unwrap();
+        assert_eq!(config.variants, ["pretty-json", "slow-apply-concurrent"]);
+        assert_eq!(config.slow_apply_concurrent_ms, Some(5500));
+        assert!(config.validate().is_ok());
+        let config = super::config(&parse(&["--variant", "prety-json"]), &no_env).unwrap();
+        let error = config.validate().unwrap_err();
+        assert!(error.contains("did you mean `pretty-json`"), "{error}");
+        let listed = list_variants();
+        for variant in mock::VARIANTS {
+            assert!(listed.contains(variant.name) && listed.contains(variant.source));
         }
     }
 

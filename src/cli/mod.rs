@@ -7,6 +7,8 @@ use clap::{Parser, Subcommand};
 mod coverage;
 pub mod logs;
 mod mock;
+mod mock_ctl;
+mod mock_tls;
 mod mutants;
 mod run;
 mod sign;
@@ -24,6 +26,10 @@ pub use run::test_main;
     after_help = EXIT_CODES
 )]
 pub struct Cli {
+    /// Print the version. Declared here because libtest's flattened arguments switch clap's
+    /// automatic flag off.
+    #[arg(short = 'V', long = "version", action = clap::ArgAction::Version, global = false)]
+    version: Option<bool>,
     #[command(subcommand)]
     command: Option<Command>,
     /// Arguments of `run`, the default command.
@@ -39,6 +45,8 @@ enum Command {
     Sign(Box<sign::SignArgs>),
     /// Serve the reference mock of the CAR API.
     Mock(Box<mock::MockArgs>),
+    /// Read, reset or switch a running mock through its control interface (`mock --control`).
+    MockCtl(Box<mock_ctl::MockCtlArgs>),
     /// Show which catalogue items the cases cover, without sending anything.
     Coverage(coverage::CoverageArgs),
     /// Run the suite against the mock once per named defect: which cases catch which defect.
@@ -52,8 +60,10 @@ pub const EXIT_USAGE: u8 = 2;
 
 /// The exit codes of a run, as `--help` shows them (the README has the same table).
 const EXIT_CODES: &str = "Exit codes of a run:
-  0    every must and should case passed (and --min-coverage was met)
-  1    a must or should case failed, or the run timed out (--run-timeout)
+  0    verdict PASS: the run completed, every must and should case passed (and
+       --min-coverage was met)
+  1    verdict FAIL, or INCOMPLETE without a code of its own (--run-timeout, the target
+       stopped answering, no case or no must case ran)
   2    usage or case-file error, or a report path that cannot be written: nothing was sent
   3    a UserId may still hold a lock or session on the target (named in the summary);
        wins over every other code: destroy them with DestroySession
@@ -64,13 +74,17 @@ const EXIT_CODES: &str = "Exit codes of a run:
 
 /// Parses the process's arguments and runs the chosen command.
 pub fn main() -> ExitCode {
-    self::logs::init();
     let cli = Cli::parse();
+    match &cli.command {
+        Some(Command::Mock(_)) => self::logs::init_with_default(mock::DEFAULT_LOG_FILTER),
+        _ => self::logs::init(),
+    }
     match cli.command {
         None => run::execute(cli.run),
         Some(Command::Run(args)) => run::execute(*args),
         Some(Command::Sign(args)) => sign::execute(*args),
         Some(Command::Mock(args)) => mock::execute(*args),
+        Some(Command::MockCtl(args)) => mock_ctl::execute(*args),
         Some(Command::Coverage(args)) => coverage::execute(args),
         Some(Command::Mutants(args)) => mutants::execute(args),
         Some(Command::Verify(args)) => verify::execute(args),

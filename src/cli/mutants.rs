@@ -1,6 +1,7 @@
-//! cli: `car-conformance mutants` — proves the suite catches bugs: runs every case in-process
-//! against the embedded mock once without a defect and once per named defect, then prints the
-//! matrix defect → cases that caught it and the mutation score (Markdown, or JSON with `--json`).
+//! cli: `car-conformance mutants` — proves the suite catches bugs and spares correct vendors:
+//! runs every case in-process against the embedded mock once without a defect, once per named
+//! defect and once per allowed variant, then prints the matrix (defect → cases that caught it,
+//! variant → cases that failed it) and both scores (Markdown, or JSON with `--json`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,9 +11,13 @@ use crate::run::mutants::{self, Parallelism};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct MutantsArgs {
-    /// Only these defects (repeatable; default: all of `car-conformance mock --list-defects`).
+    /// Only these defects (repeatable). With neither --defect nor --variant, every defect and
+    /// every variant runs; with only one of them, only what it names.
     #[arg(long = "defect", value_name = "NAME")]
     defects: Vec<String>,
+    /// Only these allowed variants (repeatable; see `car-conformance mock --list-variants`).
+    #[arg(long = "variant", value_name = "NAME")]
+    variants: Vec<String>,
     /// Print the matrix as JSON (every failing case, declared catchers, score, problems).
     #[arg(long)]
     json: bool,
@@ -31,8 +36,15 @@ pub struct MutantsArgs {
 }
 
 pub fn execute(args: MutantsArgs) -> ExitCode {
+    let everything = args.defects.is_empty() && args.variants.is_empty();
     let defects = match mutants::select(&args.defects) {
+        Ok(_) if !everything && args.defects.is_empty() => Vec::new(),
         Ok(defects) => defects,
+        Err(message) => return super::usage_error(message),
+    };
+    let variants = match mutants::select_variants(&args.variants) {
+        Ok(_) if !everything && args.variants.is_empty() => Vec::new(),
+        Ok(variants) => variants,
         Err(message) => return super::usage_error(message),
     };
     let mut settings = mutants::settings(None);
@@ -60,16 +72,23 @@ pub fn execute(args: MutantsArgs) -> ExitCode {
         }
     };
     eprintln!(
-        "running {} cases {} times (no defect, then each of {} defects)…",
+        "running {} cases {} times (no defect, then each of {} defects and {} allowed variants)…",
         cases.len(),
-        defects.len() + 1,
-        defects.len()
+        defects.len() + variants.len() + 1,
+        defects.len(),
+        variants.len()
     );
     let parallelism = Parallelism {
         runs: args.runs.max(1),
         cases: args.cases_at_once.max(1),
     };
-    let matrix = match runtime.block_on(mutants::matrix(&settings, &cases, &defects, parallelism)) {
+    let matrix = match runtime.block_on(mutants::matrix(
+        &settings,
+        &cases,
+        &defects,
+        &variants,
+        parallelism,
+    )) {
         Ok(matrix) => matrix,
         Err(error) => {
             eprintln!("error: {error}");
@@ -78,9 +97,11 @@ pub fn execute(args: MutantsArgs) -> ExitCode {
     };
     let problems = matrix.problems();
     eprintln!(
-        "{} of {} defects caught in {:.1} s",
+        "{} of {} defects caught, {} of {} allowed variants passed, in {:.1} s",
         matrix.caught,
         matrix.defects.len(),
+        matrix.variants_passed,
+        matrix.variants.len(),
         matrix.duration.as_secs_f64()
     );
     if args.json {

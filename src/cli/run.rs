@@ -35,6 +35,10 @@ pub struct RunArgs {
     /// Value of {{client_ip}} in cases.
     #[arg(long, env = "CAR_CLIENT_IP", value_name = "IP")]
     client_ip: Option<String>,
+    /// Value of {{client_session}} in cases: a ClientSession the target accepts (default: the
+    /// CreateSession page's example).
+    #[arg(long, env = "CAR_CLIENT_SESSION", value_name = "SESSION")]
+    client_session: Option<String>,
     /// Sent as X-TC-Region (not sent when absent).
     #[arg(long, env = "TENCENTCLOUD_REGION", value_name = "REGION")]
     region: Option<String>,
@@ -137,6 +141,11 @@ fn settings(args: &RunArgs) -> Result<Settings, String> {
             .clone()
             .filter(|p| !p.is_empty())
             .unwrap_or_else(|| plan::DEFAULT_CLIENT_IP.to_owned()),
+        client_session: args
+            .client_session
+            .clone()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| plan::DEFAULT_CLIENT_SESSION.to_owned()),
         timeout: request_timeout,
         max_response_bytes: 1024 * 1024,
         report_dir: args.report_dir.clone(),
@@ -176,7 +185,7 @@ pub fn execute(args: RunArgs) -> ExitCode {
 
 /// Entry point of the `conformance` test target (`cargo test`): libtest's arguments from the
 /// command line, everything else from the environment (`CAR_TARGET`, `CAR_TARGET_NAME`,
-/// `CAR_PROJECT_ID`, `CAR_CLIENT_IP`, `CAR_REPORT_DIR`, `CAR_BASELINE`, `TENCENTCLOUD_*`).
+/// `CAR_PROJECT_ID`, `CAR_CLIENT_IP`, `CAR_CLIENT_SESSION`, `CAR_REPORT_DIR`, `CAR_BASELINE`, `TENCENTCLOUD_*`).
 pub fn test_main() -> ExitCode {
     crate::cli::logs::init();
     let safety = match safety::SafetyArgs::from_env() {
@@ -189,6 +198,7 @@ pub fn test_main() -> ExitCode {
         cases: env("CAR_CASES").map(PathBuf::from),
         project_id: env("CAR_PROJECT_ID"),
         client_ip: env("CAR_CLIENT_IP"),
+        client_session: env("CAR_CLIENT_SESSION"),
         region: env("TENCENTCLOUD_REGION"),
         safety,
         report_dir: env("CAR_REPORT_DIR").map(PathBuf::from),

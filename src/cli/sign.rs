@@ -1,5 +1,10 @@
 //! cli: `car-conformance sign` — signs a request described on the command line and prints the
 //! headers to send (and, with `--explain`, every intermediate step), for debugging a mismatch.
+//! TC3-HMAC-SHA256 here; signature v1 (`--algorithm HmacSHA1|HmacSHA256`) in [`v1`]. Neither
+//! the SecretKey nor the token is ever printed.
+
+#[path = "sign_v1.rs"]
+mod v1;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -7,8 +12,30 @@ use std::process::ExitCode;
 
 use crate::sign::{Credentials, SignRequest, Signed, sign};
 
+/// The signature algorithm: TC3 (the default) or one of the two v1 methods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Algorithm {
+    #[value(name = "TC3-HMAC-SHA256")]
+    Tc3,
+    #[value(name = "HmacSHA1")]
+    HmacSha1,
+    #[value(name = "HmacSHA256")]
+    HmacSha256,
+}
+
 #[derive(Debug, Clone, clap::Args)]
 pub struct SignArgs {
+    /// Signature algorithm: TC3-HMAC-SHA256 (headers) or signature v1, HmacSHA1 / HmacSHA256
+    /// (common parameters in the query or a form-encoded body).
+    #[arg(long, value_enum, default_value = "TC3-HMAC-SHA256")]
+    algorithm: Algorithm,
+    /// v1 only: the Nonce, a positive integer (default: random).
+    #[arg(long)]
+    nonce: Option<u64>,
+    /// HmacSHA1 only: leave the SignatureMethod parameter out, as the Signature page's example
+    /// does (a server then verifies with HmacSHA1).
+    #[arg(long)]
+    no_signature_method: bool,
     /// HTTP method: POST (JSON body) or GET (form-encoded query).
     #[arg(long, default_value = "POST")]
     method: String,
@@ -36,10 +63,11 @@ pub struct SignArgs {
     /// Content-Type (default: application/json for POST, application/x-www-form-urlencoded for GET).
     #[arg(long)]
     content_type: Option<String>,
-    /// Query string as sent, without `?` (GET).
+    /// Query string as sent, without `?` (GET). With v1: the action's parameters, form-encoded.
     #[arg(long, default_value = "")]
     query: String,
-    /// Request body as sent.
+    /// Request body as sent. With v1: the action's parameters, form-encoded or a JSON object
+    /// (flattened as the SDKs do: `A.0.B=…`).
     #[arg(long, conflicts_with = "body_file")]
     body: Option<String>,
     /// Read the request body from this file.
@@ -86,6 +114,20 @@ enum SignError {
     BadHeader(String),
     #[error("--signed-header {0}: the request sends no such header (add it with --header)")]
     UnknownSignedHeader(String),
+    #[error("{0} is a TC3 option; signature v1 has no headers to sign")]
+    Tc3Only(&'static str),
+    #[error("{0} is a signature v1 option (--algorithm HmacSHA1 or HmacSHA256)")]
+    V1Only(&'static str),
+    #[error(
+        "--no-signature-method needs --algorithm HmacSHA1: without SignatureMethod a server verifies with HmacSHA1"
+    )]
+    SignatureMethodNeeded,
+    #[error("--method {0}: signature v1 signs GET or POST")]
+    V1Method(String),
+    #[error("the v1 parameters are neither form-encoded nor a JSON object: {0}")]
+    V1Params(String),
+    #[error("--nonce must be a positive integer")]
+    ZeroNonce,
 }
 
 pub fn execute(args: SignArgs) -> ExitCode {
@@ -132,6 +174,15 @@ fn render(args: &SignArgs) -> Result<String, SignError> {
         (None, None) => Vec::new(),
     };
     let method = args.method.to_ascii_uppercase();
+    if args.algorithm != Algorithm::Tc3 {
+        return v1::render(args, &method, &credentials, timestamp, &body);
+    }
+    if args.nonce.is_some() {
+        return Err(SignError::V1Only("--nonce"));
+    }
+    if args.no_signature_method {
+        return Err(SignError::V1Only("--no-signature-method"));
+    }
     let content_type = args.content_type.clone().unwrap_or_else(|| {
         if method == "GET" {
             "application/x-www-form-urlencoded"
@@ -213,6 +264,12 @@ fn render(args: &SignArgs) -> Result<String, SignError> {
 fn format_output(headers: &[(String, String)], signed: &Signed, explain: bool) -> String {
     let mut out = String::new();
     for (name, value) in headers {
+        // The token is a credential: the caller has it, the terminal need not show it.
+        let value = if name.eq_ignore_ascii_case("x-tc-token") {
+            crate::redact::REDACTED
+        } else {
+            value.as_str()
+        };
         out.push_str(&format!("{name}: {value}\n"));
     }
     if explain {

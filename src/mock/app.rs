@@ -1,32 +1,38 @@
 //! mock: one request's way through the mock — gateway, injected faults, business layer — and its
 //! answer. Independent of the HTTP server, so tests (and the property test) can drive it directly.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 
+use super::access_log::{self, Seen};
 use super::business;
 use super::config::MockConfig;
 use super::decisions::Checks;
 use super::defects::{self, Active};
 use super::faults::Faults;
 use super::gateway::{Gateway, Incoming};
-use super::messages::Lang;
+use super::messages::{ApiError, Lang};
 use super::params::get_str;
-use super::reply::{ApiError, error_body, http_response, request_id, success_body};
-use super::state::{Limits, LiveState, State};
+use super::reply::{error_body, http_response, request_id, success_body};
+use super::state::{Limits, LiveState, State, StateView};
+use super::variants::Variants;
 
 /// The mock's request handler and all its state.
 #[derive(Debug)]
 pub struct App {
     gateway: Gateway,
     faults: Faults,
-    state: Mutex<State>,
+    /// Shared with the App that replaces this one when the control interface switches the
+    /// configuration (see [`App::reconfigured`]), so no request's effect is lost.
+    state: Arc<Mutex<State>>,
     max_get_bytes: usize,
     max_post_bytes: usize,
     /// The defect switched on by `config.defect`, if any.
     defect: Option<Active>,
+    /// The allowed variants switched on by `config.variants`.
+    variants: Variants,
     /// `config.create_session_ends_on_slow_down`.
     ends_on_slow_down: bool,
     /// Wakes slow CreateSessions when a SlowDown answer ended one's processing.
@@ -65,6 +71,8 @@ impl App {
             Some(defect) => defect.switch_off(checks),
             None => checks,
         };
+        let variants = Variants::new(&config.variants, config.slow_apply_concurrent_ms, &checks);
+        let checks = variants.switch_off(checks);
         let limits = Limits {
             concurrency_quota: config.concurrency_quota,
             lock_lifetime: Duration::from_millis(config.lock_lifetime_ms),
@@ -76,10 +84,13 @@ impl App {
         Self {
             gateway: Gateway::new(config, checks.clone()),
             faults: Faults::new(&config.faults),
-            state: Mutex::new(State::new(limits, checks, Instant::now())),
+            state: Arc::new(Mutex::new(
+                State::new(limits, checks, Instant::now()).with_lock_rules(variants.lock_rules()),
+            )),
             max_get_bytes: config.max_get_bytes,
             max_post_bytes: config.max_post_bytes,
             defect: defect.map(Active::new),
+            variants,
             ends_on_slow_down: config.create_session_ends_on_slow_down,
             slowed_down: tokio::sync::Notify::new(),
         }
@@ -104,30 +115,42 @@ impl App {
 
     /// Answers one request: always HTTP 200 with a JSON envelope.
     pub async fn handle(&self, request: RequestView<'_>) -> http::Response<Bytes> {
-        let lang = Lang::from_header(
+        let lang = self.variants.language(Lang::from_header(
             request
                 .headers
                 .get("x-tc-language")
                 .and_then(|v| v.to_str().ok()),
-        );
-        let result = self.answer(request).await;
-        if let Some(defect) = &self.defect {
-            return defect.reply(result, lang);
-        }
-        let id = request_id();
-        let body = match result {
-            Ok(fields) => success_body(fields, &id),
-            Err(error) => {
-                tracing::debug!(code = %error.code, "mock answered an error");
-                error_body(&error, lang, &id)
+        ));
+        let started = Instant::now();
+        let mut seen = Seen::default();
+        let result = self.answer(request, &mut seen).await;
+        let code = result.as_ref().err().map(|error| error.code.as_str());
+        access_log::request(&request, &seen, code, started.elapsed());
+        let response = match &self.defect {
+            Some(defect) => defect.reply(result, lang),
+            None => {
+                let id = request_id();
+                let body = match result {
+                    Ok(fields) => success_body(fields, &id),
+                    Err(error) => {
+                        tracing::debug!(code = %error.code, "mock answered an error");
+                        error_body(&error, lang, &id)
+                    }
+                };
+                http_response(body, false)
             }
         };
-        http_response(body, false)
+        if self.variants.is_empty() {
+            response
+        } else {
+            self.variants.finish(response, lang)
+        }
     }
 
     async fn answer(
         &self,
         request: RequestView<'_>,
+        seen: &mut Seen,
     ) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
         let incoming = Incoming {
             method: request.method,
@@ -138,11 +161,20 @@ impl App {
             body_len: request.body_len,
         };
         let mut checked = self.gateway.check(&incoming, now_unix(), Instant::now())?;
+        seen.action = Some(checked.action);
+        if access_log::enabled() {
+            seen.user_id = get_str(&checked.params, "UserId").map(str::to_owned);
+        }
         if let Some(defect) = &self.defect {
             defect.adjust_params(checked.action, &mut checked.params);
         }
+        self.variants
+            .adjust_params(checked.action, &mut checked.params)?;
         if let Some(error) = self.faults.pick(checked.action) {
             return Err(error);
+        }
+        if let Some(delay) = self.variants.delay_before(checked.action) {
+            tokio::time::sleep(delay).await;
         }
         let user_id = get_str(&checked.params, "UserId").unwrap_or("");
         let outcome = {
@@ -169,7 +201,8 @@ impl App {
                 tokio::time::sleep_until(tokio::time::Instant::from_std(ready_at)).await;
             }
         }
-        if let Some(delay) = self.defect.as_ref().and_then(|d| d.delay(checked.action)) {
+        let delay = self.defect.as_ref().and_then(|d| d.delay(checked.action));
+        if let Some(delay) = delay.or_else(|| self.variants.delay_after(checked.action)) {
             tokio::time::sleep(delay).await;
         }
         Ok(outcome.fields)
@@ -201,5 +234,19 @@ impl App {
     /// Live locks and sessions, sorted by UserId.
     pub fn live(&self) -> LiveState {
         self.state().live(Instant::now())
+    }
+
+    /// Locks, sessions and rooms, with their timers (for the control interface).
+    pub fn view(&self) -> StateView {
+        self.state().view(Instant::now())
+    }
+
+    /// A mock answering as `config` says (faults re-armed, fresh rate windows) that keeps this
+    /// one's locks, sessions and rooms.
+    pub fn reconfigured(&self, config: &MockConfig) -> App {
+        let mut next = App::new(config);
+        self.state().adopt_settings(&next.state());
+        next.state = self.state.clone();
+        next
     }
 }

@@ -8,8 +8,8 @@ use base64::Engine;
 use serde_json::{Map, Value};
 
 use super::action::Action;
+use super::messages::ApiError;
 use super::params::{get_non_empty, get_str};
-use super::reply::ApiError;
 use super::state::{CreateRequest, Role, State};
 
 /// A successful action: its answer fields, and when a slow CreateSession may answer.

@@ -95,6 +95,9 @@ impl Fault {
     }
 }
 
+/// ApplyConcurrent's documented timeout: "The timeout period of the API is 20 seconds."
+const APPLY_CONCURRENT_BUDGET_MS: u64 = 20_000;
+
 /// Everything about the mock a case or the command line may set. Unknown fields are errors, so a
 /// misspelt knob in a case file is reported instead of silently ignored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -139,6 +142,13 @@ pub struct MockConfig {
     /// behaviour). Only the suite's own tests and `car-conformance mock --defect` set it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub defect: Option<String>,
+    /// Named allowed variants of [`super::variants::VARIANTS`] switched on: ways a correct
+    /// implementation may differ. Only the suite's own tests and `mock --variant` set them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<String>,
+    /// How long ApplyConcurrent takes under the `slow-apply-concurrent` variant (default 7000).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slow_apply_concurrent_ms: Option<u64>,
 }
 
 impl Default for MockConfig {
@@ -160,6 +170,8 @@ impl Default for MockConfig {
             header_timeout_ms: 10_000,
             body_timeout_ms: 10_000,
             defect: None,
+            variants: Vec::new(),
+            slow_apply_concurrent_ms: None,
         }
     }
 }
@@ -186,6 +198,16 @@ impl MockConfig {
         }
         if let Some(name) = &self.defect {
             super::defects::lookup(name).map_err(|unknown| unknown.to_string())?;
+        }
+        for name in &self.variants {
+            super::variants::lookup(name).map_err(|unknown| unknown.to_string())?;
+        }
+        if let Some(ms) = self.slow_apply_concurrent_ms
+            && ms > APPLY_CONCURRENT_BUDGET_MS
+        {
+            return Err(format!(
+                "slow_apply_concurrent_ms {ms} is beyond ApplyConcurrent's documented {APPLY_CONCURRENT_BUDGET_MS} ms: no longer an allowed variant"
+            ));
         }
         Ok(())
     }
@@ -264,6 +286,27 @@ mod tests {
         assert!(error.contains("no-rate-limit"), "{error}");
         let shown = serde_json::to_value(MockConfig::default()).unwrap();
         assert!(shown.get("defect").is_none());
+        assert!(shown.get("variants").is_none());
+    }
+
+    #[test]
+    fn variants_are_named_and_checked() {
+        let config: MockConfig =
+            serde_json::from_str(r#"{"variants": ["pretty-json", "request-id-opaque"]}"#).unwrap();
+        assert_eq!(config.variants.len(), 2);
+        assert!(config.validate().is_ok());
+        let config = MockConfig {
+            variants: vec!["pretty-jsn".into()],
+            ..MockConfig::default()
+        };
+        let error = config.validate().unwrap_err();
+        assert!(error.contains("did you mean `pretty-json`"), "{error}");
+        let config = MockConfig {
+            variants: vec!["slow-apply-concurrent".into()],
+            slow_apply_concurrent_ms: Some(20_001),
+            ..MockConfig::default()
+        };
+        assert!(config.validate().unwrap_err().contains("20000 ms"));
     }
 
     #[test]

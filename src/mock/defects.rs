@@ -132,7 +132,10 @@ pub const DEFECTS: &[Defect] = &[
         Signature,
         "Timestamps ahead of the clock are accepted (only the past is bounded).",
         Flaw::AcceptFuture,
-        &["common/auth/timestamp-future"],
+        &[
+            "common/auth/timestamp-future",
+            "common/auth/timestamp-future-past-window",
+        ],
     ),
     flaw(
         "scope-date-not-checked",
@@ -152,11 +155,56 @@ pub const DEFECTS: &[Defect] = &[
         &["common/auth/scope-service"],
     ),
     flaw(
+        "content-type-assumed",
+        Signature,
+        "The signature is checked against the usual Content-Type, not the one sent.",
+        Flaw::AssumedContentType,
+        &["common/auth/content-type-differs-from-signed"],
+    ),
+    flaw(
+        "body-hash-ascii-escaped",
+        Signature,
+        "The payload hash covers the body re-encoded with \\uXXXX escapes, not the UTF-8 bytes sent.",
+        Flaw::BodyHashAsciiEscaped,
+        &["common/auth/body-utf-8"],
+    ),
+    flaw(
+        "query-signed-decoded",
+        Signature,
+        "A GET is verified over its percent-decoded query, not the URL-encoded one sent.",
+        Flaw::QueryDecoded,
+        &["common/gateway/get-query-url-encoded"],
+    ),
+    flaw(
         "unknown-secret-id-accepted",
         Signature,
         "An unknown SecretId is verified with the server's own key instead of being refused.",
         Flaw::AnyKeyForUnknownSecretId,
         &["common/auth/secret-id-unknown"],
+    ),
+    flaw(
+        "signature-v1-refused",
+        Signature,
+        "Signature v1 (HmacSHA1 / HmacSHA256 as parameters) is not recognised: only TC3 is served.",
+        Flaw::RefuseV1,
+        &[
+            "auth/signature-v1/accepted-get-hmac-sha1",
+            "auth/signature-v1/accepted-post-hmac-sha256",
+        ],
+    ),
+    flaw(
+        "signature-v1-not-verified",
+        Signature,
+        "A signature v1 request is served whatever its Signature.",
+        Flaw::V1SignatureUnchecked,
+        &["auth/signature-v1/wrong-secret-key"],
+    ),
+    flaw(
+        "signature-v1-timestamp-not-checked",
+        Signature,
+        "A signature v1 request is served whatever its Timestamp (no 5-minute window).",
+        Flaw::V1TimestampUnchecked,
+        &["auth/signature-v1/timestamp-expired"],
     ),
     // --- parameter validation -----------------------------------------------------------------
     off(
@@ -199,42 +247,19 @@ pub const DEFECTS: &[Defect] = &[
         Parameters,
         "Any RunMode value is accepted, not only \"\" and RunWithoutClient.",
         &[Check::ParamOf(P::Enum, "RunMode")],
-        &[
-            "params/run-mode/near-miss-lower-case",
-            "params/run-mode/near-miss-other-word",
-        ],
+        &["params/run-mode/near-miss-other-word"],
     ),
     Defect {
         name: "role-enum-not-enforced",
         area: Parameters,
         description: "Any Role value is accepted and treated as Player, not only Player and Viewer.",
-        catchers: &[
-            "params/role/near-miss-lower-case",
-            "params/role/near-miss-other-word",
-        ],
+        catchers: &["params/role/near-miss-other-word"],
         off: &[Check::ParamOf(P::Enum, "Role")],
         flaw: Some(Flaw::UnknownRoleIsPlayer),
     },
-    off(
-        "client-session-rule-not-enforced",
-        Parameters,
-        "ClientSession may be missing or empty without RunMode=RunWithoutClient.",
-        &[Check::Param(P::ClientSession)],
-        &[
-            "params/client-session/missing-with-client",
-            "params/client-session/empty-with-client",
-        ],
-    ),
-    off(
-        "host-user-id-rule-not-enforced",
-        Parameters,
-        "A Role is accepted without the HostUserId of a multi-person room.",
-        &[Check::Param(P::RoleNeedsHost)],
-        &[
-            "params/role/player-without-host-user-id",
-            "params/role/viewer-without-host-user-id",
-        ],
-    ),
+    // Serving a ClientSession-less request under the default RunMode, or a Role without
+    // HostUserId, is no defect: the documentation allows both (issue 13), so they are allowed
+    // behaviours, not defects.
     off(
         "wrong-types-accepted",
         Parameters,
@@ -407,22 +432,24 @@ fn describe_unknown(name: &str, close: &[&str]) -> String {
 pub fn lookup(name: &str) -> Result<&'static Defect, UnknownDefect> {
     find(name).ok_or_else(|| UnknownDefect {
         name: name.to_owned(),
-        close: close_names(name),
+        close: close_names(name, DEFECTS.iter().map(|d| d.name)),
     })
 }
 
-/// Names that are a plausible misspelling of `name`, or contain it (or are contained in it),
-/// closest first.
-fn close_names(name: &str) -> Vec<&'static str> {
+/// Those of `names` that are a plausible misspelling of `name`, or contain it (or are contained
+/// in it), closest first (also for the variants' names).
+pub(crate) fn close_names(
+    name: &str,
+    names: impl Iterator<Item = &'static str>,
+) -> Vec<&'static str> {
     let wanted = name.trim().to_ascii_lowercase();
-    let mut scored: Vec<(f64, &'static str)> = DEFECTS
-        .iter()
-        .filter_map(|d| {
-            let similarity = strsim::jaro_winkler(&wanted, d.name);
+    let mut scored: Vec<(f64, &'static str)> = names
+        .filter_map(|candidate| {
+            let similarity = strsim::jaro_winkler(&wanted, candidate);
             let contains =
-                wanted.len() >= 4 && (d.name.contains(&wanted) || wanted.contains(d.name));
-            let near = strsim::levenshtein(&wanted, d.name) <= 3;
-            (similarity >= 0.85 || contains || near).then_some((similarity, d.name))
+                wanted.len() >= 4 && (candidate.contains(&wanted) || wanted.contains(candidate));
+            let near = strsim::levenshtein(&wanted, candidate) <= 3;
+            (similarity >= 0.85 || contains || near).then_some((similarity, candidate))
         })
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));

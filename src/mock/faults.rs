@@ -9,7 +9,7 @@ use rand::{Rng, SeedableRng};
 
 use super::action::Action;
 use super::config::Fault;
-use super::reply::ApiError;
+use super::messages::ApiError;
 
 /// The RNG seed: fixed, so a probability fault hits the same calls on every run.
 pub const FAULT_SEED: u64 = 0x00ca_5e55_10f0;

@@ -1,7 +1,8 @@
 //! mock: the API 3.0 gateway in front of CAR — the checks a real gateway applies before the
 //! service sees a request, in its order: method, required headers, action, version, size,
 //! signature and clock (through `crate::sign::verify`), body, parameters, rate limit. Each check is
-//! a named step in [`STEPS`], so a later defect can bypass exactly one.
+//! a named step in [`STEPS`], so a later defect can bypass exactly one. Signature v1 requests
+//! (common parameters in the query or form body) take the same checks in [`v1`].
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -9,19 +10,21 @@ use std::time::Instant;
 
 use serde_json::{Map, Value};
 
+use super::access_log;
 use super::action::Action;
+use super::address;
 use super::config::MockConfig;
 use super::decisions::{Check, Checks};
 use super::defects::{self, Flaw};
 use super::messages;
+use super::messages::ApiError;
 use super::params;
 use super::ratelimit::RateLimiter;
-use super::reply::ApiError;
-use crate::sign::{KeyCache, KeyEntry, Received, VerifyPolicy, parse_authorization, verify};
+use crate::sign::{KeyCache, KeyEntry, Received, VerifyPolicy, parse_authorization};
 
 /// The only version of CAR's API.
 pub const VERSION: &str = "2022-01-10";
-/// The service name every credential scope must carry.
+/// The service name a credential scope carries (or the Host's first label: see `address`).
 pub const SERVICE: &str = "car";
 
 /// A request as the server read it. `body` holds at most the size limit; `body_len` counts every
@@ -67,6 +70,10 @@ pub struct Gateway {
     /// The signature flaw of `config.defect`, and the key it may fall back to.
     signature_flaw: Option<Flaw>,
     own_key: Option<KeyEntry>,
+    /// The signature-v1 flaw of `config.defect` (see [`v1`]).
+    v1_flaw: Option<Flaw>,
+    /// The `signature-v1-unknown-method-refused` variant is on.
+    v1_refuses_unknown_method: bool,
 }
 
 /// One check's working state: what earlier steps found.
@@ -139,6 +146,9 @@ pub const STEPS: &[Step] = &[
 
 impl Gateway {
     pub fn new(config: &MockConfig, checks: Checks) -> Self {
+        let v1_refuses_unknown_method =
+            super::variants::Variants::new(&config.variants, None, &checks)
+                .refuses_unknown_signature_method();
         let credentials = config.effective_credentials();
         let own_key = credentials.first().map(|c| KeyEntry {
             secret_key: c.secret_key.clone(),
@@ -172,6 +182,13 @@ impl Gateway {
                 .and_then(|d| d.flaw)
                 .filter(|f| f.is_signature()),
             own_key,
+            v1_flaw: config
+                .defect
+                .as_deref()
+                .and_then(defects::find)
+                .and_then(|d| d.flaw)
+                .filter(|f| f.is_v1()),
+            v1_refuses_unknown_method,
         }
     }
 
@@ -182,6 +199,9 @@ impl Gateway {
         now_unix: i64,
         now: Instant,
     ) -> Result<Checked, ApiError> {
+        if v1::applies(self, request) {
+            return v1::check(self, request, now_unix, now);
+        }
         let mut pass = Pass {
             gateway: self,
             request,
@@ -303,7 +323,7 @@ fn check_signature(pass: &mut Pass<'_>) -> Result<(), ApiError> {
         } else {
             i64::MAX
         },
-        service: SERVICE,
+        service: address::accepted_service(pass.request.headers),
         scope_date: None,
     };
     let verified = match gateway.signature_flaw {
@@ -314,14 +334,17 @@ fn check_signature(pass: &mut Pass<'_>) -> Result<(), ApiError> {
             &policy,
             &gateway.cache,
         ),
-        None => verify(&received, &lookup, &policy, Some(&gateway.cache)),
+        None => address::verify_at_address(&received, &lookup, &policy, &gateway.cache),
     };
     match verified {
         Ok(secret_id) => {
             pass.secret_id = Some(secret_id);
             Ok(())
         }
-        Err(rejection) => Err(ApiError::code(rejection.code())),
+        Err(rejection) => {
+            access_log::signature_refused(&received, &policy, &rejection);
+            Err(ApiError::code(rejection.code()))
+        }
     }
 }
 
@@ -382,6 +405,9 @@ fn check_rate_limit(pass: &mut Pass<'_>) -> Result<(), ApiError> {
         Err(messages::request_limit(per_second, action.name()))
     }
 }
+
+#[path = "gateway_v1.rs"]
+mod v1;
 
 #[cfg(test)]
 #[path = "gateway_tests.rs"]

@@ -1,8 +1,8 @@
-//! mock: the error messages in English and Chinese (`X-TC-Language` picks one). Messages are
-//! documented as changeable, so cases compare codes; these follow Tencent's public samples where
-//! one exists, and the error-code tables' descriptions otherwise.
-
-use super::reply::ApiError;
+//! mock: the API error type and its messages in English and Chinese (`X-TC-Language` picks one).
+//! Messages are documented as changeable, so cases compare codes; these follow Tencent's public
+//! samples where one exists, and the error-code tables' descriptions otherwise. Every layer that
+//! refuses a request builds an [`ApiError`] here; `reply` only writes it out, so imports run one
+//! way (reply → messages).
 
 /// The language of messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -20,6 +20,43 @@ impl Lang {
         match value.map(str::trim) {
             Some(v) if v.eq_ignore_ascii_case("zh-CN") => Lang::Zh,
             _ => Lang::En,
+        }
+    }
+}
+
+/// An API error: its code and its message in both languages (the request picks one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub code: String,
+    pub en: String,
+    pub zh: String,
+}
+
+impl ApiError {
+    /// `code` with its own message in both languages.
+    pub fn new(code: &str, en: impl Into<String>, zh: impl Into<String>) -> Self {
+        Self {
+            code: code.to_owned(),
+            en: en.into(),
+            zh: zh.into(),
+        }
+    }
+
+    /// `code` with the generic message the error-code tables give it.
+    pub fn code(code: &str) -> Self {
+        let (en, zh) = generic_message(code);
+        Self::new(code, en, zh)
+    }
+
+    /// `code` with one message for both languages (an injected fault's own message).
+    pub fn with_message(code: &str, message: &str) -> Self {
+        Self::new(code, message, message)
+    }
+
+    pub fn message(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::En => &self.en,
+            Lang::Zh => &self.zh,
         }
     }
 }

@@ -6,9 +6,8 @@ use serde_json::{Map, Value};
 
 use super::action::Action;
 use super::messages::{
-    invalid_parameter_type, invalid_parameter_value, missing_parameter, unknown_parameter,
+    ApiError, invalid_parameter_type, invalid_parameter_value, missing_parameter, unknown_parameter,
 };
-use super::reply::ApiError;
 
 /// The JSON type a parameter must have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,47 +5,10 @@
 use bytes::Bytes;
 use serde_json::{Map, Value};
 
-use super::messages::{Lang, generic_message};
+use super::messages::{ApiError, Lang};
 
 /// The one Content-Type of every answer (the Python SDK ignores error bodies under any other).
 pub const CONTENT_TYPE: &str = "application/json";
-
-/// An API error: its code and its message in both languages (the request picks one).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiError {
-    pub code: String,
-    pub en: String,
-    pub zh: String,
-}
-
-impl ApiError {
-    /// `code` with its own message in both languages.
-    pub fn new(code: &str, en: impl Into<String>, zh: impl Into<String>) -> Self {
-        Self {
-            code: code.to_owned(),
-            en: en.into(),
-            zh: zh.into(),
-        }
-    }
-
-    /// `code` with the generic message the error-code tables give it.
-    pub fn code(code: &str) -> Self {
-        let (en, zh) = generic_message(code);
-        Self::new(code, en, zh)
-    }
-
-    /// `code` with one message for both languages (an injected fault's own message).
-    pub fn with_message(code: &str, message: &str) -> Self {
-        Self::new(code, message, message)
-    }
-
-    pub fn message(&self, lang: Lang) -> &str {
-        match lang {
-            Lang::En => &self.en,
-            Lang::Zh => &self.zh,
-        }
-    }
-}
 
 /// A fresh RequestId: a random (v4) UUID, lower-case and hyphenated like the cloud's.
 pub fn request_id() -> String {

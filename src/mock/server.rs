@@ -1,7 +1,8 @@
 //! mock: the HTTP/1.1 server (hyper on tokio) that carries the mock — keep-alive connections,
 //! header and body time limits so slow clients cannot hold it, a bounded body buffer, a cap on
-//! open connections, and graceful shutdown. Generic over [`Handler`] so the benchmark can run a
-//! constant-body handler on exactly the same stack.
+//! open connections, graceful shutdown, and optionally TLS (the handshake bounded by the header
+//! time limit). Generic over [`Handler`] so the benchmark can run a constant-body handler on
+//! exactly the same stack.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -18,6 +19,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
 
 use super::app::{App, RequestView};
 
@@ -118,15 +120,16 @@ impl Drop for ServerHandle {
     }
 }
 
-/// Serves `handler` on `listener` in a background task.
+/// Serves `handler` on `listener` in a background task: plain HTTP, or HTTPS with `tls`.
 pub fn spawn<H: Handler>(
     listener: TcpListener,
     handler: Arc<H>,
     timeouts: Timeouts,
+    tls: Option<TlsAcceptor>,
 ) -> std::io::Result<ServerHandle> {
     let addr = listener.local_addr()?;
     let (stop, stopped) = watch::channel(false);
-    let task = tokio::spawn(accept_loop(listener, handler, timeouts, stopped));
+    let task = tokio::spawn(accept_loop(listener, handler, timeouts, tls, stopped));
     Ok(ServerHandle {
         addr,
         stop,
@@ -138,6 +141,7 @@ async fn accept_loop<H: Handler>(
     listener: TcpListener,
     handler: Arc<H>,
     timeouts: Timeouts,
+    tls: Option<TlsAcceptor>,
     mut stopped: watch::Receiver<bool>,
 ) {
     let graceful = GracefulShutdown::new();
@@ -174,11 +178,30 @@ async fn accept_loop<H: Handler>(
         let _ = stream.set_nodelay(true);
         let handler = handler.clone();
         let service = service_fn(move |request| serve_one(handler.clone(), request, timeouts.body));
-        let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
-        tokio::spawn(async move {
-            let _ = connection.await;
-            drop(permit);
-        });
+        match &tls {
+            None => {
+                let connection =
+                    graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+                tokio::spawn(async move {
+                    let _ = connection.await;
+                    drop(permit);
+                });
+            }
+            Some(acceptor) => {
+                // The handshake runs in the connection's task, so a client that never finishes
+                // it holds only its own connection, and only for the header time limit.
+                let handshake = acceptor.accept(stream);
+                let watcher = graceful.watcher();
+                let builder = builder.clone();
+                tokio::spawn(async move {
+                    if let Ok(Ok(stream)) = tokio::time::timeout(timeouts.header, handshake).await {
+                        let connection = builder.serve_connection(TokioIo::new(stream), service);
+                        let _ = watcher.watch(connection).await;
+                    }
+                    drop(permit);
+                });
+            }
+        }
     }
     drop(listener);
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;

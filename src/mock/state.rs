@@ -7,7 +7,11 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use super::decisions::{Check, Checks};
-use super::reply::ApiError;
+use super::messages::ApiError;
+
+#[path = "state_view.rs"]
+mod view;
+pub use view::{LockView, RoomView, SessionView, StateView};
 
 /// Role in a multi-person room.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +30,17 @@ impl Role {
             _ => None,
         }
     }
+}
+
+/// Where a lock is needed beyond the reference rules: both are room the documentation leaves
+/// (allowed variants), off by default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LockRules {
+    /// A reconnect (CreateSession for a UserId whose session holds a concurrency) needs a live
+    /// lock too, as the reconnection flow applies first.
+    pub reconnect: bool,
+    /// A guest needs a live lock of its own, and then holds a concurrency of its own.
+    pub guest: bool,
 }
 
 /// The limits the business rules read from the configuration.
@@ -93,6 +108,7 @@ pub struct LiveState {
 pub struct State {
     limits: Limits,
     checks: Checks,
+    lock_rules: LockRules,
     locks: HashMap<String, Lock>,
     sessions: HashMap<String, Session>,
     next_sweep: Instant,
@@ -105,10 +121,17 @@ impl State {
         Self {
             limits,
             checks,
+            lock_rules: LockRules::default(),
             locks: HashMap::new(),
             sessions: HashMap::new(),
             next_sweep: now + SWEEP_EVERY,
         }
+    }
+
+    /// This state with `rules` in force.
+    pub fn with_lock_rules(mut self, rules: LockRules) -> Self {
+        self.lock_rules = rules;
+        self
     }
 
     /// Drops expired locks and sessions whose stopping phase is over.
@@ -145,7 +168,9 @@ impl State {
     }
 
     fn used_concurrency(&self) -> usize {
-        self.locks.len()
+        // A reconnecting user's lock reserves the concurrency its session already holds.
+        let owns = |id: &String| self.sessions.get(id).is_some_and(|s| s.owns_concurrency);
+        self.locks.keys().filter(|id| !owns(id)).count()
             + self
                 .sessions
                 .values()
@@ -172,13 +197,17 @@ impl State {
     pub fn apply_concurrent(&mut self, user_id: &str, now: Instant) -> Result<(), ApiError> {
         self.sweep_if_due(now);
         self.refuse_if_stopping(user_id, now)?;
+        let expires = now + self.limits.lock_lifetime;
         if self
             .session(user_id, now)
             .is_some_and(|s| s.owns_concurrency)
         {
+            if self.lock_rules.reconnect {
+                // "the last concurrency will be returned": reserved again, not counted twice.
+                self.locks.insert(user_id.to_owned(), Lock { expires });
+            }
             return Ok(());
         }
-        let expires = now + self.limits.lock_lifetime;
         if self.live_lock(user_id, now) {
             self.locks.insert(user_id.to_owned(), Lock { expires });
             return Ok(());
@@ -214,6 +243,12 @@ impl State {
         let is_guest = host.is_some_and(|h| h != user_id);
         if is_guest {
             self.check_room(request, now)?;
+            if self.lock_rules.guest
+                && !self.live_lock(user_id, now)
+                && self.checks.on(Check::LockRequired)
+            {
+                return Err(ApiError::code("FailedOperation.LockTimeout"));
+            }
         } else {
             if host.is_some() && request.role != Role::Player && self.checks.on(Check::HostIsPlayer)
             {
@@ -225,9 +260,10 @@ impl State {
                     "房主的角色必须是 Player",
                 ));
             }
-            let reconnect = self
-                .session(user_id, now)
-                .is_some_and(|s| s.owns_concurrency);
+            let reconnect = !self.lock_rules.reconnect
+                && self
+                    .session(user_id, now)
+                    .is_some_and(|s| s.owns_concurrency);
             if !reconnect && !self.live_lock(user_id, now) && self.checks.on(Check::LockRequired) {
                 return Err(ApiError::code("FailedOperation.LockTimeout"));
             }
@@ -240,7 +276,7 @@ impl State {
         if old_room_host && host != Some(user_id) {
             self.end_room(user_id, now);
         }
-        let owns_concurrency = !is_guest;
+        let owns_concurrency = !is_guest || self.lock_rules.guest;
         if owns_concurrency {
             self.locks.remove(user_id);
         }

@@ -3,6 +3,7 @@
 //! template values, the paths of cases, schemas and snapshots, and decides which cases are skipped
 //! on this target and why (never silently dropped).
 
+pub mod budget;
 pub mod duration;
 pub mod profile;
 pub mod safety;
@@ -145,6 +146,7 @@ pub struct Settings {
     pub region: Option<String>,
     pub project_id: String,
     pub client_ip: String,
+    pub client_session: String,
     pub timeout: Duration,
     pub max_response_bytes: usize,
     pub report_dir: Option<PathBuf>,
@@ -158,6 +160,10 @@ pub struct Settings {
 
 /// Template value defaults when neither a flag nor the environment gives one.
 pub const DEFAULT_PROJECT_ID: &str = "cap-00000000";
+/// The ClientSession of the CreateSession page's Input Example (section 4), which the documented
+/// flow sends; a target that needs a ClientSession from a real client SDK is given one with
+/// `--client-session`.
+pub const DEFAULT_CLIENT_SESSION: &str = "eyJhYmMiOjEyM30=";
 /// An address of TEST-NET-3 (RFC 5737), public in form, routed nowhere.
 pub const DEFAULT_CLIENT_IP: &str = "203.0.113.10";
 
@@ -382,6 +388,7 @@ mod tests {
             credential_source: CredentialSource::TestPair,
             region: None,
             project_id: DEFAULT_PROJECT_ID.into(),
+            client_session: DEFAULT_CLIENT_SESSION.into(),
             client_ip: DEFAULT_CLIENT_IP.into(),
             timeout: Duration::from_secs(1),
             max_response_bytes: 1,

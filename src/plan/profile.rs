@@ -1,6 +1,6 @@
 //! plan: the target profile — one versioned file (`--target-config FILE`, TOML, or JSON when it
 //! ends in `.json`) naming a vendor's target: URL, name, region, project id, application id,
-//! client IP, capabilities, rate, concurrency, time limits and known-failure baseline, so those
+//! client IP, ClientSession, capabilities, rate, concurrency, time limits and known-failure baseline, so those
 //! settings are reviewed and versioned rather than retyped. Flags and environment variables
 //! override it. Credentials never belong in it: a file with a credential-like key is refused.
 //!
@@ -23,13 +23,14 @@ pub const MULTI_PERSON: &str = "multi-person";
 pub const CAPABILITIES: [&str; 1] = [MULTI_PERSON];
 
 /// The fields a profile may have.
-pub const FIELDS: [&str; 13] = [
+pub const FIELDS: [&str; 14] = [
     "url",
     "name",
     "region",
     "project_id",
     "application_id",
     "client_ip",
+    "client_session",
     "capabilities",
     "rate",
     "concurrency",
@@ -61,6 +62,8 @@ pub struct Profile {
     pub project_id: Option<String>,
     pub application_id: Option<String>,
     pub client_ip: Option<String>,
+    /// A ClientSession the target accepts, for `{{client_session}}`.
+    pub client_session: Option<String>,
     /// `None`: the profile does not say, so every capability is assumed.
     pub capabilities: Option<BTreeSet<String>>,
     pub rate: Option<u32>,
@@ -82,6 +85,7 @@ struct Raw {
     project_id: Option<String>,
     application_id: Option<String>,
     client_ip: Option<String>,
+    client_session: Option<String>,
     capabilities: Option<Vec<String>>,
     rate: Option<u32>,
     concurrency: Option<usize>,
@@ -245,6 +249,7 @@ fn check(path: &Path, raw: Raw) -> Result<Profile, ProfileError> {
         project_id: raw.project_id,
         application_id: raw.application_id,
         client_ip: raw.client_ip,
+        client_session: raw.client_session,
         capabilities,
         rate: raw.rate,
         concurrency: raw.concurrency,
@@ -344,6 +349,7 @@ region = "ap-guangzhou"
 project_id = "cap-12345678"
 application_id = "app-12345678"
 client_ip = "203.0.113.10"
+client_session = "eyJhYmMiOjEyM30="
 capabilities = []
 rate = 50
 concurrency = 4
@@ -362,6 +368,7 @@ baseline = "known-failures.json"
         );
         assert_eq!(profile.project_id.as_deref(), Some("cap-12345678"));
         assert_eq!(profile.application_id.as_deref(), Some("app-12345678"));
+        assert_eq!(profile.client_session.as_deref(), Some("eyJhYmMiOjEyM30="));
         assert_eq!(profile.capabilities, Some(BTreeSet::new()));
         assert_eq!((profile.rate, profile.concurrency), (Some(50), Some(4)));
         assert_eq!(profile.request_timeout, Some(Duration::from_secs(7)));

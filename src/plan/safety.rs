@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::budget;
 use super::duration::human;
 use super::{Settings, Target};
 
@@ -16,8 +17,8 @@ pub const DEFAULT_CONCURRENCY: usize = 8;
 /// Default per-case limit: far above any case's steps, low enough to end a stuck case.
 pub const DEFAULT_CASE: Duration = Duration::from_secs(60);
 
-/// A run's safety settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A run's safety settings (the default: nothing given, every limit at its default).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Safety {
     /// Requests per second and action. `None`: the documented 100 against a URL target; no
     /// pacing (and no rate limit on the shared mock) against the embedded mock.
@@ -25,7 +26,12 @@ pub struct Safety {
     /// Requests in flight at most (default [`DEFAULT_CONCURRENCY`]); when given, also the
     /// number of cases run at once unless `--test-threads` says otherwise.
     pub concurrency: Option<usize>,
-    pub case_timeout: Duration,
+    /// `--request-timeout`: every request's time limit. `None`: each request gets its action's
+    /// documented budget plus a margin (`plan::budget`).
+    pub request_timeout: Option<Duration>,
+    /// `--case-timeout`: every case's time limit. `None`: [`DEFAULT_CASE`], raised for a case
+    /// whose requests' limits add up to more.
+    pub case_timeout: Option<Duration>,
     pub run_timeout: Option<Duration>,
     /// Print the signed requests instead of sending them.
     pub dry_run: bool,
@@ -38,22 +44,6 @@ pub struct Safety {
     pub baseline: Option<PathBuf>,
     /// The target profile the settings came from.
     pub profile: Option<PathBuf>,
-}
-
-impl Default for Safety {
-    fn default() -> Self {
-        Self {
-            rate: None,
-            concurrency: None,
-            case_timeout: DEFAULT_CASE,
-            run_timeout: None,
-            dry_run: false,
-            capabilities: None,
-            application_id: None,
-            baseline: None,
-            profile: None,
-        }
-    }
 }
 
 /// Requests per second and action the run sends to its shared target, if paced.
@@ -83,11 +73,29 @@ pub fn describe(settings: &Settings) -> String {
             "not paced (the embedded mock's rate limit is off; --rate turns both on)".to_owned()
         }
     };
+    let per_request = match safety.request_timeout {
+        Some(limit) => human(limit),
+        None => format!(
+            "each action's documented budget + {} ({}, otherwise {})",
+            human(budget::MARGIN),
+            budget::BUDGETS
+                .iter()
+                .map(|b| format!("{} {}", b.action, human(b.budget + budget::MARGIN)))
+                .collect::<Vec<_>>()
+                .join(", "),
+            human(budget::longest() + budget::MARGIN)
+        ),
+    };
     let mut out = format!(
-        "safety: {pacing}, at most {} requests in flight, time limits {} per request and {} per case",
+        "safety: {pacing}, at most {} requests in flight, time limits {per_request} per request and {} per case",
         safety.concurrency.unwrap_or(DEFAULT_CONCURRENCY),
-        human(settings.timeout),
-        human(safety.case_timeout)
+        match safety.case_timeout {
+            Some(limit) => human(limit),
+            None => format!(
+                "{} (more when its requests' limits add up to more)",
+                human(DEFAULT_CASE)
+            ),
+        }
     );
     if let Some(limit) = safety.run_timeout {
         out.push_str(&format!(" and {} per run", human(limit)));
@@ -122,6 +130,7 @@ pub(crate) mod tests {
             region: None,
             project_id: String::new(),
             client_ip: String::new(),
+            client_session: String::new(),
             timeout: Duration::from_secs(6),
             max_response_bytes: 1,
             report_dir: None,

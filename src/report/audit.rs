@@ -13,9 +13,10 @@ use serde_json::Value;
 use super::Summary;
 use super::certify::{Certification, GitState};
 use super::fingerprint::Fingerprint;
+use super::verdict::Verdict;
 use crate::case::catalogue::Catalogue;
 use crate::case::{Case, Level};
-use crate::outcome::{Outcome, Status};
+use crate::outcome::{Failure, FailureKind, Outcome, Status, StepRef};
 use crate::report::coverage::run_coverage;
 
 /// This checkout: what a report is checked against.
@@ -89,19 +90,46 @@ fn outcomes(report: &Value) -> Vec<Outcome> {
         .flatten()
         .filter_map(|c| {
             let text = |key: &str| c.get(key).and_then(Value::as_str).map(str::to_owned);
+            let level = serde_json::from_value::<Level>(c.get("level")?.clone()).ok()?;
             Some(Outcome {
                 id: text("id")?,
                 title: text("title").unwrap_or_default(),
-                level: serde_json::from_value::<Level>(c.get("level")?.clone()).ok()?,
+                level,
                 source: text("source").unwrap_or_default(),
                 covers: vec![],
                 status: parse_status(c.get("status")?.as_str()?)?,
                 skip_reason: text("skip_reason"),
-                failures: vec![],
+                failures: failure_levels(c, level),
                 exchanges: vec![],
                 notes: vec![],
                 duration: Duration::ZERO,
             })
+        })
+        .collect()
+}
+
+/// A case's failures as far as the summary needs them: the level each counts at (the case's
+/// when a failure does not say).
+fn failure_levels(case: &Value, case_level: Level) -> Vec<Failure> {
+    let failures = case.get("failures").and_then(Value::as_array);
+    failures
+        .into_iter()
+        .flatten()
+        .map(|failure| Failure {
+            step: StepRef {
+                phase: "steps",
+                index: 0,
+                label: String::new(),
+                copy: None,
+            },
+            exchange: None,
+            level: failure
+                .get("level")
+                .and_then(|l| serde_json::from_value::<Level>(l.clone()).ok())
+                .unwrap_or(case_level),
+            kind: FailureKind::NotSent {
+                reason: String::new(),
+            },
         })
         .collect()
 }
@@ -190,8 +218,11 @@ pub fn verify(report: &Value, checkout: &Checkout<'_>) -> Verification {
         },
     );
 
+    let verdict = completed(&mut v, report, &outcomes, &coverage);
+
     if let Some(recorded) = certification {
-        let computed = Certification::of(&outcomes, &GitState::Unavailable(String::new()));
+        let computed =
+            Certification::of(&outcomes, &GitState::Unavailable(String::new()), &verdict);
         let same = |key: &str, value: Value| recorded.get(key) == Some(&value);
         let agrees = same("passed", Value::from(computed.passed))
             && same(
@@ -220,6 +251,64 @@ pub fn verify(report: &Value, checkout: &Checkout<'_>) -> Verification {
         request_ids(&mut v, report, recorded);
     }
     v
+}
+
+/// Checks that the run completed: its recorded verdict is not INCOMPLETE and agrees with what
+/// its cases give (a run that ran nothing, or skipped every must case, is incomplete whatever it
+/// says). Returns the recorded verdict, which the certification record is computed with.
+fn completed(
+    v: &mut Verification,
+    report: &Value,
+    outcomes: &[Outcome],
+    coverage: &Value,
+) -> Verdict {
+    let recorded = report
+        .get("verdict")
+        .and_then(|value| serde_json::from_value::<Verdict>(value.clone()).ok());
+    let Some(recorded) = recorded else {
+        v.check(
+            false,
+            "the report records no verdict (PASS, FAIL or INCOMPLETE)",
+        );
+        // Judged as incomplete: a record without a verdict certifies nothing.
+        return Verdict::Incomplete {
+            why: super::verdict::Incomplete::NoCaseRan,
+            reason: "no verdict recorded".to_owned(),
+        };
+    };
+    if let Some((why, reason)) = recorded.incomplete() {
+        v.check(
+            false,
+            format!(
+                "the run did not complete ({}): {reason} — an incomplete run is no certification",
+                why.as_str()
+            ),
+        );
+        return recorded;
+    }
+    let below_min = report
+        .get("min_coverage")
+        .and_then(Value::as_f64)
+        .zip(coverage.pointer("/total/percent").and_then(Value::as_f64))
+        .is_some_and(|(min, percent)| percent + 1e-9 < min);
+    let fails = Summary::of(outcomes).fails_run() || below_min;
+    let computed = Verdict::of(None, outcomes, fails);
+    v.check(
+        computed == recorded,
+        if computed == recorded {
+            format!(
+                "the run completed; its verdict {} agrees with the cases",
+                recorded.label()
+            )
+        } else {
+            format!(
+                "the verdict {} disagrees with the cases, which give {}",
+                recorded.label(),
+                computed.line()
+            )
+        },
+    );
+    recorded
 }
 
 fn fingerprint(v: &mut Verification, report: &Value, checkout: &Checkout<'_>) {
@@ -393,20 +482,37 @@ mod tests {
 
     fn catalogue() -> Catalogue {
         serde_json::from_value(serde_json::json!({
-            "rules": [{"id": "r", "level": "must", "text": "t", "source": "s"}],
+            "rules": [{"id": "r", "level": "must", "text": "t", "evidence": {"kind": "inferred", "reasoning": "r"}, "source": "s"}],
             "error_codes": []
         }))
         .unwrap()
     }
 
-    /// A certification of an empty suite: every check can be recomputed.
-    fn certified(fingerprint: &Fingerprint, catalogue: &Catalogue) -> Value {
-        let mut r = report(vec![], 0.0, None);
-        r.coverage = run_coverage(catalogue, &[], &[]);
+    /// A suite of one must case.
+    fn suite() -> Vec<Case> {
+        let spec: crate::case::CaseSpec = serde_json::from_value(serde_json::json!({
+            "name": "a", "title": "t", "level": "must", "source": "s", "covers": ["r"], "steps": []
+        }))
+        .unwrap();
+        vec![Case {
+            id: "x/a".into(),
+            file: std::path::PathBuf::new(),
+            pointer: "/cases/0".into(),
+            spec,
+            mock: None,
+        }]
+    }
+
+    /// A certification of `suite()` with the case's `status`: every check can be recomputed.
+    fn certified(fingerprint: &Fingerprint, catalogue: &Catalogue, status: Status) -> Value {
+        let outcomes = vec![crate::report::tests::outcome("x/a", Level::Must, status)];
+        let mut r = report(outcomes.clone(), 0.0, None);
+        r.coverage = run_coverage(catalogue, &suite(), &outcomes);
         r.fingerprint = Some(fingerprint.clone());
         r.certification = Some(Certification::of(
-            &[],
+            &outcomes,
             &GitState::Unavailable("no git".into()),
+            &r.verdict,
         ));
         serde_json::to_value(&r).unwrap()
     }
@@ -417,15 +523,15 @@ mod tests {
             path: "cases/a.json".into(),
             sha256: "0".repeat(64),
         }]);
-        let (catalogue, schema) = (catalogue(), schema());
+        let (catalogue, schema, cases) = (catalogue(), schema(), suite());
         let checkout = Checkout {
             version: env!("CARGO_PKG_VERSION"),
             fingerprint: &fingerprint,
             catalogue: &catalogue,
-            cases: &[],
+            cases: &cases,
             report_schema: &schema,
         };
-        let good = certified(&fingerprint, &catalogue);
+        let good = certified(&fingerprint, &catalogue, Status::Passed);
         let verification = verify(&good, &checkout);
         assert!(verification.accepted(), "{}", verification.render());
 
@@ -477,6 +583,73 @@ mod tests {
         assert!(
             !Verification::default().accepted(),
             "no check, no acceptance"
+        );
+
+        // A verdict edited to PASS over a failed case is caught.
+        let mut edited = certified(&fingerprint, &catalogue, Status::Failed);
+        edited["verdict"] = serde_json::json!({"result": "PASS"});
+        let found = failing(&edited);
+        assert!(
+            found
+                .contains(&"the verdict PASS disagrees with the cases, which give FAIL".to_owned()),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn an_incomplete_run_is_rejected_as_a_certification() {
+        let fingerprint = Fingerprint::of(vec![]);
+        let (catalogue, schema, cases) = (catalogue(), schema(), suite());
+        let checkout = Checkout {
+            version: env!("CARGO_PKG_VERSION"),
+            fingerprint: &fingerprint,
+            catalogue: &catalogue,
+            cases: &cases,
+            report_schema: &schema,
+        };
+        let rejected = |value: &Value| -> Vec<String> {
+            verify(value, &checkout)
+                .checks
+                .into_iter()
+                .filter(|c| !c.ok)
+                .map(|c| c.text)
+                .collect()
+        };
+        // Stopped early: the recorded verdict says so, and the record is not passed.
+        let mut stopped = certified(&fingerprint, &catalogue, Status::Passed);
+        stopped["verdict"] = serde_json::json!({
+            "result": "INCOMPLETE", "incomplete": "interrupted",
+            "reason": "the run was interrupted (Ctrl-C or SIGTERM)"
+        });
+        let found = rejected(&stopped);
+        assert!(
+            found[0].starts_with("the run did not complete (interrupted): the run was interrupted"),
+            "{found:?}"
+        );
+        assert!(
+            found.contains(&"the certification record disagrees with the cases".to_owned()),
+            "{found:?}"
+        );
+        // Nothing ran, though the report claims PASS: the cases give INCOMPLETE.
+        let mut skipped = certified(&fingerprint, &catalogue, Status::Skipped);
+        skipped["verdict"] = serde_json::json!({"result": "PASS"});
+        skipped["certification"]["passed"] = Value::from(true);
+        skipped["certification"]
+            .as_object_mut()
+            .unwrap()
+            .remove("incomplete");
+        let found = rejected(&skipped);
+        assert!(
+            found.iter().any(|f| f
+                == "the verdict PASS disagrees with the cases, which give INCOMPLETE — no case ran: all 1 selected cases were skipped"),
+            "{found:?}"
+        );
+        // Without a verdict at all.
+        let mut bare = certified(&fingerprint, &catalogue, Status::Passed);
+        bare.as_object_mut().unwrap().remove("verdict");
+        assert!(
+            rejected(&bare)
+                .contains(&"the report records no verdict (PASS, FAIL or INCOMPLETE)".to_owned())
         );
     }
 }

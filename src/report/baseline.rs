@@ -271,6 +271,7 @@ mod tests {
                 copy: None,
             },
             exchange: None,
+            level: o.level,
             kind: FailureKind::Outcome {
                 expected: "MissingParameter".into(),
                 actual: "success".into(),

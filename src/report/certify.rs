@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::case::Level;
 use crate::outcome::{Outcome, Status};
+use crate::report::verdict::Verdict;
 
 /// How many RequestIds a certification records.
 pub const REQUEST_ID_SAMPLE: usize = 12;
@@ -118,9 +119,13 @@ pub struct RequestIdSample {
 /// The certification record of a report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Certification {
-    /// Every `must` case passed or was skipped for a reason the target imposes (mock-only
-    /// cases against a URL target); the exit code of the run says the same.
+    /// The run completed and every `must` case passed or was skipped for a reason the target
+    /// imposes (mock-only cases against a URL target); the exit code of the run says the same.
     pub passed: bool,
+    /// Why the run is not certified whatever its cases say: it did not complete (the verdict's
+    /// reason). An incomplete run is never certified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incomplete: Option<String>,
     pub must: LevelTally,
     pub should: LevelTally,
     pub source: SuiteSource,
@@ -128,13 +133,16 @@ pub struct Certification {
 }
 
 impl Certification {
-    /// The record of a certification run's outcomes.
-    pub fn of(outcomes: &[Outcome], git: &GitState) -> Self {
+    /// The record of a certification run's outcomes, judged `verdict`.
+    pub fn of(outcomes: &[Outcome], git: &GitState, verdict: &Verdict) -> Self {
         let tally = |level: Level| {
             let mut tally = LevelTally::default();
             for outcome in outcomes.iter().filter(|o| o.level == level) {
                 tally.total += 1;
                 match outcome.status {
+                    // A failure that counts only at info (a default check whose rule is
+                    // `info`) does not fail the case's certification.
+                    Status::Failed if !outcome.fails_run() => tally.passed += 1,
                     Status::Passed => tally.passed += 1,
                     Status::Failed | Status::KnownFailure => tally.failed += 1,
                     Status::Skipped => tally.skipped += 1,
@@ -155,8 +163,10 @@ impl Certification {
                 note: Some(reason.clone()),
             },
         };
+        let incomplete = verdict.incomplete().map(|(_, reason)| reason.to_owned());
         Self {
-            passed: must.failed == 0,
+            passed: must.failed == 0 && incomplete.is_none(),
+            incomplete,
             must,
             should: tally(Level::Should),
             source,
@@ -167,6 +177,10 @@ impl Certification {
     /// The console lines after the summary.
     pub fn render(&self, fingerprint: &str) -> String {
         let m = self.must;
+        let refused = match &self.incomplete {
+            Some(reason) => format!("certification: refused — the run is incomplete: {reason}\n"),
+            None => String::new(),
+        };
         format!(
             "certification: {} — must cases: {} passed, {} failed, {} skipped of {}; should cases: {} failed of {}\n\
              certification: suite fingerprint sha256:{fingerprint}{}; {} RequestIds recorded\n",
@@ -182,7 +196,7 @@ impl Certification {
                 None => " (no git: fingerprint only)".to_owned(),
             },
             self.request_ids.len()
-        )
+        ) + &refused
     }
 }
 
@@ -279,18 +293,39 @@ mod tests {
             outcome("d", Level::Info, Status::Failed),
         ];
         let git = GitState::Unavailable("no git".into());
-        let record = Certification::of(&outcomes, &git);
+        let record = Certification::of(&outcomes, &git, &Verdict::Fail);
         assert!(record.passed);
         assert_eq!(record.must.skipped, 1);
         assert_eq!(record.should.failed, 1);
         assert_eq!(record.source.checked_by, "fingerprint");
         assert_eq!(record.request_ids.len(), 1);
         let failed = vec![outcome("a", Level::Must, Status::Failed)];
-        assert!(!Certification::of(&failed, &git).passed);
+        assert!(!Certification::of(&failed, &git, &Verdict::Fail).passed);
         assert!(
-            Certification::of(&failed, &git)
+            Certification::of(&failed, &git, &Verdict::Fail)
                 .render("abc")
                 .starts_with("certification: NOT PASSED")
+        );
+    }
+
+    #[test]
+    fn an_incomplete_run_is_never_certified() {
+        let git = GitState::Unavailable("no git".into());
+        let passed = vec![outcome("a", Level::Must, Status::Passed)];
+        assert!(Certification::of(&passed, &git, &Verdict::Pass).passed);
+        let verdict = Verdict::Incomplete {
+            why: crate::report::verdict::Incomplete::Interrupted,
+            reason: "the run was interrupted (Ctrl-C or SIGTERM)".into(),
+        };
+        let record = Certification::of(&passed, &git, &verdict);
+        assert!(!record.passed);
+        let shown = record.render("abc");
+        assert!(shown.starts_with("certification: NOT PASSED"), "{shown}");
+        assert!(
+            shown.contains(
+                "certification: refused — the run is incomplete: the run was interrupted"
+            ),
+            "{shown}"
         );
     }
 

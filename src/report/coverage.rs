@@ -306,12 +306,12 @@ mod tests {
     fn catalogue() -> Catalogue {
         serde_json::from_value(json!({
             "rules": [
-                {"id": "r.one", "level": "must", "text": "t", "source": "s"},
-                {"id": "r.two", "level": "should", "text": "t", "source": "s"}
+                {"id": "r.one", "level": "must", "text": "t", "evidence": {"kind": "inferred", "reasoning": "r"}, "source": "s"},
+                {"id": "r.two", "level": "should", "text": "t", "evidence": {"kind": "inferred", "reasoning": "r"}, "source": "s"}
             ],
             "error_codes": [
-                {"code": "A.B", "origin": "business", "level": "must", "text": "t", "source": "s"},
-                {"code": "C", "origin": "common", "level": "info", "text": "t", "source": "s", "not_applicable": "never"}
+                {"code": "A.B", "origin": "business", "level": "must", "text": "t", "evidence": {"kind": "inferred", "reasoning": "r"}, "source": "s"},
+                {"code": "C", "origin": "common", "level": "info", "text": "t", "evidence": {"kind": "inferred", "reasoning": "r"}, "source": "s", "not_applicable": "never"}
             ]
         }))
         .unwrap()

@@ -1,5 +1,6 @@
-//! report: the defect matrix as the reports read it — defect → the cases that caught it, and the
-//! mutation score — from the JSON `car-conformance mutants` writes (`--defect-matrix FILE`). Read
+//! report: the defect matrix as the reports read it — defect → the cases that caught it, allowed
+//! variant → the cases that failed it, and both scores — from the JSON `car-conformance mutants`
+//! writes (`--defect-matrix FILE`). Read
 //! leniently (unknown fields ignored, most fields optional) so the reports do not depend on the
 //! mutants command's internals; only what the HTML and Markdown show is required.
 
@@ -35,10 +36,49 @@ impl DefectRow {
     }
 }
 
+/// A `must`/`should` case that failed an allowed variant.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct FalseFailure {
+    pub case: String,
+    #[serde(default)]
+    pub level: String,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// One allowed variant's row.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct VariantRow {
+    pub name: String,
+    #[serde(default)]
+    pub area: String,
+    #[serde(default)]
+    pub description: String,
+    /// The primary source's sentence that allows the variant, and its address.
+    #[serde(default)]
+    pub quote: String,
+    #[serde(default)]
+    pub source: String,
+    #[serde(default)]
+    pub failed: Vec<FalseFailure>,
+    /// Whether no `must` or `should` case failed; derived from `failed` when absent.
+    #[serde(default)]
+    pub passed: Option<bool>,
+}
+
+impl VariantRow {
+    pub fn is_passed(&self) -> bool {
+        self.passed.unwrap_or(self.failed.is_empty())
+    }
+}
+
 /// The whole matrix.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct DefectMatrix {
     pub defects: Vec<DefectRow>,
+    /// Allowed variants (absent in matrices written before they existed).
+    #[serde(default)]
+    pub variants: Vec<VariantRow>,
     /// Cases run per defect.
     #[serde(default)]
     pub cases: Option<usize>,
@@ -51,6 +91,11 @@ impl DefectMatrix {
     /// Defects caught.
     pub fn caught(&self) -> usize {
         self.defects.iter().filter(|d| d.is_caught()).count()
+    }
+
+    /// Allowed variants no `must` or `should` case failed.
+    pub fn variants_passed(&self) -> usize {
+        self.variants.iter().filter(|v| v.is_passed()).count()
     }
 
     /// `caught / defects` in percent (100 for an empty matrix).
@@ -107,6 +152,18 @@ mod tests {
         .unwrap();
         assert_eq!(matrix.defects.len(), 2);
         assert_eq!(matrix.caught(), 1);
+        assert!(matrix.variants.is_empty());
+        let with_variants = DefectMatrix::from_json(
+            r#"{"defects": [], "variants": [
+                  {"name": "pretty-json", "quote": "q", "source": "https://x/", "failed": [],
+                   "passed": true, "duration_ms": 3},
+                  {"name": "request-id-opaque",
+                   "failed": [{"case": "a/b", "level": "must", "reason": "r"}]}
+                ]}"#,
+        )
+        .unwrap();
+        assert_eq!(with_variants.variants_passed(), 1);
+        assert!(!with_variants.variants[1].is_passed());
         assert_eq!(matrix.score_percent(), 50.0);
         assert!(!matrix.defects[1].is_caught());
     }

@@ -160,6 +160,14 @@ fn summary(out: &mut String, report: &RunReport) {
     let s = report.summary;
     let c = &report.coverage.total;
     out.push_str("<section id=\"summary\">\n<h2>Summary</h2>\n<div class=\"cards\">");
+    // The verdict first: an incomplete run's reason is the first thing a reader sees.
+    let verdict = text::verdict(report);
+    let _ = write!(
+        out,
+        "<div class=\"card verdict {}\"><b>{verdict}</b><span>{}</span></div>",
+        verdict.to_ascii_lowercase(),
+        esc(text::incomplete_reason(report).unwrap_or("verdict"))
+    );
     for (n, label, class) in [
         (s.total, "cases", ""),
         (s.passed, "passed", "passed"),
@@ -321,7 +329,11 @@ fn failures(out: &mut String, report: &RunReport) {
         let _ = writeln!(
             out,
             "<li><span class=\"lvl\">{}</span> <a href=\"#{}\"><code>{}</code></a> — {}</li>",
-            outcome.level,
+            match outcome.failing_level() {
+                Some(level) if level != outcome.level =>
+                    format!("{} → fails at {level}", outcome.level),
+                _ => outcome.level.to_string(),
+            },
             esc(&case_anchor(&outcome.id)),
             esc(&outcome.id),
             esc(&text::reason(report, outcome))
@@ -333,10 +345,19 @@ fn failures(out: &mut String, report: &RunReport) {
 fn defects(out: &mut String, matrix: &DefectMatrix) {
     let _ = write!(
         out,
-        "<section id=\"defects\">\n<h2>Defect matrix <small>{} of {} defects caught ({:.1}%){}</small></h2>\n",
+        "<section id=\"defects\">\n<h2>Defect matrix <small>{} of {} defects caught ({:.1}%){}{}</small></h2>\n",
         matrix.caught(),
         matrix.defects.len(),
         matrix.score_percent(),
+        if matrix.variants.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ", {} of {} allowed variants passed",
+                matrix.variants_passed(),
+                matrix.variants.len()
+            )
+        },
         matrix
             .cases
             .map(|n| format!(", {n} cases run per defect"))
@@ -379,7 +400,44 @@ fn defects(out: &mut String, matrix: &DefectMatrix) {
         }
         out.push_str("</td></tr>\n");
     }
-    out.push_str("</table>\n</section>\n");
+    out.push_str("</table>\n");
+    variants(out, matrix);
+    out.push_str("</section>\n");
+}
+
+/// The allowed variants: each must pass; a failing one names the cases that failed it.
+fn variants(out: &mut String, matrix: &DefectMatrix) {
+    if matrix.variants.is_empty() {
+        return;
+    }
+    out.push_str(
+        "<table><tr><th>allowed variant</th><th>area</th><th>what it does</th><th>allowed by</th><th>passed</th><th>failed by</th></tr>\n",
+    );
+    for row in &matrix.variants {
+        let _ = write!(
+            out,
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td><q>{}</q> <a href=\"{}\">source</a></td><td class=\"{}\">{}</td><td>",
+            esc(&row.name),
+            esc(&row.area),
+            esc(&row.description),
+            esc(&row.quote),
+            esc(&row.source),
+            if row.is_passed() { "yes" } else { "no" },
+            if row.is_passed() { "yes" } else { "NO" }
+        );
+        for failure in &row.failed {
+            let _ = write!(
+                out,
+                "<a class=\"chip\" href=\"#{}\" title=\"{}\">{} ({})</a>",
+                esc(&case_anchor(&failure.case)),
+                esc(&failure.reason),
+                esc(&failure.case),
+                esc(&failure.level)
+            );
+        }
+        out.push_str("</td></tr>\n");
+    }
+    out.push_str("</table>\n");
 }
 
 #[cfg(test)]
@@ -470,5 +528,14 @@ mod tests {
         assert!(page.contains("<section id=\"defects\">"));
         assert!(page.contains("1 of 1 defects caught (100.0%)"));
         assert!(page.contains("<a class=\"chip\" href=\"#case-a/one\">a/one</a>"));
+        let with_variants = DefectMatrix::from_json(
+            r#"{"defects": [], "variants": [{"name": "pretty-json", "quote": "Insignificant <whitespace>",
+                "source": "https://www.rfc-editor.org/rfc/rfc8259", "failed": [{"case": "a/one", "level": "must"}]}]}"#,
+        )
+        .unwrap();
+        let page = render(&report(vec![], 100.0, None), Some(&with_variants));
+        assert!(page.contains("0 of 1 allowed variants passed"), "{page}");
+        assert!(page.contains("<q>Insignificant &lt;whitespace&gt;</q>"));
+        assert!(page.contains("a/one (must)"));
     }
 }

@@ -78,6 +78,7 @@ mod tests {
         failed.failures.push(Failure {
             step,
             exchange: Some(0),
+            level: failed.level,
             kind: FailureKind::Transport {
                 error: "connection refused".into(),
             },
@@ -89,8 +90,8 @@ mod tests {
         ];
         let mut report = super::super::tests::report(cases, 12.5, Some(10.0));
         let catalogue: crate::case::catalogue::Catalogue = serde_json::from_value(serde_json::json!({
-            "rules": [{"id": "r", "level": "must", "text": "t", "source": "s"}],
-            "error_codes": [{"code": "C", "origin": "common", "level": "info", "text": "t", "source": "s", "not_applicable": "n"}]
+            "rules": [{"id": "r", "level": "must", "text": "t", "evidence": {"kind": "inferred", "reasoning": "r"}, "source": "s"}],
+            "error_codes": [{"code": "C", "origin": "common", "level": "info", "text": "t", "evidence": {"kind": "inferred", "reasoning": "r"}, "source": "s", "not_applicable": "n"}]
         }))
         .unwrap();
         report.coverage = crate::report::coverage::run_coverage(&catalogue, &[], &report.cases);

@@ -22,7 +22,7 @@ fn test_case(report: &RunReport, outcome: &Outcome) -> TestCase {
     let (file, name) = split_id(&outcome.id);
     let status = match outcome.status {
         Status::Passed => TestCaseStatus::success(),
-        Status::Failed if outcome.level.fails_run() => {
+        Status::Failed if outcome.fails_run() => {
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
             status
                 .set_message(text::reason(report, outcome))
@@ -40,7 +40,7 @@ fn test_case(report: &RunReport, outcome: &Outcome) -> TestCase {
             let mut status = TestCaseStatus::skipped();
             status
                 .set_message(format!(
-                    "info case failed (does not fail the run): {}",
+                    "failed at info only, which does not fail the run: {}",
                     text::reason(report, outcome)
                 ))
                 .set_type("info-failure")
@@ -66,6 +66,9 @@ fn test_case(report: &RunReport, outcome: &Outcome) -> TestCase {
         .set_time(outcome.duration)
         .add_property(Property::new("level", outcome.level.as_str()))
         .add_property(Property::new("title", &outcome.title));
+    if let Some(level) = outcome.failing_level() {
+        case.add_property(Property::new("failed_at", level.as_str()));
+    }
     case
 }
 
@@ -107,7 +110,13 @@ pub fn render(report: &RunReport) -> String {
         suite
             .set_time(outcomes.iter().map(|o| o.duration).sum::<Duration>())
             .add_property(Property::new("target", &report.target.url))
-            .add_property(Property::new("suite.version", report.suite.version));
+            .add_property(Property::new("suite.version", report.suite.version))
+            .add_property(Property::new("verdict", report.verdict.label()));
+        if let Some((why, reason)) = report.verdict.incomplete() {
+            suite
+                .add_property(Property::new("verdict.incomplete", why.as_str()))
+                .add_property(Property::new("verdict.reason", reason));
+        }
         if let Some(fingerprint) = &report.fingerprint {
             suite.add_property(Property::new("suite.fingerprint", &fingerprint.sha256));
         }
@@ -136,6 +145,7 @@ mod tests {
                 copy: None,
             },
             exchange: None,
+            level: failed.level,
             kind: FailureKind::Outcome {
                 expected: "AuthFailure.SignatureExpire".into(),
                 actual: "success <&>".into(),
@@ -144,10 +154,16 @@ mod tests {
         let mut info = failed.clone();
         info.id = "auth/signature/info".into();
         info.level = Level::Info;
+        info.failures[0].level = Level::Info;
+        // A must case whose only failure is a default check at should still fails the run.
+        let mut lowered = failed.clone();
+        lowered.id = "auth/signature/lowered".into();
+        lowered.failures[0].level = Level::Should;
         let r = report(
             vec![
                 failed,
                 info,
+                lowered,
                 outcome("auth/signature/ok", Level::Must, Status::Passed),
                 outcome("flow/x", Level::Should, Status::Skipped),
             ],
@@ -161,12 +177,12 @@ mod tests {
             "{xml}"
         );
         assert!(
-            xml.contains(r#"tests="4" skipped="2" failures="1" errors="0""#),
+            xml.contains(r#"tests="5" skipped="2" failures="2" errors="0""#),
             "{xml}"
         );
         assert!(
             xml.contains(
-                r#"<testsuite name="auth/signature" tests="3" skipped="1" errors="0" failures="1""#
+                r#"<testsuite name="auth/signature" tests="4" skipped="1" errors="0" failures="2""#
             ),
             "{xml}"
         );
@@ -175,16 +191,20 @@ mod tests {
             "{xml}"
         );
         assert!(
-            xml.contains(r#"<failure message="step 1 (CreateSession): outcome: expected AuthFailure.SignatureExpire, got success &lt;&amp;&gt;" type="outcome">"#),
+            xml.contains(r#"<failure message="[must] step 1 (CreateSession): outcome: expected AuthFailure.SignatureExpire, got success &lt;&amp;&gt;" type="outcome">"#),
             "{xml}"
         );
         assert!(
-            xml.contains(r#"<skipped message="info case failed (does not fail the run): "#),
+            xml.contains(r#"<skipped message="failed at info only, which does not fail the run: [info] step 1"#),
             "{xml}"
         );
         assert!(xml.contains(r#"<skipped message="mock-only"/>"#), "{xml}");
         assert!(
             xml.contains(r#"<property name="level" value="must"/>"#),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(r#"<property name="failed_at" value="should"/>"#),
             "{xml}"
         );
     }

@@ -66,6 +66,13 @@ fn header(out: &mut String, report: &RunReport) {
         cell(&report.target.name),
         cell(&report.target.url)
     );
+    if let Some(reason) = text::incomplete_reason(report) {
+        let _ = writeln!(
+            out,
+            "**Incomplete run** — {}. The run did not test what it set out to, so it is not a pass.\n",
+            cell(reason)
+        );
+    }
     let _ = writeln!(
         out,
         "Suite {} {} · started {} · {} cases in {} · {} passed, {} failed, {} skipped, {} known failures · coverage {:.1}% of {} applicable items\n",
@@ -133,10 +140,12 @@ fn failures(out: &mut String, report: &RunReport) {
             outcome.level,
             outcome.id,
             cell(&outcome.title),
-            if outcome.level.fails_run() {
-                ""
-            } else {
-                " _(info: does not fail the run)_"
+            match outcome.failing_level() {
+                Some(level) if !level.fails_run() => {
+                    " _(fails at info only: does not fail the run)_".to_owned()
+                }
+                Some(level) if level != outcome.level => format!(" _(fails at {level})_"),
+                _ => String::new(),
             }
         );
         for failure in text::failures(outcome) {
@@ -283,10 +292,19 @@ fn coverage(out: &mut String, report: &RunReport) {
 fn defects(out: &mut String, matrix: &DefectMatrix) {
     let _ = writeln!(
         out,
-        "### Defect matrix: {} of {} defects caught ({:.1}%)\n",
+        "### Defect matrix: {} of {} defects caught ({:.1}%){}\n",
         matrix.caught(),
         matrix.defects.len(),
-        matrix.score_percent()
+        matrix.score_percent(),
+        if matrix.variants.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; {} of {} allowed variants passed",
+                matrix.variants_passed(),
+                matrix.variants.len()
+            )
+        }
     );
     out.push_str("| defect | area | caught | caught by |\n|---|---|---|---|\n");
     for row in &matrix.defects {
@@ -309,6 +327,26 @@ fn defects(out: &mut String, matrix: &DefectMatrix) {
             } else {
                 String::new()
             }
+        );
+    }
+    out.push('\n');
+    if matrix.variants.is_empty() {
+        return;
+    }
+    out.push_str("| allowed variant | area | passed | failed by |\n|---|---|---|---|\n");
+    for row in &matrix.variants {
+        let by: Vec<String> = row
+            .failed
+            .iter()
+            .map(|f| format!("`{}` ({})", f.case, f.level))
+            .collect();
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} |",
+            row.name,
+            cell(&row.area),
+            if row.is_passed() { "yes" } else { "**NO**" },
+            by.join(", ")
         );
     }
     out.push('\n');
@@ -346,6 +384,7 @@ mod tests {
                 copy: None,
             },
             exchange: None,
+            level: failed.level,
             kind: FailureKind::Outcome {
                 expected: "MissingParameter".into(),
                 actual: "success".into(),
@@ -373,7 +412,7 @@ mod tests {
         );
         assert!(
             md.contains(
-                "  - step 1 (CreateSession): outcome: expected MissingParameter, got success\n"
+                "  - [must] step 1 (CreateSession): outcome: expected MissingParameter, got success\n"
             ),
             "{md}"
         );
@@ -401,6 +440,20 @@ mod tests {
             md.contains("| `no-rate-limit` | rate-limit | **NO** |  |"),
             "{md}"
         );
+        assert!(!md.contains("allowed variant"));
+        let matrix = DefectMatrix::from_json(
+            r#"{"defects": [], "variants": [{"name": "pretty-json", "area": "response"},
+                 {"name": "request-id-opaque", "area": "response",
+                  "failed": [{"case": "a/b", "level": "must", "reason": "r"}]}]}"#,
+        )
+        .unwrap();
+        let md = render(&report(vec![], 100.0, None), Some(&matrix));
+        assert!(md.contains("; 1 of 2 allowed variants passed"), "{md}");
+        assert!(md.contains("| `pretty-json` | response | yes |  |"), "{md}");
+        assert!(
+            md.contains("| `request-id-opaque` | response | **NO** | `a/b` (must) |"),
+            "{md}"
+        );
     }
 
     #[test]
@@ -414,6 +467,7 @@ mod tests {
                 copy: None,
             },
             exchange: None,
+            level: failed.level,
             kind: FailureKind::Snapshot {
                 snapshot: "s.snap".into(),
                 diff: "-  A\n+  B ```".into(),
@@ -422,7 +476,7 @@ mod tests {
         let md = render(&report(vec![failed], 0.0, None), None);
         assert!(
             md.contains(
-                "  - step 1 (CreateSession): the answer differs from the snapshot s.snap:\n\n    ```text\n    -  A\n    +  B '''\n    ```\n"
+                "  - [info] step 1 (CreateSession): the answer differs from the snapshot s.snap:\n\n    ```text\n    -  A\n    +  B '''\n    ```\n"
             ),
             "{md}"
         );
@@ -438,6 +492,7 @@ mod tests {
                 label: "CreateSession".into(),
                 copy: None,
             },
+            level: Level::Must,
             exchange: None,
             kind: FailureKind::Snapshot {
                 snapshot: "s.snap".into(),

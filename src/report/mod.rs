@@ -19,6 +19,7 @@ pub mod previous;
 pub mod progress;
 pub mod reporting;
 pub mod text;
+pub mod verdict;
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -28,6 +29,7 @@ use serde::Serialize;
 use crate::case::Level;
 use crate::outcome::{Outcome, Status};
 use crate::report::coverage::Coverage;
+use crate::report::verdict::{EarlyEnd, Verdict};
 
 /// The target a run was sent to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -67,7 +69,8 @@ impl Summary {
                 Status::KnownFailure => summary.known_failures += 1,
                 Status::Failed => {
                     summary.failed += 1;
-                    match outcome.level {
+                    // Counted at the level the case failed at, which may be below its own.
+                    match outcome.failing_level().unwrap_or(outcome.level) {
                         Level::Must => summary.failed_must += 1,
                         Level::Should => summary.failed_should += 1,
                         Level::Info => summary.failed_info += 1,
@@ -78,7 +81,7 @@ impl Summary {
         summary
     }
 
-    /// Whether the run fails: a `must` or `should` case failed.
+    /// Whether the run fails: a case failed at `must` or `should`.
     pub fn fails_run(&self) -> bool {
         self.failed_must + self.failed_should > 0
     }
@@ -112,6 +115,9 @@ pub struct RunReport {
     #[serde(rename = "duration_ms", serialize_with = "millis")]
     pub duration: Duration,
     pub summary: Summary,
+    /// PASS, FAIL or INCOMPLETE with its reason ([`RunReport::judge`] sets it once the report
+    /// holds every outcome).
+    pub verdict: Verdict,
     /// The `--min-coverage` asked for, if any, and whether the run met it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min_coverage: Option<f64>,
@@ -148,9 +154,16 @@ impl RunReport {
             .is_some_and(|min| self.coverage.total.percent + 1e-9 < min)
     }
 
-    /// Whether the run fails (exit code 1).
+    /// Whether the cases that ran fail the run (exit code 1): a `must` or `should` failure, or
+    /// coverage below `--min-coverage`. The verdict adds whether the run completed.
     pub fn fails(&self) -> bool {
         self.summary.fails_run() || self.below_min_coverage()
+    }
+
+    /// Sets the verdict from the outcomes and how the run ended (`early`: how it stopped before
+    /// its end, if it did).
+    pub fn judge(&mut self, early: Option<EarlyEnd>) {
+        self.verdict = Verdict::of(early, &self.cases, self.fails());
     }
 }
 
@@ -230,11 +243,7 @@ pub fn render_summary(report: &RunReport) -> String {
         }
         None => out.push('\n'),
     }
-    let _ = writeln!(
-        out,
-        "verdict: {}",
-        if report.fails() { "FAIL" } else { "PASS" }
-    );
+    let _ = writeln!(out, "verdict: {}", report.verdict.line());
     out
 }
 
@@ -260,7 +269,7 @@ mod tests {
     }
 
     pub(crate) fn report(cases: Vec<Outcome>, percent: f64, min: Option<f64>) -> RunReport {
-        RunReport {
+        let mut report = RunReport {
             format_version: FORMAT_VERSION,
             suite: SuiteInfo::default(),
             target: TargetInfo {
@@ -271,6 +280,7 @@ mod tests {
             started_at: "2024-01-01T00:00:00Z".into(),
             duration: Duration::from_millis(5),
             summary: Summary::of(&cases),
+            verdict: Verdict::Pass,
             min_coverage: min,
             cases,
             coverage: Coverage {
@@ -286,7 +296,9 @@ mod tests {
             fingerprint: None,
             certification: None,
             baseline: None,
-        }
+        };
+        report.judge(None);
+        report
     }
 
     #[test]
@@ -328,5 +340,29 @@ mod tests {
             Some(50.0),
         );
         assert!(!met.fails());
+    }
+
+    #[test]
+    fn the_last_line_says_why_a_run_is_incomplete() {
+        let mut r = report(
+            vec![
+                outcome("a", Level::Must, Status::Passed),
+                outcome("b", Level::Must, Status::Skipped),
+            ],
+            50.0,
+            None,
+        );
+        assert!(render_summary(&r).ends_with("verdict: PASS\n"));
+        r.judge(Some(EarlyEnd {
+            why: verdict::Incomplete::Interrupted,
+            detail: "the run was interrupted (Ctrl-C or SIGTERM)".into(),
+        }));
+        let text = render_summary(&r);
+        assert!(
+            text.ends_with(
+                "verdict: INCOMPLETE — the run was interrupted (Ctrl-C or SIGTERM); 1 of 2 cases skipped or not run\n"
+            ),
+            "{text}"
+        );
     }
 }

@@ -162,7 +162,7 @@ impl Progress {
         let failed = if outcome.status == Status::Failed {
             state.bar.println(format!(
                 "FAILED [{}] {}",
-                outcome.level.as_str(),
+                outcome.failing_level().unwrap_or(outcome.level).as_str(),
                 outcome.id
             ));
             state.failed.fetch_add(1, Ordering::SeqCst) + 1

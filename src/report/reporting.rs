@@ -249,7 +249,7 @@ impl Reporting {
     ) -> Result<bool, ReportingError> {
         report.fingerprint = self.fingerprint.clone();
         if let Some(git) = &self.git {
-            report.certification = Some(Certification::of(&report.cases, git));
+            report.certification = Some(Certification::of(&report.cases, git, &report.verdict));
         }
         if let Some(baseline) = &self.baseline {
             report.baseline = Some(baseline.report(&report.cases, self.baseline_unknown.clone()));
@@ -305,7 +305,8 @@ impl Reporting {
         let failed = match &report.certification {
             // A certification's exit code says whether every must case passed.
             Some(c) => !c.passed || report.below_min_coverage(),
-            None => libtest_failed || report.fails(),
+            // Never 0 for a run that did not complete or ran nothing (the verdict says why).
+            None => libtest_failed || report.verdict != super::verdict::Verdict::Pass,
         };
         Ok(failed)
     }

@@ -6,9 +6,14 @@ use super::RunReport;
 use crate::outcome::{Exchange, Outcome, Status};
 use crate::send::request::redact_header;
 
-/// `PASS` or `FAIL`, as the console's last line says.
+/// `PASS`, `FAIL` or `INCOMPLETE`, as the console's last line says.
 pub fn verdict(report: &RunReport) -> &'static str {
-    if report.fails() { "FAIL" } else { "PASS" }
+    report.verdict.label()
+}
+
+/// Why the run is incomplete, if it is (the console's last line, after the label).
+pub fn incomplete_reason(report: &RunReport) -> Option<&str> {
+    report.verdict.incomplete().map(|(_, reason)| reason)
 }
 
 /// The reason of a known failure, from the run's baseline.
@@ -36,10 +41,12 @@ pub fn reason(report: &RunReport, outcome: &Outcome) -> String {
             known_reason(report, &outcome.id).unwrap_or("listed in the baseline")
         ),
         Status::Failed => {
+            // The strictest failure decides the verdict, so it leads.
             let first = outcome
                 .failures
-                .first()
-                .map(|f| format!("{}: {}", f.step, f.kind))
+                .iter()
+                .min_by_key(|f| f.level)
+                .map(ToString::to_string)
                 .unwrap_or_else(|| "failed".to_owned());
             let mut line = first.lines().next().unwrap_or_default().trim().to_owned();
             if outcome.failures.len() > 1 {
@@ -52,11 +59,7 @@ pub fn reason(report: &RunReport, outcome: &Outcome) -> String {
 
 /// Every failure of a case, each with all its lines (schema violations, snapshot diffs).
 pub fn failures(outcome: &Outcome) -> Vec<String> {
-    outcome
-        .failures
-        .iter()
-        .map(|f| format!("{}: {}", f.step, f.kind))
-        .collect()
+    outcome.failures.iter().map(ToString::to_string).collect()
 }
 
 /// A duration in milliseconds, as people read it.
@@ -136,6 +139,7 @@ mod tests {
             failed.failures.push(Failure {
                 step: step.clone(),
                 exchange: None,
+                level: failed.level,
                 kind: FailureKind::Status {
                     expected: 200,
                     actual,
@@ -145,7 +149,7 @@ mod tests {
         let r = report(vec![], 0.0, None);
         assert_eq!(
             reason(&r, &failed),
-            "step 1 (CreateSession): HTTP status: expected 200, got 500 (+1 more)"
+            "[must] step 1 (CreateSession): HTTP status: expected 200, got 500 (+1 more)"
         );
         assert_eq!(
             reason(&r, &outcome("b", Level::Info, Status::Skipped)),

@@ -30,7 +30,8 @@ pub const MAX_RETRY_PAUSE: Duration = Duration::from_secs(4);
 pub const STEP_NAME: &str = "runner cleanup";
 
 /// The action a request names (its `X-TC-Action`, which a case may override) and the UserId it
-/// carries (JSON body, else query string), when it has a non-empty string one.
+/// carries (JSON body, else query string, else a signature v1 form body), when it has a
+/// non-empty string one.
 pub fn subject(prepared: &Prepared, step_action: &str) -> (String, Option<String>) {
     let action = prepared
         .headers
@@ -47,7 +48,15 @@ pub fn subject(prepared: &Prepared, step_action: &str) -> (String, Option<String
             .find(|(name, _)| name == "UserId")
             .map(|(_, value)| value.into_owned())
     };
-    let user_id = from_body.or_else(from_query).filter(|id| !id.is_empty());
+    let from_form = || {
+        url::form_urlencoded::parse(&prepared.body)
+            .find(|(name, _)| name == "UserId")
+            .map(|(_, value)| value.into_owned())
+    };
+    let user_id = from_body
+        .or_else(from_query)
+        .or_else(from_form)
+        .filter(|id| !id.is_empty());
     (action, user_id)
 }
 
@@ -356,6 +365,13 @@ mod tests {
         assert_eq!(subject(&p, "X").1, None);
         let p = prepared("CreateSession", r#"{"UserId": ""}"#, "http://h/");
         assert_eq!(subject(&p, "X").1, None);
+        // Signature v1 POST: the parameters are a form body.
+        let p = prepared(
+            "CreateSession",
+            "Action=CreateSession&UserId=u3",
+            "http://h/",
+        );
+        assert_eq!(subject(&p, "X").1.as_deref(), Some("u3"));
     }
 
     #[test]

@@ -32,6 +32,7 @@ impl Scope for DryScope<'_> {
             Var::UserId(Some(name)) => format!("{}-{name}", self.user_id),
             Var::ClientIp => self.settings.client_ip.clone(),
             Var::ProjectId => self.settings.project_id.clone(),
+            Var::ClientSession => self.settings.client_session.clone(),
             Var::Copy => self.copy.to_string(),
             Var::Capture(name) => format!("<capture.{name}>"),
         })

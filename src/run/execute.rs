@@ -14,6 +14,7 @@ use super::cleanup::{self, Answer, CaseSessions};
 use super::guard::Guard;
 use crate::case::template::{Scope, Var};
 use crate::case::{Case, Step};
+use crate::check::levels::CheckLevels;
 use crate::check::snapshot::{self, Snapshots, Verdict};
 use crate::check::{self, SchemaSet};
 use crate::mock::{self, MockConfig, MockCredential};
@@ -32,11 +33,14 @@ use crate::sign::Credentials;
 pub struct Shared {
     pub client: Client,
     pub schemas: SchemaSet,
+    /// The level each default check fails at (from the catalogue).
+    pub check_levels: CheckLevels,
     pub snapshots: Snapshots,
     /// The target of cases without their own mock (the shared embedded mock, or the URL).
     pub endpoint: Endpoint,
     pub project_id: String,
     pub client_ip: String,
+    pub client_session: String,
     /// Eight hex digits, fresh per run: part of every UserId.
     pub run_id: String,
     /// Pacing, concurrency, time limits, stop signal and session ledger of the shared target.
@@ -48,6 +52,7 @@ struct CaseScope<'a> {
     user_id: &'a str,
     client_ip: &'a str,
     project_id: &'a str,
+    client_session: &'a str,
     captures: &'a BTreeMap<String, String>,
     copy: u32,
 }
@@ -59,6 +64,7 @@ impl Scope for CaseScope<'_> {
             Var::UserId(Some(name)) => Ok(format!("{}-{name}", self.user_id)),
             Var::ClientIp => Ok(self.client_ip.to_owned()),
             Var::ProjectId => Ok(self.project_id.to_owned()),
+            Var::ClientSession => Ok(self.client_session.to_owned()),
             Var::Copy => Ok(self.copy.to_string()),
             Var::Capture(name) => self.captures.get(name).cloned().ok_or_else(|| {
                 format!("`{{{{capture.{name}}}}}` has no value: the step that captures it did not")
@@ -111,6 +117,7 @@ pub async fn execute(shared: &Shared, planned: &Planned) -> Outcome {
                         copy: None,
                     },
                     exchange: None,
+                    level: case.spec.level,
                     kind: FailureKind::Setup { error },
                 });
                 outcome.duration = started.elapsed();
@@ -147,7 +154,7 @@ pub async fn execute(shared: &Shared, planned: &Planned) -> Outcome {
             panicked = Some(message);
         }
     };
-    let ended = timeout::bounded(&guard.cancel, guard.case_timeout, steps).await;
+    let ended = timeout::bounded(&guard.cancel, guard.case_limit(case), steps).await;
     if let Some(message) = panicked {
         let at = run.current.take().unwrap_or(StepRef {
             phase: "steps",
@@ -364,6 +371,7 @@ impl CaseRun<'_> {
                 user_id: &self.user_id,
                 client_ip: &self.shared.client_ip,
                 project_id: &self.shared.project_id,
+                client_session: &self.shared.client_session,
                 captures: &self.captures,
                 copy,
             };
@@ -373,6 +381,7 @@ impl CaseRun<'_> {
                 Err(reason) => self.failures.push(Failure {
                     step: at,
                     exchange: None,
+                    level: self.case.spec.level,
                     kind: FailureKind::NotSent { reason },
                 }),
             }
@@ -433,7 +442,7 @@ impl CaseRun<'_> {
             }
         }
         // Spawn every copy before awaiting any, so they are in flight together.
-        let base_timeout = self.shared.client.config().timeout;
+        let base_timeout = guard.request_limit(step);
         let mut handles = InFlight(
             built
                 .iter()
@@ -458,6 +467,7 @@ impl CaseRun<'_> {
                     _ => None,
                 });
                 guard.reached(&result);
+                guard.reach.record(&result);
             }
             let answer = Answer::of(&result);
             let mut shown = match (&result, answer) {
@@ -507,8 +517,20 @@ impl CaseRun<'_> {
             };
             let judged = check::judge(expect, &step.action, &received, &self.shared.schemas);
             outcomes.push(judged.outcome.clone());
+            let expects_success = expect.success == Some(true);
             for kind in judged.failures {
-                self.fail(at.clone(), Some(exchange), kind);
+                // A default check fails at its own rule's level when that is lower.
+                let level = self.shared.check_levels.failing_level(
+                    self.case.spec.level,
+                    &kind,
+                    expects_success,
+                );
+                self.failures.push(Failure {
+                    step: at.clone(),
+                    exchange: Some(exchange),
+                    level,
+                    kind,
+                });
             }
             if expect.snapshot {
                 self.snapshot(phase, index, step, &received, &at, exchange);
@@ -538,10 +560,12 @@ impl CaseRun<'_> {
         self.failures.len() == failures_before
     }
 
+    /// A failure of one of the case's own checks: it counts at the case's level.
     fn fail(&mut self, step: StepRef, exchange: Option<usize>, kind: FailureKind) {
         self.failures.push(Failure {
             step,
             exchange,
+            level: self.case.spec.level,
             kind,
         });
     }

@@ -3,14 +3,16 @@
 //! built from the plan's [`crate::plan::Safety`] settings.
 
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::cleanup::Ledger;
 use crate::outcome::{Failure, FailureKind, Outcome, Status, StepRef};
 use crate::plan::Settings;
-use crate::plan::safety::{DEFAULT_CONCURRENCY, pacing_rate};
+use crate::plan::budget;
+use crate::plan::safety::{DEFAULT_CASE, DEFAULT_CONCURRENCY, pacing_rate};
+use crate::report::verdict::{EarlyEnd, Incomplete};
 use crate::send::pace::{Pacer, Schedule};
 use crate::send::timeout::{self, Breaker, Cancel, Stop};
 use crate::send::{Received, SendError};
@@ -33,15 +35,54 @@ pub struct Guard {
     /// Paces requests to the shared target (never those to a case's own mock).
     pub pacer: Option<Pacer>,
     pub schedule: Schedule,
+    /// Every request's limit when `--request-timeout` is given; `None`: each request gets its
+    /// action's documented budget plus a margin.
+    pub request_timeout: Option<Duration>,
+    /// A case's limit (`None`: unbounded).
     pub case_timeout: Option<Duration>,
+    /// Whether a case whose requests' limits add up to more than `case_timeout` gets that sum
+    /// (the default limit); a limit given with `--case-timeout` is kept as given.
+    pub raise_case_timeout: bool,
     pub run_timeout: Option<Duration>,
     pub cancel: Arc<Cancel>,
     pub breaker: Breaker,
+    pub reach: Reach,
     pub ledger: Arc<Ledger>,
     /// Set by a second signal: cleanup sends each DestroySession once more, no retries.
     hurry: Arc<AtomicBool>,
     /// Requests in a row that found no connection, and the last one's error.
     unreachable: Mutex<(u32, String)>,
+}
+
+/// Whether the shared target answered anything: requests sent to it, and how many came back
+/// with any HTTP answer at all.
+#[derive(Debug, Default)]
+pub struct Reach {
+    sent: AtomicU64,
+    answered: AtomicU64,
+}
+
+impl Reach {
+    /// Counts one request's fate (a request that could not even be built was not sent).
+    pub fn record<T>(&self, result: &Result<T, SendError>) {
+        match result {
+            Err(SendError::Invalid(_)) => return,
+            Err(SendError::Timeout(_) | SendError::Transport(_) | SendError::Unreachable(_)) => {}
+            // A redirect or an oversized answer is still an answer.
+            Ok(_) | Err(SendError::TooLarge { .. } | SendError::Redirect { .. }) => {
+                self.answered.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.sent.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Why the target counts as unreachable: requests were sent and none got an answer.
+    pub fn unreachable(&self) -> Option<String> {
+        let sent = self.sent.load(Ordering::Relaxed);
+        (sent > 0 && self.answered.load(Ordering::Relaxed) == 0).then(|| {
+            format!("the target could not be reached: none of the {sent} requests sent to it got an answer")
+        })
+    }
 }
 
 impl Default for Guard {
@@ -50,10 +91,13 @@ impl Default for Guard {
         Self {
             pacer: None,
             schedule: Schedule::default(),
+            request_timeout: None,
             case_timeout: None,
+            raise_case_timeout: true,
             run_timeout: None,
             cancel: Arc::default(),
             breaker: Breaker::new(timeout::BREAKER_THRESHOLD, Duration::from_secs(10)),
+            reach: Reach::default(),
             ledger: Arc::default(),
             hurry: Arc::default(),
             unreachable: Mutex::default(),
@@ -68,17 +112,46 @@ impl Guard {
         Self {
             pacer: pacing_rate(settings).map(Pacer::per_second),
             schedule: Schedule::new(safety.concurrency.unwrap_or(DEFAULT_CONCURRENCY)),
-            case_timeout: Some(safety.case_timeout),
+            request_timeout: safety.request_timeout,
+            case_timeout: Some(safety.case_timeout.unwrap_or(DEFAULT_CASE)),
+            raise_case_timeout: safety.case_timeout.is_none(),
             run_timeout: safety.run_timeout,
             cancel: Arc::default(),
             breaker: Breaker::new(
                 timeout::BREAKER_THRESHOLD,
                 settings.timeout.max(Duration::from_secs(10)),
             ),
+            reach: Reach::default(),
             ledger: Arc::default(),
             hurry: Arc::default(),
             unreachable: Mutex::default(),
         }
+    }
+
+    /// The base time limit of a request of `step` (before any upload allowance).
+    pub fn request_limit(&self, step: &crate::case::Step) -> Duration {
+        self.request_timeout.unwrap_or_else(|| {
+            let latency = step
+                .expect
+                .as_ref()
+                .and_then(|e| e.latency_ms)
+                .map(Duration::from_millis);
+            budget::request_timeout(&step.action, latency)
+        })
+    }
+
+    /// The time limit of `case`'s steps: the case limit, unless given explicitly raised to the
+    /// sum of its steps' request limits (copies of a step are sent together), so a target that
+    /// answers within every documented budget never runs out of case time. `None`: unbounded.
+    pub fn case_limit(&self, case: &crate::case::Case) -> Option<Duration> {
+        let needed: Duration = case.spec.steps.iter().map(|s| self.request_limit(s)).sum();
+        self.case_timeout.map(|limit| {
+            if self.raise_case_timeout {
+                limit.max(needed)
+            } else {
+                limit
+            }
+        })
     }
 
     /// Starts the triggers of the stop signal on `runtime`: Ctrl-C or SIGTERM, and the run's time
@@ -153,6 +226,46 @@ impl Guard {
         self.cancel.stopped()
     }
 
+    /// How the run ended before its end, if it did, for the verdict: stopped (Ctrl-C, the run's
+    /// time limit), or the target stopped answering (the breaker opened) or never answered.
+    pub fn early_end(&self) -> Option<EarlyEnd> {
+        let (why, detail) = match self.stopped() {
+            Some(Stop::Interrupted) => (
+                Incomplete::Interrupted,
+                "the run was interrupted (Ctrl-C or SIGTERM)".to_owned(),
+            ),
+            Some(Stop::RunTimeout(limit)) => (
+                Incomplete::RunTimeout,
+                format!(
+                    "the run timed out after {} (--run-timeout)",
+                    crate::plan::duration::human(limit)
+                ),
+            ),
+            // A closed output (`| head`) interrupts the run as a signal would.
+            Some(Stop::OutputClosed) => (
+                Incomplete::Interrupted,
+                "the run's output was closed (broken pipe)".to_owned(),
+            ),
+            Some(Stop::Unreachable) => (
+                Incomplete::TargetUnreachable,
+                format!(
+                    "the target could not be reached: {} requests in a row found no connection (the last: {})",
+                    timeout::UNREACHABLE_THRESHOLD,
+                    self.unreachable
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .1
+                ),
+            ),
+            None => match (self.breaker.tripped(), self.reach.unreachable()) {
+                (Some(detail), _) => (Incomplete::TargetNotAnswering, detail),
+                (None, Some(detail)) => (Incomplete::TargetUnreachable, detail),
+                (None, None) => return None,
+            },
+        };
+        Some(EarlyEnd { why, detail })
+    }
+
     /// The summary's safety lines: sessions created and destroyed, pacing, an early stop.
     pub fn summary(&self) -> String {
         let mut out = self.ledger.summary();
@@ -218,6 +331,7 @@ pub fn panicked(case: &crate::case::Case, payload: &(dyn std::any::Any + Send)) 
             copy: None,
         },
         exchange: None,
+        level: case.spec.level,
         kind: FailureKind::NotSent {
             reason: format!(
                 "the runner failed internally (a bug in car-conformance; please report it): {message}"
@@ -271,6 +385,58 @@ mod tests {
         );
     }
 
+    fn case(steps: serde_json::Value) -> crate::case::Case {
+        let spec: crate::case::CaseSpec = serde_json::from_value(serde_json::json!({
+            "name": "n", "title": "t", "level": "must", "source": "s", "covers": ["x"],
+            "steps": steps
+        }))
+        .unwrap();
+        crate::case::Case {
+            id: "a/n".into(),
+            file: "a.json".into(),
+            pointer: "/cases/0".into(),
+            spec,
+            mock: None,
+        }
+    }
+
+    #[test]
+    fn request_and_case_limits_derive_from_the_documented_budgets() {
+        let slow = case(serde_json::json!([
+            {"action": "ApplyConcurrent", "params": {}, "expect": {"success": true}},
+            {"action": "ApplyConcurrent", "params": {}, "expect": {"success": true}},
+            {"action": "ApplyConcurrent", "params": {}, "expect": {"success": true}},
+            {"action": "CreateSession", "params": {}, "expect": {"success": true}},
+            {"action": "DestroySession", "params": {}, "expect": {"success": true, "latency_ms": 30000}}
+        ]));
+        let steps = &slow.spec.steps;
+        let guard = Guard {
+            case_timeout: Some(Duration::from_secs(60)),
+            ..Guard::default()
+        };
+        assert_eq!(guard.request_limit(&steps[0]), Duration::from_secs(21));
+        assert_eq!(guard.request_limit(&steps[3]), Duration::from_secs(6));
+        assert_eq!(guard.request_limit(&steps[4]), Duration::from_secs(31));
+        // 3 × 21 s + 6 s + 31 s: more than the configured minute.
+        assert_eq!(guard.case_limit(&slow), Some(Duration::from_secs(100)));
+        let quick = case(serde_json::json!([
+            {"action": "CreateSession", "params": {}, "expect": {"success": true}}
+        ]));
+        assert_eq!(guard.case_limit(&quick), Some(Duration::from_secs(60)));
+        assert_eq!(Guard::default().case_limit(&quick), None);
+        let given = Guard {
+            case_timeout: Some(Duration::from_millis(800)),
+            raise_case_timeout: false,
+            ..Guard::default()
+        };
+        assert_eq!(given.case_limit(&slow), Some(Duration::from_millis(800)));
+        let fixed = Guard {
+            request_timeout: Some(Duration::from_secs(2)),
+            ..Guard::default()
+        };
+        assert_eq!(fixed.request_limit(&steps[0]), Duration::from_secs(2));
+    }
+
     #[test]
     fn a_case_that_panicked_fails_with_the_message_scrubbed() {
         crate::redact::remember_secret("guard-test-panic-secret");
@@ -307,6 +473,44 @@ mod tests {
         guard.cancel.stop(Stop::Interrupted);
         assert_eq!(guard.exit_code(ExitCode::SUCCESS), ExitCode::from(130));
         assert!(guard.summary().contains("sessions: 0 created"));
+    }
+
+    #[test]
+    fn the_early_end_names_the_stop_then_the_breaker_then_an_unreachable_target() {
+        let guard = Guard::default();
+        assert_eq!(guard.early_end(), None);
+        guard
+            .reach
+            .record::<()>(&Err(SendError::Invalid("x".into())));
+        assert_eq!(guard.early_end(), None, "nothing was sent");
+        guard
+            .reach
+            .record::<()>(&Err(SendError::Transport("refused".into())));
+        let end = guard.early_end().unwrap();
+        assert_eq!(end.why, Incomplete::TargetUnreachable);
+        assert!(
+            end.detail.contains("none of the 1 requests"),
+            "{}",
+            end.detail
+        );
+        for _ in 0..timeout::BREAKER_THRESHOLD {
+            guard.breaker.record(Some(Duration::from_secs(1)));
+        }
+        assert_eq!(
+            guard.early_end().unwrap().why,
+            Incomplete::TargetNotAnswering
+        );
+        guard.cancel.stop(Stop::RunTimeout(Duration::from_secs(2)));
+        let end = guard.early_end().unwrap();
+        assert_eq!(end.why, Incomplete::RunTimeout);
+        assert_eq!(end.detail, "the run timed out after 2 s (--run-timeout)");
+        // One answer, and the target was reachable.
+        let guard = Guard::default();
+        guard
+            .reach
+            .record::<()>(&Err(SendError::Transport("reset".into())));
+        guard.reach.record(&Ok(()));
+        assert_eq!(guard.early_end(), None);
     }
 
     #[test]

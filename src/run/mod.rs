@@ -22,6 +22,7 @@ use self::execute::{Shared, execute};
 use crate::case::catalogue::Catalogue;
 use crate::case::{Case, LoadError, load_dir};
 use crate::check::SchemaSet;
+use crate::check::levels::CheckLevels;
 use crate::check::snapshot::{Snapshots, UpdateMode};
 use crate::mock::{self, MockConfig, MockCredential};
 use crate::outcome::{Outcome, Status, render_failures};
@@ -283,7 +284,7 @@ pub fn run(invocation: Invocation) -> ExitCode {
     let mut outcomes = std::mem::take(&mut *lock(&outcomes));
     outcomes.sort_by(|a, b| a.id.cmp(&b.id));
     let coverage = coverage::run_coverage(&catalogue, &cases, &outcomes);
-    let report = RunReport {
+    let mut report = RunReport {
         format_version: report::FORMAT_VERSION,
         suite: SuiteInfo::default(),
         target: target_info,
@@ -292,6 +293,7 @@ pub fn run(invocation: Invocation) -> ExitCode {
             .unwrap_or_default(),
         duration: started.elapsed(),
         summary: Summary::of(&outcomes),
+        verdict: report::verdict::Verdict::default(),
         min_coverage: settings.min_coverage,
         cases: outcomes,
         coverage,
@@ -299,6 +301,7 @@ pub fn run(invocation: Invocation) -> ExitCode {
         certification: None,
         baseline: None,
     };
+    report.judge(shared.guard.early_end());
     // Quiet runs (`-q`, `--format terse`) keep the totals and leave the item lines out.
     let quiet = args.quiet || args.format == Some(FormatSetting::Terse);
     let table = if quiet {
@@ -408,6 +411,8 @@ fn build_shared(settings: &Settings, cases: &[Case], url: url::Url) -> Result<Sh
         .filter_map(|s| s.expect.as_ref()?.schema.as_deref())
         .filter(|s| *s != "auto" && *s != "none");
     let schemas = SchemaSet::load(&settings.schemas_dir, named).map_err(|e| e.to_string())?;
+    let catalogue =
+        Catalogue::load(&settings.schemas_dir.join(CATALOGUE)).map_err(|e| e.to_string())?;
     let run_id = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
     crate::redact::remember_secret(&settings.credentials.secret_key);
     if let Some(token) = &settings.credentials.token {
@@ -416,6 +421,7 @@ fn build_shared(settings: &Settings, cases: &[Case], url: url::Url) -> Result<Sh
     Ok(Shared {
         client,
         schemas,
+        check_levels: CheckLevels::from_catalogue(&catalogue),
         snapshots: Snapshots {
             dir: settings.snapshots_dir.clone(),
             suffix: settings.target_name(),
@@ -427,6 +433,7 @@ fn build_shared(settings: &Settings, cases: &[Case], url: url::Url) -> Result<Sh
             region: settings.region.clone(),
         },
         project_id: settings.project_id.clone(),
+        client_session: settings.client_session.clone(),
         client_ip: settings.client_ip.clone(),
         run_id,
         guard: guard::Guard::for_run(settings),
@@ -495,18 +502,16 @@ fn trial(
             Status::Skipped => Ok(Completion::ignored_with(
                 outcome.skip_reason.clone().unwrap_or_default(),
             )),
-            Status::Failed if outcome.level.fails_run() => {
-                Err(Failed::from(render_failures(&outcome)))
-            }
+            Status::Failed if outcome.fails_run() => Err(Failed::from(render_failures(&outcome))),
             Status::Failed => {
                 let first = outcome
                     .failures
                     .first()
-                    .map(|f| format!("{}: {}", f.step, f.kind))
+                    .map(ToString::to_string)
                     .unwrap_or_default();
                 let first = first.lines().next().unwrap_or_default().to_owned();
                 Ok(Completion::ignored_with(format!(
-                    "info case failed (does not fail the run): {first}"
+                    "failed at info only, which does not fail the run: {first}"
                 )))
             }
             _ => Ok(Completion::Completed),

@@ -1,7 +1,9 @@
 //! run: mutation testing of the suite itself — the cases run in-process against the embedded
-//! mock once without a defect and once per named defect (`mock::defects`), and the matrix says
-//! which cases caught each defect. A suite that passes a broken implementation is worse than
-//! none; this is the proof it does not, kept current by `cargo test` (tests/mutants.rs).
+//! mock once without a defect, once per named defect (`mock::defects`) and once per allowed
+//! variant (`mock::variants`). The matrix says which cases caught each defect (sensitivity) and
+//! which cases, if any, failed a variant (specificity). A suite that passes a broken
+//! implementation, or fails a correct one, is worse than none; this is the proof it does
+//! neither, kept current by `cargo test` (tests/mutants.rs).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -13,7 +15,7 @@ use tokio::task::JoinSet;
 
 use crate::case::{Case, Level};
 use crate::mock::defects::Flaw;
-use crate::mock::{DEFECTS, Defect};
+use crate::mock::{DEFECTS, Defect, VARIANTS, Variant};
 use crate::outcome::{Outcome, Status};
 use crate::plan::{self, CredentialSource, Settings, Target};
 use crate::run::embedded::run_embedded;
@@ -41,7 +43,37 @@ pub struct DefectRow {
     pub duration: Duration,
 }
 
-/// The whole matrix: defect → cases that caught it, and the mutation score.
+/// A `must`/`should` case that failed an allowed variant: a false failure of a correct
+/// implementation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FalseFailure {
+    pub case: String,
+    pub level: Level,
+    /// The first failed check, as the console shows it.
+    pub reason: String,
+}
+
+/// What one allowed variant did to the suite.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VariantRow {
+    pub name: &'static str,
+    pub area: &'static str,
+    pub description: &'static str,
+    /// The primary source's sentence that allows the variant, and where it is.
+    pub quote: &'static str,
+    pub source: &'static str,
+    /// `must` and `should` cases that failed: there must be none.
+    pub failed: Vec<FalseFailure>,
+    /// `info` cases that failed (reported, never counted against the suite).
+    pub info_failures: Vec<String>,
+    /// No `must` or `should` case failed.
+    pub passed: bool,
+    #[serde(rename = "duration_ms", serialize_with = "millis")]
+    pub duration: Duration,
+}
+
+/// The whole matrix: defect → cases that caught it, variant → cases that failed it, and the
+/// two scores.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Matrix {
     /// Cases run per defect.
@@ -54,6 +86,9 @@ pub struct Matrix {
     pub caught: usize,
     /// `caught / defects`, in percent.
     pub score_percent: f64,
+    pub variants: Vec<VariantRow>,
+    /// Variants no `must` or `should` case failed.
+    pub variants_passed: usize,
     #[serde(rename = "duration_ms", serialize_with = "millis")]
     pub duration: Duration,
 }
@@ -93,6 +128,14 @@ impl Matrix {
                 ));
             }
         }
+        for row in &self.variants {
+            for failure in &row.failed {
+                problems.push(format!(
+                    "allowed variant `{}` ({}) fails {} case `{}`: {}",
+                    row.name, row.description, failure.level, failure.case, failure.reason
+                ));
+            }
+        }
         problems
     }
 }
@@ -115,6 +158,7 @@ pub fn settings(root: Option<PathBuf>) -> Settings {
         region: None,
         project_id: plan::DEFAULT_PROJECT_ID.to_owned(),
         client_ip: plan::DEFAULT_CLIENT_IP.to_owned(),
+        client_session: plan::DEFAULT_CLIENT_SESSION.to_owned(),
         timeout: Duration::from_secs(30),
         max_response_bytes: 1024 * 1024,
         report_dir: None,
@@ -129,7 +173,7 @@ fn failures(outcomes: &[Outcome]) -> (Vec<String>, Vec<String>) {
     let mut caught = Vec::new();
     let mut info = Vec::new();
     for outcome in outcomes.iter().filter(|o| o.status == Status::Failed) {
-        if outcome.level.fails_run() {
+        if outcome.fails_run() {
             caught.push(outcome.id.clone());
         } else {
             info.push(outcome.id.clone());
@@ -155,58 +199,101 @@ impl Default for Parallelism {
     }
 }
 
-/// Runs the baseline and every defect of `defects` on the current tokio runtime, as
-/// `parallelism` allows, and builds the matrix.
+/// Cases a waiting run has in flight: enough that its waits overlap (the run takes about as long
+/// as the rest of the matrix), few enough that their answers, arriving together, do not delay
+/// each other past a budget on a loaded 2-core machine.
+const WAITING_CASES: usize = 48;
+
+/// One run of the matrix: the clean baseline, a defect, or an allowed variant.
+#[derive(Debug, Clone, Copy)]
+enum Mutant {
+    Baseline,
+    Defect(&'static Defect),
+    Variant(&'static Variant),
+}
+
+impl Mutant {
+    /// A run whose answers are only late: waiting costs no CPU, and a few cases at a time it
+    /// would take minutes, so [`WAITING_CASES`] run at once and it starts first.
+    fn only_waits(self) -> bool {
+        match self {
+            Mutant::Baseline => false,
+            Mutant::Defect(defect) => defect.flaw == Some(Flaw::SlowCreateSession),
+            Mutant::Variant(variant) => variant.only_waits(),
+        }
+    }
+
+    fn label(self) -> String {
+        match self {
+            Mutant::Baseline => "baseline".to_owned(),
+            Mutant::Defect(defect) => format!("defect `{}`", defect.name),
+            Mutant::Variant(variant) => format!("variant `{}`", variant.name),
+        }
+    }
+
+    /// The settings of this run: a variant is another implementation, so it is its own
+    /// snapshot target (nothing recorded for it: its first run, as a vendor's, compares with
+    /// nothing); a waiting run has no cap on requests in flight.
+    fn settings(self, settings: &Settings, cases: usize) -> Settings {
+        let mut settings = settings.clone();
+        if let Mutant::Variant(variant) = self {
+            settings.target_name = Some(format!("variant-{}", variant.name));
+        }
+        if self.only_waits() {
+            settings.safety.concurrency = Some(cases.max(1) * 8);
+        }
+        settings
+    }
+
+    fn overlay(self, config: &mut crate::mock::MockConfig) {
+        match self {
+            Mutant::Baseline => {}
+            Mutant::Defect(defect) => config.defect = Some(defect.name.to_owned()),
+            Mutant::Variant(variant) => config.variants = vec![variant.name.to_owned()],
+        }
+    }
+}
+
+/// Runs the baseline, every defect of `defects` and every variant of `variants` on the current
+/// tokio runtime, as `parallelism` allows, and builds the matrix.
 pub async fn matrix(
     settings: &Settings,
     cases: &[Case],
     defects: &[&'static Defect],
+    variants: &[&'static Variant],
     parallelism: Parallelism,
 ) -> Result<Matrix, String> {
     let started = Instant::now();
-    let settings = Arc::new(settings.clone());
     let cases: Arc<[Case]> = cases.into();
     let permits = Arc::new(Semaphore::new(parallelism.runs.max(1)));
     let mut runs = JoinSet::new();
-    // The baseline is run index 0; defect i is run i + 1.
-    let names: Vec<Option<&'static str>> = std::iter::once(None)
-        .chain(defects.iter().map(|d| Some(d.name)))
+    let mutants: Vec<Mutant> = std::iter::once(Mutant::Baseline)
+        .chain(defects.iter().map(|d| Mutant::Defect(d)))
+        .chain(variants.iter().map(|v| Mutant::Variant(v)))
         .collect();
-    // A defect that only waits (its answers are late) runs every case at once: waiting costs no
-    // CPU, and one after another its cases would take minutes. It starts first so its waiting
-    // overlaps the other runs' work.
-    let slow = |index: usize| index > 0 && defects[index - 1].flaw == Some(Flaw::SlowCreateSession);
-    let mut order: Vec<usize> = (0..names.len()).collect();
-    order.sort_by_key(|&i| (!slow(i), i));
+    let mut order: Vec<usize> = (0..mutants.len()).collect();
+    order.sort_by_key(|&i| (!mutants[i].only_waits(), i));
     for index in order {
-        let name = names[index];
-        let parallel = if slow(index) {
-            cases.len()
-        } else {
-            parallelism.cases
-        };
-        let (settings, cases, permits) = (
-            Arc::clone(&settings),
-            Arc::clone(&cases),
-            Arc::clone(&permits),
-        );
+        let mutant = mutants[index];
+        let settings = mutant.settings(settings, cases.len());
+        let (cases, permits) = (Arc::clone(&cases), Arc::clone(&permits));
         runs.spawn(async move {
-            let _permit = permits.acquire_owned().await;
-            let began = Instant::now();
-            let overlay = move |config: &mut crate::mock::MockConfig| {
-                config.defect = name.map(str::to_owned);
+            // Waiting runs take no permit: they load nothing while they wait.
+            let (_permit, parallel) = if mutant.only_waits() {
+                (None, WAITING_CASES)
+            } else {
+                (permits.acquire_owned().await.ok(), parallelism.cases)
             };
+            let began = Instant::now();
+            let overlay = move |config: &mut crate::mock::MockConfig| mutant.overlay(config);
             let outcomes = run_embedded(&settings, &cases, &overlay, parallel).await;
             (index, outcomes, began.elapsed())
         });
     }
-    let mut results = vec![None; names.len()];
+    let mut results = vec![None; mutants.len()];
     while let Some(done) = runs.join_next().await {
         let (index, outcomes, took) = done.map_err(|e| format!("a run ended abnormally: {e}"))?;
-        let outcomes = outcomes.map_err(|e| match names[index] {
-            Some(name) => format!("defect `{name}`: {e}"),
-            None => format!("baseline: {e}"),
-        })?;
+        let outcomes = outcomes.map_err(|e| format!("{}: {e}", mutants[index].label()))?;
         results[index] = Some((outcomes, took));
     }
     let mut results = results.into_iter().flatten();
@@ -217,7 +304,8 @@ pub async fn matrix(
     let level_of = |id: &str| cases.iter().find(|c| c.id == id).map(|c| c.spec.level);
 
     let mut rows = Vec::with_capacity(defects.len());
-    for (defect, (outcomes, duration)) in defects.iter().zip(results) {
+    for defect in defects {
+        let (outcomes, duration) = results.next().ok_or("a defect's run is missing")?;
         let (caught_by, info_failures) = failures(&outcomes);
         let invalid_catchers: Vec<&'static str> = defect
             .catchers
@@ -244,6 +332,11 @@ pub async fn matrix(
             duration,
         });
     }
+    let mut variant_rows = Vec::with_capacity(variants.len());
+    for variant in variants {
+        let (outcomes, duration) = results.next().ok_or("a variant's run is missing")?;
+        variant_rows.push(variant_row(variant, &outcomes, duration));
+    }
     let caught = rows.iter().filter(|r| r.caught).count();
     let score_percent = if rows.is_empty() {
         100.0
@@ -256,8 +349,47 @@ pub async fn matrix(
         defects: rows,
         caught,
         score_percent,
+        variants_passed: variant_rows.iter().filter(|r| r.passed).count(),
+        variants: variant_rows,
         duration: started.elapsed(),
     })
+}
+
+/// What the suite did to a correct implementation: every `must`/`should` failure is a false one.
+fn variant_row(variant: &'static Variant, outcomes: &[Outcome], duration: Duration) -> VariantRow {
+    let mut failed = Vec::new();
+    let mut info_failures = Vec::new();
+    for outcome in outcomes.iter().filter(|o| o.status == Status::Failed) {
+        if let Some(level) = outcome.failing_level().filter(|l| l.fails_run()) {
+            // The failure that fails the run, as the console's first line shows it.
+            let reason = outcome
+                .failures
+                .iter()
+                .find(|f| f.level == level)
+                .map_or_else(String::new, |f| {
+                    let text = format!("{}: {}", f.step, f.kind);
+                    text.lines().next().unwrap_or_default().to_owned()
+                });
+            failed.push(FalseFailure {
+                case: outcome.id.clone(),
+                level,
+                reason,
+            });
+        } else {
+            info_failures.push(outcome.id.clone());
+        }
+    }
+    VariantRow {
+        name: variant.name,
+        area: variant.area.as_str(),
+        description: variant.description,
+        quote: variant.quote,
+        source: variant.source,
+        passed: failed.is_empty(),
+        failed,
+        info_failures,
+        duration,
+    }
 }
 
 /// Every defect of the catalogue, or those named (each name checked).
@@ -268,6 +400,17 @@ pub fn select(names: &[String]) -> Result<Vec<&'static Defect>, String> {
     names
         .iter()
         .map(|name| crate::mock::defects::lookup(name).map_err(|e| e.to_string()))
+        .collect()
+}
+
+/// Every variant of the catalogue, or those named (each name checked).
+pub fn select_variants(names: &[String]) -> Result<Vec<&'static Variant>, String> {
+    if names.is_empty() {
+        return Ok(VARIANTS.iter().collect());
+    }
+    names
+        .iter()
+        .map(|name| crate::mock::variants::lookup(name).map_err(|e| e.to_string()))
         .collect()
 }
 
@@ -316,6 +459,36 @@ pub fn render_markdown(matrix: &Matrix, full: bool) -> String {
         matrix.score_percent,
         matrix.cases
     ));
+    if !matrix.variants.is_empty() {
+        out.push_str(&render_variants(matrix));
+    }
+    out
+}
+
+/// The variants as Markdown: one row per variant with the cases that failed it, then the count.
+fn render_variants(matrix: &Matrix) -> String {
+    let mut out = String::from("\n| Allowed variant | Area | Result |\n|---|---|---|\n");
+    for row in &matrix.variants {
+        let cell = if row.passed {
+            "passes".to_owned()
+        } else {
+            let failed: Vec<String> = row
+                .failed
+                .iter()
+                .map(|f| format!("`{}` ({})", f.case, f.level))
+                .collect();
+            format!("**fails** {}", failed.join(", "))
+        };
+        out.push_str(&format!(
+            "| `{}`: {} | {} | {} |\n",
+            row.name, row.description, row.area, cell
+        ));
+    }
+    out.push_str(&format!(
+        "\nVariants passed: {}/{} (no must/should case fails an implementation that uses room the documentation leaves).\n",
+        matrix.variants_passed,
+        matrix.variants.len()
+    ));
     out
 }
 
@@ -350,8 +523,50 @@ mod tests {
             caught: rows.iter().filter(|r| r.caught).count(),
             score_percent: 0.0,
             defects: rows,
+            variants: Vec::new(),
+            variants_passed: 0,
             duration: Duration::ZERO,
         }
+    }
+
+    fn variant(name: &'static str, failed: &[&str]) -> VariantRow {
+        let failed: Vec<FalseFailure> = failed
+            .iter()
+            .map(|id| FalseFailure {
+                case: (*id).to_owned(),
+                level: Level::Should,
+                reason: "step 1 (CreateSession): outcome: expected success, got X".to_owned(),
+            })
+            .collect();
+        VariantRow {
+            name,
+            area: "response",
+            description: "d",
+            quote: "q",
+            source: "https://example.invalid/",
+            passed: failed.is_empty(),
+            failed,
+            info_failures: Vec::new(),
+            duration: Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn a_variant_failed_by_a_must_or_should_case_is_a_problem_named_with_the_case() {
+        let mut both = matrix(vec![row("a", &["x/y"], &["x/y"])], &[]);
+        both.variants = vec![variant("fine", &[]), variant("hurt", &["x/z"])];
+        both.variants_passed = 1;
+        let problems = both.problems().join("\n");
+        assert!(
+            problems.contains("allowed variant `hurt` (d) fails should case `x/z`: step 1"),
+            "{problems}"
+        );
+        assert!(!problems.contains("`fine`"));
+        let text = render_markdown(&both, false);
+        assert!(text.contains("| `fine`: d | response | passes |"), "{text}");
+        assert!(text.contains("**fails** `x/z` (should)"), "{text}");
+        assert!(text.contains("Variants passed: 1/2"), "{text}");
+        assert!(!render_markdown(&matrix(vec![], &[]), false).contains("Variants passed"));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use crate::case::template::{self, Scope};
-use crate::case::{AuthorizationKnob, Step, TokenKnob};
+use crate::case::{AuthorizationKnob, SignVersion, Step, TokenKnob};
 use crate::outcome::{BodyRecord, RequestRecord};
 use crate::send::Prepared;
 use crate::sign::{
@@ -18,8 +18,9 @@ use crate::sign::{
 pub const VERSION: &str = "2022-01-10";
 /// The service name in the credential scope.
 pub const SERVICE: &str = "car";
-/// A well-formed SecretId that no account has (`sign.unknown_secret_id`).
-pub const UNKNOWN_SECRET_ID: &str = "AKIDcarconformanceUNKNOWN0000000";
+/// A well-formed SecretId that no account has (`sign.unknown_secret_id`): 36 characters, the
+/// length of a real one, so only its being unknown sets it apart.
+pub const UNKNOWN_SECRET_ID: &str = "AKIDcarconformanceUNKNOWN00000000000";
 /// A SecretKey that is nobody's (`sign.wrong_secret_key`).
 pub const WRONG_SECRET_KEY: &str = "carconformanceWRONGsecretKEY0000";
 /// What `sign.authorization: malformed` sends.
@@ -126,6 +127,17 @@ pub fn build(
             other => Some(template::render_string_value(other, scope)?),
         };
         overrides.push((name.clone(), value));
+    }
+    if knobs.version == SignVersion::V1 {
+        let settled = v1::Settled {
+            params: params.as_ref(),
+            credentials: &credentials,
+            timestamp,
+            version,
+            content_type: step.content_type.as_deref(),
+            overrides,
+        };
+        return v1::build(step, endpoint, settled);
     }
     let host = endpoint.host();
     let standard = |name: &str| -> Option<String> {
@@ -340,6 +352,8 @@ pub(crate) fn log_signed_request(
         "signed request"
     );
 }
+
+mod v1;
 
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,5 @@
 //! send: time limits of a run, so a target that stops answering never hangs it — the per-request
-//! timeout (a little over the documented 5 s, plus time to upload a large body), the per-case
+//! timeout (a little over the action's documented budget, plus time to upload a large body), the per-case
 //! and per-run limits, the run's stop signal (Ctrl-C or the run limit: no new case starts,
 //! cases in flight stop and clean up), and a breaker that stops sending to a target whose last
 //! requests all timed out instead of waiting out every remaining request.
@@ -12,9 +12,11 @@ use tokio::sync::watch;
 
 use crate::plan::duration::human;
 
-/// Default per-request timeout: the documented 5 s of CreateSession plus 1 s, so an answer
-/// within the documented time is always received (and judged by the latency check).
-pub const DEFAULT_REQUEST: Duration = Duration::from_secs(6);
+/// The client's timeout when `--request-timeout` is not given, for requests of no documented
+/// budget: the longest documented budget (ApplyConcurrent's 20 s) plus 1 s. A step's request
+/// gets its own action's budget plus 1 s (CreateSession 6 s), so an answer within the
+/// documented time is always received (and judged by the latency check).
+pub const DEFAULT_REQUEST: Duration = Duration::from_secs(21);
 /// Extra time per started MiB of request body (the 10 MB cases on a slow uplink).
 pub const UPLOAD_ALLOWANCE_PER_MIB: Duration = Duration::from_secs(1);
 /// Consecutive request timeouts after which the target counts as not answering.
@@ -180,6 +182,8 @@ struct BreakerState {
     open: bool,
     last_probe: Option<Instant>,
     last_timeout: Duration,
+    /// The breaker opened at least once in this run (the run's verdict says so).
+    tripped: bool,
 }
 
 impl Breaker {
@@ -227,6 +231,7 @@ impl Breaker {
                 state.last_timeout = limit;
                 if state.consecutive >= self.threshold && !state.open {
                     state.open = true;
+                    state.tripped = true;
                     state.last_probe = Some(Instant::now());
                     tracing::warn!(
                         "the target stopped answering ({} requests in a row timed out); requests fail fast until it answers again",
@@ -235,9 +240,24 @@ impl Breaker {
                 }
             }
             None => {
-                *state = BreakerState::default();
+                *state = BreakerState {
+                    tripped: state.tripped,
+                    ..BreakerState::default()
+                };
             }
         }
+    }
+
+    /// Why the breaker opened, if it ever did in this run (it may have closed again since):
+    /// requests were not sent, so the run did not test what it meant to.
+    pub fn tripped(&self) -> Option<String> {
+        let state = self.state();
+        state.tripped.then(|| {
+            format!(
+                "the target stopped answering: {} requests in a row timed out, and requests were not sent while it did not answer",
+                self.threshold
+            )
+        })
     }
 }
 
@@ -252,6 +272,12 @@ mod tests {
         let work = tokio::time::sleep(Duration::from_millis(50));
         assert_eq!(bounded(&cancel, None, work).await, Ended::Finished);
         assert_eq!(cancel.stopped(), Some(Stop::Unreachable));
+    }
+
+    #[test]
+    fn the_client_default_covers_the_longest_documented_budget() {
+        use crate::plan::budget;
+        assert_eq!(DEFAULT_REQUEST, budget::longest() + budget::MARGIN);
     }
 
     #[test]
@@ -311,8 +337,14 @@ mod tests {
         breaker.record(limit);
         let reason = breaker.check().unwrap_err();
         assert!(reason.contains("timed out after 6 s"), "{reason}");
+        assert!(breaker.tripped().is_some());
         breaker.record(None);
         assert!(breaker.check().is_ok());
+        assert!(
+            breaker.tripped().is_some(),
+            "a run whose breaker opened stays marked"
+        );
+        assert!(Breaker::new(3, Duration::ZERO).tripped().is_none());
     }
 
     #[test]

@@ -1,9 +1,11 @@
-//! sign: the one TC3-HMAC-SHA256 implementation. The runner and the `sign` command sign with it,
-//! the reference mock verifies with it; every function here is pure (no I/O, no clock).
+//! sign: the one TC3-HMAC-SHA256 implementation, and signature v1 (HmacSHA1 / HmacSHA256) in
+//! [`v1`]. The runner and the `sign` command sign with them, the reference mock verifies with
+//! them; every function here is pure (no I/O, no clock).
 
 mod canonical;
 mod key;
 mod signer;
+pub mod v1;
 mod verify;
 
 pub use canonical::{
@@ -12,6 +14,10 @@ pub use canonical::{
 };
 pub use key::{KeyCache, SigningKey};
 pub use signer::{Credentials, SignRequest, Signed, sign, sign_with_cache};
+pub use v1::{
+    SignatureMethod, V1Common, V1Policy, V1Received, V1Rejection, V1Signed, V1Verified, sign_v1,
+    verify_v1,
+};
 pub use verify::{
     HeaderSource, KeyEntry, KeyLookup, ParsedAuthorization, Received, Rejection, VerifyPolicy,
     parse_authorization, verify,

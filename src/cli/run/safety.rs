@@ -16,7 +16,7 @@ use crate::send::timeout;
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct SafetyArgs {
     /// A target profile (TOML, or JSON for a .json file): url, name, region, project_id,
-    /// application_id, client_ip, capabilities, rate, concurrency, time limits, baseline.
+    /// application_id, client_ip, client_session, capabilities, rate, concurrency, time limits, baseline.
     /// Flags and environment variables override it. Credentials never go in it.
     #[arg(long, env = "CAR_TARGET_CONFIG", value_name = "FILE")]
     pub target_config: Option<PathBuf>,
@@ -84,14 +84,13 @@ pub(super) fn resolve(args: &RunArgs) -> Result<(RunArgs, Safety, Duration), Str
     fill(&mut args.region, profile.region);
     fill(&mut args.project_id, profile.project_id);
     fill(&mut args.client_ip, profile.client_ip);
+    fill(&mut args.client_session, profile.client_session);
     let flags = &args.safety;
     let safety = Safety {
         rate: flags.rate.or(profile.rate),
         concurrency: flags.concurrency.map(usize::from).or(profile.concurrency),
-        case_timeout: flags
-            .case_timeout
-            .or(profile.case_timeout)
-            .unwrap_or(crate::plan::safety::DEFAULT_CASE),
+        request_timeout: flags.request_timeout.or(profile.request_timeout),
+        case_timeout: flags.case_timeout.or(profile.case_timeout),
         run_timeout: flags.run_timeout.or(profile.run_timeout),
         dry_run: flags.dry_run,
         capabilities: profile.capabilities,
@@ -103,10 +102,9 @@ pub(super) fn resolve(args: &RunArgs) -> Result<(RunArgs, Safety, Duration), Str
         baseline: profile.baseline,
         profile: flags.target_config.clone(),
     };
-    let request_timeout = flags
-        .request_timeout
-        .or(profile.request_timeout)
-        .unwrap_or(timeout::DEFAULT_REQUEST);
+    // The client's own limit (requests of no known action, e.g. the runner's cleanup); each
+    // step's request gets its action's budget unless --request-timeout says otherwise.
+    let request_timeout = safety.request_timeout.unwrap_or(timeout::DEFAULT_REQUEST);
     Ok((args, safety, request_timeout))
 }
 
@@ -127,7 +125,7 @@ mod tests {
     #[test]
     fn the_profile_fills_in_and_flags_override() {
         let path = profile_file(
-            "url = \"http://127.0.0.1:9\"\nregion = \"ap-guangzhou\"\nproject_id = \"cap-profile\"\nrate = 40\ncase_timeout = \"90s\"\ncapabilities = []\n",
+            "url = \"http://127.0.0.1:9\"\nregion = \"ap-guangzhou\"\nproject_id = \"cap-profile\"\nclient_session = \"c2Vzc2lvbg==\"\nrate = 40\ncase_timeout = \"90s\"\ncapabilities = []\n",
         );
         let mut args = RunArgs::default();
         args.safety.target_config = Some(path.clone());
@@ -137,8 +135,9 @@ mod tests {
         assert_eq!(args.target.as_deref(), Some("http://127.0.0.1:9"));
         assert_eq!(args.region.as_deref(), Some("ap-guangzhou"));
         assert_eq!(args.project_id.as_deref(), Some("cap-flag"));
+        assert_eq!(args.client_session.as_deref(), Some("c2Vzc2lvbg=="));
         assert_eq!(safety.rate, Some(10));
-        assert_eq!(safety.case_timeout, Duration::from_secs(90));
+        assert_eq!(safety.case_timeout, Some(Duration::from_secs(90)));
         assert_eq!(safety.capabilities, Some(Default::default()));
         assert_eq!(request_timeout, timeout::DEFAULT_REQUEST);
         let _ = std::fs::remove_file(path);

@@ -10,8 +10,8 @@ use serde_json::{Map, Value};
 
 use super::Defect;
 use crate::mock::action::Action;
-use crate::mock::messages::Lang;
-use crate::mock::reply::{ApiError, error_body, http_response, request_id, success_body};
+use crate::mock::messages::{ApiError, Lang};
+use crate::mock::reply::{error_body, http_response, request_id, success_body};
 use crate::sign::{
     HeaderSource, KeyCache, KeyEntry, KeyLookup, Received, Rejection, VerifyPolicy,
     parse_authorization, verify,
@@ -37,6 +37,12 @@ pub enum Flaw {
     TrustScopeService,
     /// An unknown SecretId is verified with the server's own (first) key.
     AnyKeyForUnknownSecretId,
+    /// The signed content-type is taken to be the method's usual one, not the header sent.
+    AssumedContentType,
+    /// The payload hash covers the body with non-ASCII characters re-encoded as `\uXXXX`.
+    BodyHashAsciiEscaped,
+    /// The canonical query string is the percent-decoded query, not the one sent.
+    QueryDecoded,
     /// `MissingParameter` is answered as `InvalidParameter`.
     MissingAsInvalidParameter,
     /// A Role other than Viewer is read as Player.
@@ -59,6 +65,12 @@ pub enum Flaw {
     FieldsBesideResponse,
     /// A successful CreateSession answers after [`SLOW_ANSWER`].
     SlowCreateSession,
+    /// Signature v1 requests are not recognised: they meet the TC3 checks (and fail them).
+    RefuseV1,
+    /// Signature v1 requests are let through whatever their Signature.
+    V1SignatureUnchecked,
+    /// Signature v1 requests are let through whatever their Timestamp.
+    V1TimestampUnchecked,
 }
 
 impl Flaw {
@@ -72,6 +84,17 @@ impl Flaw {
                 | Flaw::TrustScopeDate
                 | Flaw::TrustScopeService
                 | Flaw::AnyKeyForUnknownSecretId
+                | Flaw::AssumedContentType
+                | Flaw::BodyHashAsciiEscaped
+                | Flaw::QueryDecoded
+        )
+    }
+
+    /// Whether the flaw lives in the gateway's signature-v1 way.
+    pub fn is_v1(self) -> bool {
+        matches!(
+            self,
+            Flaw::RefuseV1 | Flaw::V1SignatureUnchecked | Flaw::V1TimestampUnchecked
         )
     }
 
@@ -139,9 +162,71 @@ impl Flaw {
                 };
                 verify(received, keys, &policy, Some(cache))
             }
+            Flaw::AssumedContentType => {
+                let mut headers = received.headers.clone();
+                let usual = if received.method.eq_ignore_ascii_case("GET") {
+                    "application/x-www-form-urlencoded"
+                } else {
+                    "application/json"
+                };
+                headers.insert(
+                    http::header::CONTENT_TYPE,
+                    http::HeaderValue::from_static(usual),
+                );
+                let bent = Received {
+                    headers: &headers,
+                    ..*received
+                };
+                verify(&bent, keys, policy, Some(cache))
+            }
+            Flaw::BodyHashAsciiEscaped => {
+                let body = ascii_escaped(received.body);
+                let bent = Received {
+                    body: &body,
+                    ..*received
+                };
+                verify(&bent, keys, policy, Some(cache))
+            }
+            Flaw::QueryDecoded => {
+                let query = decoded_query(received.query);
+                let bent = Received {
+                    query: &query,
+                    ..*received
+                };
+                verify(&bent, keys, policy, Some(cache))
+            }
             _ => verify(received, keys, policy, Some(cache)),
         }
     }
+}
+
+/// The body as a server that re-encodes text with ASCII-only JSON escapes hashes it (what
+/// Python's `json.dumps` does by default); ASCII bodies are unchanged.
+fn ascii_escaped(body: &[u8]) -> Vec<u8> {
+    let Ok(text) = std::str::from_utf8(body) else {
+        return body.to_vec();
+    };
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    out.into_bytes()
+}
+
+/// The query with every name and value percent-decoded, as a server that signs what it parsed
+/// rebuilds it; a query with nothing encoded is unchanged.
+fn decoded_query(query: &str) -> String {
+    url::form_urlencoded::parse(query.as_bytes())
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// The JSON body as a server that parses first and hashes later sees it; other bodies unchanged.

@@ -96,6 +96,16 @@ enum Tweak {
     Offset(i64),
     ScopeDateOffset(i64),
     Service(&'static str),
+    /// Signed with `application/json`, sent with a charset added.
+    SentCharset,
+    /// Sent as a GET, the body's fields form-encoded into the query string.
+    Get,
+    /// Signature v1 (HmacSHA256) in a form body instead of TC3: with a wrong key, and the
+    /// timestamp this far from now.
+    V1 {
+        wrong_key: bool,
+        offset: i64,
+    },
 }
 
 /// One request of a witness; `background` requests are started and left running.
@@ -129,11 +139,31 @@ fn now() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
+/// The query string of a [`Tweak::Get`] step: the body's string fields, form-encoded.
+fn query_of(step: &Step) -> String {
+    if step.tweak != Tweak::Get {
+        return String::new();
+    }
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in step.body.as_object().into_iter().flatten() {
+        query.append_pair(name, value.as_str().unwrap_or_default());
+    }
+    query.finish()
+}
+
 /// The method, headers and body of `step`, signed now.
 fn request(step: &Step) -> (http::HeaderMap, Vec<u8>) {
-    let mut body = serde_json::to_vec(&step.body).unwrap();
+    if let Tweak::V1 { wrong_key, offset } = step.tweak {
+        return request_v1(step, wrong_key, offset);
+    }
+    let query = query_of(step);
+    let mut body = if step.tweak == Tweak::Get {
+        Vec::new()
+    } else {
+        serde_json::to_vec(&step.body).unwrap()
+    };
     let id = if step.tweak == Tweak::UnknownId {
-        "AKIDcarconformanceUNKNOWN0000000"
+        "AKIDcarconformanceUNKNOWN00000000000"
     } else {
         TEST_SECRET_ID
     };
@@ -152,8 +182,16 @@ fn request(step: &Step) -> (http::HeaderMap, Vec<u8>) {
         Tweak::Service(service) => service,
         _ => "car",
     };
+    let get = step.tweak == Tweak::Get;
     let signed = sign(&SignRequest {
         service,
+        method: if get { "GET" } else { "POST" },
+        content_type: if get {
+            "application/x-www-form-urlencoded"
+        } else {
+            "application/json"
+        },
+        query: &query,
         ..SignRequest::post_json("127.0.0.1:1", step.action, &body, timestamp, &credentials)
     })
     .unwrap();
@@ -181,14 +219,69 @@ fn request(step: &Step) -> (http::HeaderMap, Vec<u8>) {
     if step.tweak == Tweak::BodyChanged {
         body.push(b' ');
     }
+    if step.tweak == Tweak::SentCharset {
+        headers.insert(
+            "content-type",
+            http::HeaderValue::from_static("application/json; charset=utf-8"),
+        );
+    }
     (headers, body)
+}
+
+/// A signature-v1 form POST of `step` (its body's fields as form parameters).
+fn request_v1(step: &Step, wrong_key: bool, offset: i64) -> (http::HeaderMap, Vec<u8>) {
+    use crate::sign::v1::{SignatureMethod, V1Common, sign_v1};
+    let credentials = Credentials::new(TEST_SECRET_ID, TEST_SECRET_KEY);
+    let common = V1Common {
+        action: step.action,
+        version: "2022-01-10",
+        timestamp: now() + offset,
+        nonce: 1,
+        region: None,
+        language: None,
+        method: Some(SignatureMethod::HmacSha256),
+        credentials: &credentials,
+    };
+    let mut params = common.params();
+    for (name, value) in step.body.as_object().unwrap() {
+        params.push((name.clone(), value.as_str().unwrap().to_owned()));
+    }
+    let key = if wrong_key {
+        "carconformanceWRONGsecretKEY0000"
+    } else {
+        TEST_SECRET_KEY
+    };
+    let signed = sign_v1(
+        "POST",
+        "127.0.0.1:1",
+        "/",
+        params,
+        key,
+        SignatureMethod::HmacSha256,
+    );
+    let mut headers = http::HeaderMap::new();
+    headers.insert("host", http::HeaderValue::from_static("127.0.0.1:1"));
+    headers.insert(
+        "content-type",
+        http::HeaderValue::from_static("application/x-www-form-urlencoded"),
+    );
+    (headers, signed.encoded().into_bytes())
 }
 
 async fn send(app: &App, step: &Step) -> http::Response<bytes::Bytes> {
     let (headers, body) = request(step);
-    let uri: http::Uri = "/".parse().unwrap();
+    let query = query_of(step);
+    let uri: http::Uri = if query.is_empty() {
+        "/".parse().unwrap()
+    } else {
+        format!("/?{query}").parse().unwrap()
+    };
     app.handle(RequestView {
-        method: "POST",
+        method: if step.tweak == Tweak::Get {
+            "GET"
+        } else {
+            "POST"
+        },
         uri: &uri,
         headers: &headers,
         body: &body,
@@ -282,6 +375,18 @@ fn witness(defect: &str) -> Option<(MockConfig, Vec<Step>)> {
         "scope-date-not-checked" => vec![signed(Tweak::ScopeDateOffset(-1))],
         "scope-service-not-checked" => vec![signed(Tweak::Service("cvm"))],
         "unknown-secret-id-accepted" => vec![signed(Tweak::UnknownId)],
+        "signature-v1-refused" => vec![signed(Tweak::V1 {
+            wrong_key: false,
+            offset: 0,
+        })],
+        "signature-v1-not-verified" => vec![signed(Tweak::V1 {
+            wrong_key: true,
+            offset: 0,
+        })],
+        "signature-v1-timestamp-not-checked" => vec![signed(Tweak::V1 {
+            wrong_key: false,
+            offset: -900,
+        })],
         "user-id-not-required" | "missing-parameter-wrong-code" => {
             vec![create_with(json!({"UserId": null}))]
         }
@@ -291,8 +396,13 @@ fn witness(defect: &str) -> Option<(MockConfig, Vec<Step>)> {
         "role-enum-not-enforced" => {
             vec![create_with(json!({"Role": "Admin", "HostUserId": "h"}))]
         }
-        "client-session-rule-not-enforced" => vec![create_with(json!({"ClientSession": null}))],
-        "host-user-id-rule-not-enforced" => vec![create_with(json!({"Role": "Player"}))],
+        "content-type-assumed" => vec![signed(Tweak::SentCharset)],
+        "body-hash-ascii-escaped" => vec![create_with(json!({"ApplicationParameters": "语言"}))],
+        "query-signed-decoded" => vec![bent(
+            "CreateSession",
+            json!({"UserId": "u", "UserIp": ip, "ClientSession": "c", "ApplicationParameters": "a b&c"}),
+            Tweak::Get,
+        )],
         "wrong-types-accepted" => vec![create_with(json!({"ClientSession": 5}))],
         "lock-not-required" => vec![create],
         "slow-down-never-raised" => {
@@ -379,6 +489,14 @@ async fn the_reference_witnesses_get_the_documented_answers() {
         ("scope-date-not-checked", "AuthFailure.SignatureFailure"),
         ("scope-service-not-checked", "AuthFailure.SignatureFailure"),
         ("unknown-secret-id-accepted", "AuthFailure.SecretIdNotFound"),
+        ("content-type-assumed", "AuthFailure.SignatureFailure"),
+        ("body-hash-ascii-escaped", "FailedOperation.LockTimeout"),
+        ("query-signed-decoded", "FailedOperation.LockTimeout"),
+        ("signature-v1-not-verified", "AuthFailure.SignatureFailure"),
+        (
+            "signature-v1-timestamp-not-checked",
+            "AuthFailure.SignatureExpire",
+        ),
         ("user-ip-not-required", "MissingParameter"),
         ("slow-down-never-raised", "FailedOperation.SlowDown"),
         ("quota-not-enforced", "ResourceNotFound.NoIdle"),

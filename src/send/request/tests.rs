@@ -18,6 +18,7 @@ impl Scope for Fixed {
             Var::UserId(_) => Ok("user-1".into()),
             Var::ClientIp => Ok("203.0.113.7".into()),
             Var::ProjectId => Ok("cap-1".into()),
+            Var::ClientSession => Ok("eyJhYmMiOjEyM30=".into()),
             Var::Copy => Ok("0".into()),
             Var::Capture(name) => Err(format!("no capture {name}")),
         }

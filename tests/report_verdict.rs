@@ -1,0 +1,336 @@
+//! A run that did not finish never says PASS: each way a run can end early — interrupted, the
+//! run's time limit, a target that stops answering, a target that cannot be reached, and a
+//! selection in which nothing runs — ends `INCOMPLETE` with its reason in the console line,
+//! report.json, junit.xml, summary.md and report.html, and with a non-zero exit code.
+
+mod safety_common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Output, Stdio};
+
+use serde_json::json;
+
+use car_conformance::mock::MockConfig;
+use safety_common::*;
+
+/// What every report format of a run says about how it ended.
+fn assert_incomplete(output: &Output, stdout: &str, report_dir: &Path, kind: &str, reason: &str) {
+    let verdict_line = stdout
+        .lines()
+        .find(|l| l.starts_with("verdict: "))
+        .unwrap_or_else(|| panic!("no verdict line\n{}", shown(output)));
+    assert!(
+        verdict_line.starts_with("verdict: INCOMPLETE — ") && verdict_line.contains(reason),
+        "{verdict_line}\n{}",
+        shown(output)
+    );
+    assert_ne!(output.status.code(), Some(0), "{}", shown(output));
+
+    let json = report(report_dir);
+    assert_eq!(
+        json["verdict"]["result"], "INCOMPLETE",
+        "{}",
+        json["verdict"]
+    );
+    assert_eq!(json["verdict"]["incomplete"], kind, "{}", json["verdict"]);
+    assert!(
+        json["verdict"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains(reason)),
+        "{}",
+        json["verdict"]
+    );
+
+    let read = |name: &str| std::fs::read_to_string(report_dir.join(name)).unwrap();
+    let junit = read("junit.xml");
+    assert!(
+        junit.contains(r#"<property name="verdict" value="INCOMPLETE"/>"#),
+        "{junit}"
+    );
+    assert!(
+        junit.contains(&format!(
+            r#"<property name="verdict.incomplete" value="{kind}"/>"#
+        )),
+        "{junit}"
+    );
+    assert!(
+        junit.contains(r#"<property name="verdict.reason""#),
+        "{junit}"
+    );
+
+    let summary = read("summary.md");
+    let heading = summary.lines().next().unwrap_or_default();
+    assert!(
+        heading.starts_with("## car-conformance: INCOMPLETE"),
+        "{heading}"
+    );
+    assert!(summary.contains(reason), "{summary}");
+
+    let html = read("report.html");
+    assert!(
+        html.contains("<title>car-conformance: INCOMPLETE — "),
+        "{}",
+        &html[..html.len().min(600)]
+    );
+    assert!(
+        html.contains(r#"<span class="verdict incomplete">INCOMPLETE</span>"#),
+        "header"
+    );
+    assert!(
+        html.contains(r#"<div class="card verdict incomplete"><b>INCOMPLETE</b>"#),
+        "summary card"
+    );
+    // No format calls this run a pass.
+    for (name, text) in [("summary.md", &summary), ("report.html", &html)] {
+        assert!(!text.contains(": PASS"), "{name} says PASS");
+    }
+    assert!(!stdout.contains("verdict: PASS"), "{}", shown(output));
+}
+
+#[test]
+fn a_target_that_stops_answering_ends_incomplete() {
+    let server = Misbehaving::start(Misbehaviour::Silent);
+    let cases = one_case_dir("verdict-silent-cases");
+    let report_dir = temp_dir("verdict-silent-report");
+    // Three cases: the third finds the breaker open.
+    let three = (0..3)
+        .map(|i| {
+            case(
+                &format!("case-{i}"),
+                &["rule.lock.required"],
+                vec![apply(json!({"success": true}))],
+                vec![],
+            )
+        })
+        .collect();
+    write_cases(&cases, "target.json", three);
+    let output = bin()
+        .args(["--target", &server.url, "--request-timeout", "200ms"])
+        .args(["--test-threads", "1", "--cases"])
+        .arg(&cases)
+        .arg("--report-dir")
+        .arg(&report_dir)
+        .output()
+        .unwrap();
+    let stdout = text(&output.stdout);
+    assert_incomplete(
+        &output,
+        &stdout,
+        &report_dir,
+        "target-not-answering",
+        "the target stopped answering",
+    );
+    let _ = std::fs::remove_dir_all(&cases);
+    let _ = std::fs::remove_dir_all(&report_dir);
+}
+
+#[test]
+fn a_target_that_cannot_be_reached_ends_incomplete() {
+    // A port that was just free: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let cases = one_case_dir("verdict-unreachable-cases");
+    let report_dir = temp_dir("verdict-unreachable-report");
+    let output = bin()
+        .args(["--target", &format!("http://127.0.0.1:{port}"), "--cases"])
+        .arg(&cases)
+        .arg("--report-dir")
+        .arg(&report_dir)
+        .output()
+        .unwrap();
+    let stdout = text(&output.stdout);
+    assert_incomplete(
+        &output,
+        &stdout,
+        &report_dir,
+        "target-unreachable",
+        "the target could not be reached",
+    );
+    let _ = std::fs::remove_dir_all(&cases);
+    let _ = std::fs::remove_dir_all(&report_dir);
+}
+
+#[test]
+fn the_run_time_limit_ends_incomplete() {
+    // A target that answers, paced at one request per second and action: the limit ends the
+    // run after a case or two, and every session is destroyed (so only the time limit speaks).
+    let mock = Mock::start(MockConfig::default());
+    let cases = temp_dir("verdict-timeout-cases");
+    let report_dir = temp_dir("verdict-timeout-report");
+    let many = (0..6)
+        .map(|i| {
+            case(
+                &format!("case-{i}"),
+                &["rule.lock.required"],
+                vec![apply(json!({"success": true}))],
+                vec![destroy()],
+            )
+        })
+        .collect();
+    write_cases(&cases, "many.json", many);
+    let output = bin()
+        .args(["--target", &mock.url(), "--rate", "1", "--concurrency", "1"])
+        .args(["--run-timeout", "1500ms", "--cases"])
+        .arg(&cases)
+        .arg("--report-dir")
+        .arg(&report_dir)
+        .output()
+        .unwrap();
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{}", shown(&output));
+    assert!(stdout.contains(", 0 left"), "{}", shown(&output));
+    assert_incomplete(
+        &output,
+        &stdout,
+        &report_dir,
+        "run-timeout",
+        "the run timed out after 1.5 s (--run-timeout)",
+    );
+    let _ = std::fs::remove_dir_all(&cases);
+    let _ = std::fs::remove_dir_all(&report_dir);
+}
+
+#[cfg(unix)]
+#[test]
+fn an_interrupted_run_ends_incomplete() {
+    let mock = Mock::start(MockConfig::default());
+    let cases = temp_dir("verdict-interrupt-cases");
+    let report_dir = temp_dir("verdict-interrupt-report");
+    // Two requests per second and action, one case at a time: the interrupt after the first
+    // case leaves most not run.
+    let many = (0..8)
+        .map(|i| {
+            case(
+                &format!("case-{i:02}"),
+                &["rule.lock.required"],
+                vec![apply(json!({"success": true}))],
+                vec![destroy()],
+            )
+        })
+        .collect();
+    write_cases(&cases, "many.json", many);
+    let mut child = bin()
+        .args(["--target", &mock.url(), "--rate", "2", "--concurrency", "1"])
+        .arg("--cases")
+        .arg(&cases)
+        .arg("--report-dir")
+        .arg(&report_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // SIGINT once the first case has passed (the handler is installed by then).
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut stdout = String::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        stdout.push_str(&line);
+        stdout.push('\n');
+        if line.ends_with("... ok") {
+            break;
+        }
+    }
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    for line in lines {
+        stdout.push_str(&line.unwrap());
+        stdout.push('\n');
+    }
+    let output = child.wait_with_output().unwrap();
+    let output = Output {
+        stdout: stdout.clone().into_bytes(),
+        ..output
+    };
+    assert_eq!(output.status.code(), Some(130), "{}", shown(&output));
+    assert_incomplete(
+        &output,
+        &stdout,
+        &report_dir,
+        "interrupted",
+        "the run was interrupted",
+    );
+    let _ = std::fs::remove_dir_all(&cases);
+    let _ = std::fs::remove_dir_all(&report_dir);
+}
+
+#[test]
+fn a_selection_in_which_every_case_is_skipped_ends_incomplete() {
+    let mock = Mock::start(MockConfig::default());
+    let cases = temp_dir("verdict-skipped-cases");
+    let report_dir = temp_dir("verdict-skipped-report");
+    let mut ignored = case(
+        "only-ignored",
+        &["rule.lock.required"],
+        vec![apply(json!({"success": true}))],
+        vec![destroy()],
+    );
+    ignored["ignore"] = json!("kept out of ordinary runs");
+    let ran = case(
+        "ran",
+        &["rule.lock.required"],
+        vec![apply(json!({"success": true}))],
+        vec![destroy()],
+    );
+    write_cases(&cases, "some.json", vec![ignored, ran]);
+    let output = bin()
+        .args(["--target", &mock.url(), "--cases"])
+        .arg(&cases)
+        .arg("--report-dir")
+        .arg(&report_dir)
+        .arg("only-ignored")
+        .output()
+        .unwrap();
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{}", shown(&output));
+    assert_incomplete(&output, &stdout, &report_dir, "no-case-ran", "no case ran");
+    let _ = std::fs::remove_dir_all(&cases);
+    let _ = std::fs::remove_dir_all(&report_dir);
+}
+
+#[test]
+fn a_run_whose_must_cases_were_all_skipped_ends_incomplete() {
+    let mock = Mock::start(MockConfig::default());
+    let cases = temp_dir("verdict-musts-cases");
+    let report_dir = temp_dir("verdict-musts-report");
+    let mut ignored = case(
+        "must-ignored",
+        &["rule.lock.required"],
+        vec![apply(json!({"success": true}))],
+        vec![destroy()],
+    );
+    ignored["ignore"] = json!("kept out of ordinary runs");
+    let mut info = case(
+        "info-ran",
+        &["rule.lock.required"],
+        vec![apply(json!({"success": true}))],
+        vec![destroy()],
+    );
+    info["level"] = json!("info");
+    write_cases(&cases, "some.json", vec![ignored, info]);
+    let output = bin()
+        .args(["--target", &mock.url(), "--cases"])
+        .arg(&cases)
+        .arg("--report-dir")
+        .arg(&report_dir)
+        .output()
+        .unwrap();
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{}", shown(&output));
+    assert_eq!(report(&report_dir)["summary"]["passed"], 1);
+    assert_incomplete(
+        &output,
+        &stdout,
+        &report_dir,
+        "must-cases-skipped",
+        "every must case was skipped (1 of 1)",
+    );
+    let _ = std::fs::remove_dir_all(&cases);
+    let _ = std::fs::remove_dir_all(&report_dir);
+}
