@@ -80,6 +80,7 @@ pub mod decisions;
 pub mod defects;
 mod faults;
 pub mod gateway;
+mod limits;
 mod messages;
 pub mod params;
 mod ratelimit;

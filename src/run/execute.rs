@@ -301,6 +301,11 @@ impl CaseRun<'_> {
             Ended::Stopped(Stop::Interrupted) => {
                 return Some(format!("interrupted (Ctrl-C) during {step}{rest}"));
             }
+            Ended::Stopped(Stop::OutputClosed) => {
+                return Some(format!(
+                    "stopped during {step}{rest}: the output was closed"
+                ));
+            }
             Ended::Stopped(Stop::Unreachable) => {
                 return Some(format!(
                     "stopped during {step}{rest}: the target could not be reached"
