@@ -259,86 +259,14 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> Option<String> {
     Some(scrub(&text).into_owned())
 }
 
-/// Scrubs every text of an outcome in place — requests, answers, transport errors, failure
-/// details (a schema message or snapshot diff quotes the answer), notes and the skip reason —
-/// then makes it harmless wherever it is shown: control characters escaped ([`for_terminal`])
-/// and each text capped at [`MAX_TEXT`] (bodies are capped when recorded).
-pub fn scrub_outcome(outcome: &mut crate::outcome::Outcome) {
-    use crate::outcome::FailureKind as K;
-    for exchange in &mut outcome.exchanges {
-        clean(&mut exchange.request.url);
-        for (_, value) in &mut exchange.request.headers {
-            clean(value);
-        }
-        clean_body(&mut exchange.request.body.text);
-        if let Some(response) = &mut exchange.response {
-            for (_, value) in &mut response.headers {
-                clean(value);
-            }
-            clean_body(&mut response.body.text);
-        }
-        if let Some(error) = &mut exchange.error {
-            clean(error);
-        }
-    }
-    for failure in &mut outcome.failures {
-        match &mut failure.kind {
-            K::Transport { error: text }
-            | K::NotSent { reason: text }
-            | K::Setup { error: text }
-            | K::Body { error: text } => clean(text),
-            K::ContentType { expected, actual } => {
-                clean(expected);
-                if let Some(actual) = actual {
-                    clean(actual);
-                }
-            }
-            K::Outcome { expected, actual } => {
-                clean(expected);
-                clean(actual);
-            }
-            K::Tally { actual, .. } => {
-                let cleaned = std::mem::take(actual)
-                    .into_iter()
-                    .map(|(key, count)| {
-                        let mut key = key;
-                        clean(&mut key);
-                        (key, count)
-                    })
-                    .collect();
-                *actual = cleaned;
-            }
-            K::Schema { violations, .. } => {
-                for violation in violations {
-                    clean(&mut violation.instance_path);
-                    clean(&mut violation.message);
-                }
-            }
-            K::Snapshot { diff, .. } => {
-                // A diff is longer than a Code by nature; still bounded.
-                clean_body(diff);
-                cap_at(diff, 16 * MAX_TEXT);
-            }
-            K::Capture { problem, .. } => clean(problem),
-            K::Status { .. } | K::Latency { .. } => {}
-        }
-    }
-    for note in &mut outcome.notes {
-        clean(note);
-    }
-    if let Some(reason) = &mut outcome.skip_reason {
-        clean(reason);
-    }
-}
-
 /// [`scrub`], [`for_terminal`] and [`cap`] in place.
-fn clean(text: &mut String) {
+pub fn clean(text: &mut String) {
     clean_body(text);
     cap(text);
 }
 
 /// [`scrub`] and [`for_terminal`] in place.
-fn clean_body(text: &mut String) {
+pub fn clean_body(text: &mut String) {
     scrub_owned(text);
     if let Cow::Owned(safe) = for_terminal(text) {
         *text = safe;

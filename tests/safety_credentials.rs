@@ -95,3 +95,40 @@ fn a_proxy_never_sees_requests_to_a_target_on_this_machine() {
     );
     let _ = std::fs::remove_dir_all(&cases);
 }
+
+#[test]
+fn a_private_ca_is_trusted_with_cacert_and_a_bad_one_is_refused_before_sending() {
+    let cases = one_case_dir("credentials-cacert");
+    let mock = Mock::start(car_conformance::mock::MockConfig::default());
+    let not_pem = cases.join("target.json");
+    for (file, expected) in [
+        (cases.join("missing.pem"), "cannot read --cacert"),
+        (not_pem, "no PEM certificate in it"),
+    ] {
+        let output = bin()
+            .args(["--target", &mock.url(), "--cases"])
+            .arg(&cases)
+            .arg("--cacert")
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{}", shown(&output));
+        assert!(
+            text(&output.stderr).contains(expected),
+            "{}",
+            shown(&output)
+        );
+    }
+    let system = std::path::Path::new("/etc/ssl/certs/ca-certificates.crt");
+    if system.is_file() {
+        let output = bin()
+            .args(["--target", &mock.url(), "--cases"])
+            .arg(&cases)
+            .arg("--cacert")
+            .arg(system)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", shown(&output));
+    }
+    let _ = std::fs::remove_dir_all(&cases);
+}

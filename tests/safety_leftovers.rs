@@ -114,8 +114,9 @@ fn an_unreachable_target_stops_the_run_early_and_claims_no_session() {
         .args([
             "--target",
             &format!("http://127.0.0.1:{port}"),
+            // Cases in flight when the run stops must not count their cut requests as sessions.
             "--concurrency",
-            "1",
+            "8",
             "--cases",
         ])
         .arg(&cases)
@@ -131,9 +132,9 @@ fn an_unreachable_target_stops_the_run_early_and_claims_no_session() {
     assert!(stdout.contains("connection refused"), "{}", shown(&output));
     assert!(stdout.contains("sessions: 0 created"), "{}", shown(&output));
     let failed = stdout.matches("... FAILED").count();
-    assert!(failed <= 5, "{failed} cases failed\n{}", shown(&output));
+    assert!(failed <= 10, "{failed} cases failed\n{}", shown(&output));
     assert!(
-        stdout.lines().count() < 300,
+        stdout.lines().count() < 450,
         "{} lines\n{}",
         stdout.lines().count(),
         shown(&output)

@@ -38,6 +38,7 @@ pub fn execute(args: CoverageArgs) -> ExitCode {
         max_response_bytes: 0,
         report_dir: None,
         min_coverage: None,
+        cacert: None,
         safety: Default::default(),
     };
     let (catalogue, cases) = match crate::run::load(&settings) {

@@ -69,7 +69,8 @@ const EXIT_CODES: &str = "Exit codes of a run:
        wins over every other code: destroy them with DestroySession
   4    the target could not be reached (no connection); the run stopped early
   130  interrupted (Ctrl-C or SIGTERM); a second signal leaves cleanup and the report
-       10 s, a third exits at once";
+       10 s, a third exits at once
+  141  the output was closed (`| head`): the run stopped and cleaned up";
 
 /// Parses the process's arguments and runs the chosen command.
 pub fn main() -> ExitCode {

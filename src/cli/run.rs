@@ -68,6 +68,9 @@ pub struct RunArgs {
     /// Fail the run when less than PCT percent of the applicable catalogue is exercised.
     #[arg(long, value_name = "PCT", value_parser = parse_percent)]
     min_coverage: Option<f64>,
+    /// Also trust the CA certificates in FILE (PEM), e.g. a staging server's private CA.
+    #[arg(long, env = "CAR_CACERT", value_name = "FILE")]
+    cacert: Option<PathBuf>,
     /// Pacing, concurrency, time limits, target profile, dry run.
     #[command(flatten)]
     safety: safety::SafetyArgs,
@@ -147,6 +150,7 @@ fn settings(args: &RunArgs) -> Result<Settings, String> {
         max_response_bytes: 1024 * 1024,
         report_dir: args.report_dir.clone(),
         min_coverage: args.min_coverage,
+        cacert: args.cacert.clone().filter(|p| !p.as_os_str().is_empty()),
         safety,
     })
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::action::Action;
-use super::app::RequestView;
+use super::request_view::RequestView;
 use crate::sign::v1::{V1Received, V1Rejection, string_to_sign as v1_string_to_sign};
 use crate::sign::{
     HeaderSource, Received, Rejection, VerifyPolicy, canonical_headers, canonical_request,

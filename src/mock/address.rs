@@ -19,11 +19,13 @@
 //!   sent does not match and the Host has a port (the real Host has none, so there the rule is
 //!   unchanged too).
 
-use super::gateway::SERVICE;
 use crate::sign::{
     HeaderSource, KeyCache, KeyLookup, Received, Rejection, VerifyPolicy, parse_authorization,
     verify,
 };
+
+/// The service name a credential scope carries (or the Host's first label: see `address`).
+pub const SERVICE: &str = "car";
 
 /// The service the request's credential scope must name: the first label of its Host when that
 /// is what the scope names, else [`SERVICE`] (so a mismatch is reported against `car`).

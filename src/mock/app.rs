@@ -16,6 +16,7 @@ use super::gateway::{Gateway, Incoming};
 use super::messages::{ApiError, Lang};
 use super::params::get_str;
 use super::reply::{error_body, http_response, request_id, success_body};
+pub use super::request_view::RequestView;
 use super::state::{Limits, LiveState, State, StateView};
 use super::variants::Variants;
 
@@ -37,19 +38,6 @@ pub struct App {
     ends_on_slow_down: bool,
     /// Wakes slow CreateSessions when a SlowDown answer ended one's processing.
     slowed_down: tokio::sync::Notify,
-}
-
-/// A request's head and (possibly cut) body as the server read it.
-#[derive(Debug, Clone, Copy)]
-pub struct RequestView<'a> {
-    pub method: &'a str,
-    pub uri: &'a http::Uri,
-    pub headers: &'a http::HeaderMap,
-    /// The body, at most [`App::body_limit`] bytes of it; empty when its announced length
-    /// (Content-Length) was already over that.
-    pub body: &'a [u8],
-    /// Bytes the client sent or announced, including any the server did not keep.
-    pub body_len: u64,
 }
 
 fn now_unix() -> i64 {

@@ -28,8 +28,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use serde_json::{Map, Value, json};
 
-use super::app::RequestView;
 use super::config::{Fault, MockConfig};
+use super::request_view::RequestView;
 use super::server::Handler;
 use super::switch::{SwitchError, Switchable};
 

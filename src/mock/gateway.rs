@@ -22,11 +22,6 @@ use super::params;
 use super::ratelimit::RateLimiter;
 use crate::sign::{KeyCache, KeyEntry, Received, VerifyPolicy, parse_authorization};
 
-/// The only version of CAR's API.
-pub const VERSION: &str = "2022-01-10";
-/// The service name a credential scope carries (or the Host's first label: see `address`).
-pub const SERVICE: &str = "car";
-
 /// A request as the server read it. `body` holds at most the size limit; `body_len` counts every
 /// byte the client sent (or announced), so an oversized request is still measured.
 #[derive(Debug, Clone, Copy)]
@@ -95,6 +90,8 @@ pub struct Step {
     run: fn(&mut Pass<'_>) -> Result<(), ApiError>,
 }
 
+/// The only version of CAR's API.
+pub const VERSION: &str = "2022-01-10";
 /// The gateway's checks in the order they run.
 pub const STEPS: &[Step] = &[
     Step {

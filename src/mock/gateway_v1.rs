@@ -19,10 +19,11 @@ use std::time::Instant;
 use serde_json::{Map, Value};
 
 use super::{
-    Checked, Gateway, Incoming, Pass, SERVICE, VERSION, check_method, check_params,
-    check_rate_limit, check_size,
+    Checked, Gateway, Incoming, Pass, VERSION, check_method, check_params, check_rate_limit,
+    check_size,
 };
 use crate::mock::action::Action;
+use crate::mock::address::SERVICE;
 use crate::mock::decisions::Check;
 use crate::mock::defects::Flaw;
 use crate::mock::messages;

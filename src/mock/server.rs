@@ -146,6 +146,7 @@ async fn accept_loop<H: Handler>(
 ) {
     let graceful = GracefulShutdown::new();
     let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let peers = super::limits::Peers::default();
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -156,8 +157,8 @@ async fn accept_loop<H: Handler>(
             _ = stopped.changed() => break,
             accepted = listener.accept() => accepted,
         };
-        let stream = match accepted {
-            Ok((stream, _)) => stream,
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
             Err(error) => {
                 // Out of file descriptors and the like: back off instead of spinning.
                 tracing::warn!(%error, "mock: accept failed");
@@ -165,7 +166,12 @@ async fn accept_loop<H: Handler>(
                 continue;
             }
         };
-        let Ok(permit) = permits.clone().try_acquire_owned() else {
+        let Some(permit) = permits
+            .clone()
+            .try_acquire_owned()
+            .ok()
+            .and_then(|permit| peers.admit(peer.ip(), permit))
+        else {
             drop(stream);
             continue;
         };
@@ -267,9 +273,15 @@ async fn serve_one<H: Handler>(
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    let read = tokio::time::timeout(body_timeout, read_body(body, keep, announced))
-        .await
-        .map_err(|_| BodyError::Timeout)??;
+    // The body's share of the process-wide budget comes first, within the same time limit.
+    let reserved = super::limits::kept_bytes(keep, announced);
+    let (_budget, read) = tokio::time::timeout(body_timeout, async {
+        let budget = super::limits::reserve(reserved).await;
+        (budget, read_body(body, keep, announced).await)
+    })
+    .await
+    .map_err(|_| BodyError::Timeout)?;
+    let read = read?;
     let view = RequestView {
         method: parts.method.as_str(),
         uri: &parts.uri,

@@ -151,6 +151,9 @@ pub struct Settings {
     pub max_response_bytes: usize,
     pub report_dir: Option<PathBuf>,
     pub min_coverage: Option<f64>,
+    /// A PEM file of CA certificates trusted besides the bundled web roots (`--cacert`): a
+    /// vendor's staging server signed by a private CA.
+    pub cacert: Option<PathBuf>,
     /// Rate, concurrency, time limits, capabilities, dry run (`run::guard`).
     pub safety: crate::plan::Safety,
 }
@@ -218,6 +221,13 @@ pub fn default_dir(name: &str) -> PathBuf {
     } else {
         local.to_path_buf()
     }
+}
+
+/// Whether `dir` is this source tree's own `name` directory, taken by [`default_dir`] because
+/// the working directory has no `name`: files are read from it, never written into it (a run
+/// from elsewhere must not change the checkout the binary was built from).
+pub fn is_source_tree_fallback(dir: &Path, name: &str) -> bool {
+    !Path::new(name).is_dir() && dir == Path::new(env!("CARGO_MANIFEST_DIR")).join(name)
 }
 
 /// A case with the decision whether it runs on this target.
@@ -384,6 +394,7 @@ mod tests {
             max_response_bytes: 1,
             report_dir: None,
             min_coverage: None,
+            cacert: None,
             safety: Default::default(),
         };
         assert_eq!(settings.target_name(), "mock");

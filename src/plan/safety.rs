@@ -135,6 +135,7 @@ pub(crate) mod tests {
             max_response_bytes: 1,
             report_dir: None,
             min_coverage: None,
+            cacert: None,
             safety: Safety {
                 rate,
                 ..Safety::default()

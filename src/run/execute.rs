@@ -208,7 +208,7 @@ pub async fn execute(shared: &Shared, planned: &Planned) -> Outcome {
     outcome.exchanges = run.exchanges;
     outcome.notes = run.notes;
     outcome.duration = started.elapsed();
-    crate::redact::scrub_outcome(&mut outcome);
+    super::scrub::scrub_outcome(&mut outcome);
     outcome
 }
 
@@ -300,6 +300,11 @@ impl CaseRun<'_> {
             Ended::Finished => return None,
             Ended::Stopped(Stop::Interrupted) => {
                 return Some(format!("interrupted (Ctrl-C) during {step}{rest}"));
+            }
+            Ended::Stopped(Stop::OutputClosed) => {
+                return Some(format!(
+                    "stopped during {step}{rest}: the output was closed"
+                ));
             }
             Ended::Stopped(Stop::Unreachable) => {
                 return Some(format!(

@@ -24,6 +24,8 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 pub const EXIT_LEFT_BEHIND: u8 = 3;
 /// Exit code of a run that could not reach the target (no connection could be made).
 pub const EXIT_UNREACHABLE: u8 = 4;
+/// Exit code of a run whose output was closed (128 + SIGPIPE, as shells expect).
+pub const EXIT_OUTPUT_CLOSED: u8 = 141;
 /// How long cleanup and the report may still take after a second Ctrl-C or SIGTERM.
 pub const GRACE: Duration = Duration::from_secs(10);
 
@@ -239,6 +241,11 @@ impl Guard {
                     crate::plan::duration::human(limit)
                 ),
             ),
+            // A closed output (`| head`) interrupts the run as a signal would.
+            Some(Stop::OutputClosed) => (
+                Incomplete::Interrupted,
+                "the run's output was closed (broken pipe)".to_owned(),
+            ),
             Some(Stop::Unreachable) => (
                 Incomplete::TargetUnreachable,
                 format!(
@@ -285,6 +292,9 @@ impl Guard {
                     timeout::UNREACHABLE_THRESHOLD
                 ));
             }
+            Some(Stop::OutputClosed) => {
+                out.push_str("stopped: the output was closed (broken pipe); the cases not run are listed as skipped\n");
+            }
             None => {}
         }
         out
@@ -299,6 +309,7 @@ impl Guard {
         match self.stopped() {
             Some(Stop::Interrupted) => ExitCode::from(EXIT_INTERRUPTED),
             Some(Stop::Unreachable) => ExitCode::from(EXIT_UNREACHABLE),
+            Some(Stop::OutputClosed) => ExitCode::from(EXIT_OUTPUT_CLOSED),
             Some(Stop::RunTimeout(_)) if code == ExitCode::SUCCESS => ExitCode::FAILURE,
             _ => code,
         }

@@ -9,6 +9,7 @@ pub mod embedded;
 pub mod execute;
 pub mod guard;
 pub mod mutants;
+pub mod scrub;
 
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -31,6 +32,7 @@ use crate::report::coverage::{self, render_table, render_totals};
 use crate::report::reporting::{CaseHooks, ReportOptions, Reporting, ReportingError};
 use crate::report::{self, RunReport, SuiteInfo, Summary, TargetInfo};
 use crate::send::request::Endpoint;
+use crate::send::timeout::{Cancel, Stop};
 use crate::send::{Client, ClientConfig};
 
 /// Exit code for usage and case-file errors.
@@ -87,6 +89,11 @@ pub fn run(invocation: Invocation) -> ExitCode {
         empty_filter_ok,
         reports,
     } = invocation;
+    // libtest refuses 0 threads by waiting forever: said here instead.
+    if args.test_threads == Some(0) || settings.safety.concurrency == Some(0) {
+        return usage("--test-threads and --concurrency must be at least 1");
+    }
+    quiet_on_closed_output();
     // `--concurrency N` also runs N cases at once unless `--test-threads` says otherwise.
     args.test_threads = args.test_threads.or(settings.safety.concurrency);
     let (catalogue, cases) = match load(&settings) {
@@ -103,7 +110,15 @@ pub fn run(invocation: Invocation) -> ExitCode {
         settings.safety.capabilities.as_ref(),
     ));
     if args.list {
-        let _ = libtest_mimic::run(&args, planned.iter().map(placeholder).collect());
+        // `--list | head -1`: the rest of the list has no reader; that is not an error.
+        let listed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            libtest_mimic::run(&args, planned.iter().map(placeholder).collect())
+        }));
+        if let Err(payload) = listed
+            && !is_broken_pipe(payload.as_ref())
+        {
+            std::panic::resume_unwind(payload);
+        }
         return ExitCode::SUCCESS;
     }
     let selected: Vec<&Planned> = planned
@@ -166,6 +181,15 @@ pub fn run(invocation: Invocation) -> ExitCode {
         Ok(shared) => shared,
         Err(error) => return usage(error),
     };
+    if shared.snapshots.mode != UpdateMode::No
+        && crate::plan::is_source_tree_fallback(&shared.snapshots.dir, "snapshots")
+    {
+        eprintln!(
+            "note: no ./snapshots here: answers are compared with {}, and no snapshot is written there (give --snapshots DIR to record)",
+            shared.snapshots.dir.display()
+        );
+        shared.snapshots.mode = UpdateMode::No;
+    }
     // A snapshot directory that cannot be written is found now, not after the suite was sent.
     if shared.snapshots.mode != UpdateMode::No
         && let Err(error) = crate::report::atomic::probe_dir(&shared.snapshots.dir, true)
@@ -220,7 +244,21 @@ pub fn run(invocation: Invocation) -> ExitCode {
         .iter()
         .map(|p| trial(p.clone(), &shared, &runtime, &outcomes, &hooks))
         .collect();
-    let conclusion = libtest_mimic::run(&args, trials);
+    // A run piped into `head`: libtest's printing fails once `head` exits. No new case starts
+    // (the panic hook stops the run), cases in flight clean up, and the report is written.
+    *lock(&ON_CLOSED_OUTPUT) = Some(Arc::clone(&shared.guard.cancel));
+    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        libtest_mimic::run(&args, trials)
+    }));
+    let has_failed = match ran {
+        Ok(conclusion) => conclusion.has_failed(),
+        Err(payload) if is_broken_pipe(payload.as_ref()) => {
+            shared.guard.cancel.stop(Stop::OutputClosed);
+            true
+        }
+        Err(payload) => std::panic::resume_unwind(payload),
+    };
+    *lock(&ON_CLOSED_OUTPUT) = None;
     reporting.finish_progress(&mut out);
     for p in &selected {
         if p.skip.is_none() && args.is_ignored(&placeholder(p)) {
@@ -284,12 +322,39 @@ pub fn run(invocation: Invocation) -> ExitCode {
     let summary = report::render_summary(&report);
     let _ = write!(out, "{}", crate::redact::for_terminal(&summary));
     // Report directory, certification record, baseline; the exit code (130 after Ctrl-C).
-    let code = match reporting.conclude(report, &settings, &mut out, conclusion.has_failed()) {
+    let code = match reporting.conclude(report, &settings, &mut out, has_failed) {
         Ok(false) => ExitCode::SUCCESS,
         Ok(true) => ExitCode::FAILURE,
         Err(error) => usage(error),
     };
     shared.guard.exit_code(code)
+}
+
+/// The stop signal of the run in progress, for the panic hook to pull when output is closed.
+static ON_CLOSED_OUTPUT: Mutex<Option<Arc<Cancel>>> = Mutex::new(None);
+
+/// Whether a panic is a write to a closed stdout (libtest's printing, `println!`).
+fn is_broken_pipe(payload: &(dyn std::any::Any + Send)) -> bool {
+    crate::redact::panic_message(payload)
+        .is_some_and(|m| m.contains("Broken pipe") || m.contains("BrokenPipe"))
+}
+
+/// Installs (once) a panic hook that turns a write to a closed stdout into a quiet stop of the
+/// run in progress instead of a panic message; every other panic goes to the previous hook.
+fn quiet_on_closed_output() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if is_broken_pipe(info.payload()) {
+                if let Some(cancel) = lock(&ON_CLOSED_OUTPUT).as_ref() {
+                    cancel.stop(Stop::OutputClosed);
+                }
+                return;
+            }
+            previous(info);
+        }));
+    });
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -323,13 +388,24 @@ fn shared_mock_config(settings: &Settings) -> MockConfig {
 }
 
 fn build_shared(settings: &Settings, cases: &[Case], url: url::Url) -> Result<Shared, String> {
-    let client = Client::new(ClientConfig {
-        timeout: settings.timeout,
-        max_response_bytes: settings.max_response_bytes,
-        // A proxy would see the signed requests to a mock on this machine: never used for one.
-        direct: crate::plan::is_loopback(&url),
-    })
-    .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+    let pem = match &settings.cacert {
+        Some(path) => std::fs::read(path)
+            .map_err(|e| format!("cannot read --cacert {}: {e}", path.display()))?,
+        None => Vec::new(),
+    };
+    let client = Client::with_roots(
+        ClientConfig {
+            timeout: settings.timeout,
+            max_response_bytes: settings.max_response_bytes,
+            // A proxy would see the signed requests to a mock on this machine: never used for one.
+            direct: crate::plan::is_loopback(&url),
+        },
+        &pem,
+    )
+    .map_err(|e| match &settings.cacert {
+        Some(path) => format!("--cacert {}: {e}", path.display()),
+        None => format!("cannot build the HTTP client: {e}"),
+    })?;
     let named = cases
         .iter()
         .flat_map(|c| c.spec.steps.iter().chain(&c.spec.cleanup))

@@ -163,6 +163,7 @@ pub fn settings(root: Option<PathBuf>) -> Settings {
         max_response_bytes: 1024 * 1024,
         report_dir: None,
         min_coverage: None,
+        cacert: None,
         safety: Default::default(),
     }
 }

@@ -62,7 +62,22 @@ pub struct Client {
 
 impl Client {
     pub fn new(config: ClientConfig) -> Result<Self, SendError> {
+        Self::with_roots(config, &[])
+    }
+
+    /// [`Client::new`] trusting `pem` (CA certificates, PEM) besides the bundled web roots.
+    pub fn with_roots(config: ClientConfig, pem: &[u8]) -> Result<Self, SendError> {
         let mut builder = reqwest::Client::builder();
+        if !pem.is_empty() {
+            let roots = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| SendError::Invalid(format!("not PEM certificates: {e}")))?;
+            if roots.is_empty() {
+                return Err(SendError::Invalid("no PEM certificate in it".to_owned()));
+            }
+            for root in roots {
+                builder = builder.add_root_certificate(root);
+            }
+        }
         if config.direct {
             builder = builder.no_proxy();
         }

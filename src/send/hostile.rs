@@ -25,6 +25,13 @@ pub fn transport(url: &str, chain: &str) -> String {
         "the target closed the connection without answering".to_owned()
     } else if lower.contains("dns error") || lower.contains("failed to lookup address") {
         format!("cannot resolve the target's host ({host})")
+    } else if lower.contains("unknownissuer")
+        || lower.contains("invalid peer certificate")
+        || lower.contains("certificate verify failed")
+    {
+        format!(
+            "the TLS certificate of {host} is not trusted by the bundled web roots; if a private CA signed it, give that CA with --cacert FILE"
+        )
     } else if lower.contains("invalid http") || lower.contains("invalid status") {
         "the answer is not HTTP".to_owned()
     } else {
@@ -119,6 +126,18 @@ mod tests {
     use super::*;
     use bytes::Bytes;
     use std::time::Duration;
+
+    #[test]
+    fn an_untrusted_certificate_names_the_fix() {
+        let shown = transport(
+            "https://staging.example:8443/",
+            "error sending request: client error (Connect): invalid peer certificate: UnknownIssuer",
+        );
+        assert!(
+            shown.starts_with("the TLS certificate of staging.example:8443 is not trusted by the bundled web roots; if a private CA signed it, give that CA with --cacert FILE ("),
+            "{shown}"
+        );
+    }
 
     fn received(status: u16, content_type: &str, body: &str) -> Received {
         Received {

@@ -41,12 +41,21 @@ pub enum Stop {
     RunTimeout(Duration),
     /// [`UNREACHABLE_THRESHOLD`] requests in a row found no connection to the target.
     Unreachable,
+    /// The run's output was closed (`| head`): nobody reads the results any more.
+    OutputClosed,
 }
 
 /// Requests in a row that could not connect after which the target counts as unreachable.
 pub const UNREACHABLE_THRESHOLD: u32 = 3;
 
 impl Stop {
+    /// Whether work in flight is cut short: a signal or the run's time limit, yes; an
+    /// unreachable target or a closed output only stop new cases (what is in flight ends by
+    /// itself, and a request cut mid-way would count as possibly having created a session).
+    pub fn interrupts_work(self) -> bool {
+        matches!(self, Stop::Interrupted | Stop::RunTimeout(_))
+    }
+
     /// Why a case that had not started is not run.
     pub fn not_started(self) -> String {
         match self {
@@ -58,6 +67,7 @@ impl Stop {
                 )
             }
             Stop::Unreachable => "not run: the target could not be reached".to_owned(),
+            Stop::OutputClosed => "not run: the output was closed (broken pipe)".to_owned(),
         }
     }
 }
@@ -94,11 +104,12 @@ impl Cancel {
         *self.sender.borrow()
     }
 
-    /// Resolves when the run stops.
+    /// Resolves when the run stops in a way that cuts work in flight short
+    /// ([`Stop::interrupts_work`]).
     pub async fn wait(&self) -> Stop {
         let mut receiver = self.sender.subscribe();
         let stop = receiver
-            .wait_for(Option::is_some)
+            .wait_for(|state| state.is_some_and(Stop::interrupts_work))
             .await
             .ok()
             .and_then(|state| *state);
@@ -253,6 +264,15 @@ impl Breaker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn an_unreachable_target_lets_work_in_flight_finish() {
+        let cancel = Cancel::default();
+        cancel.stop(Stop::Unreachable);
+        let work = tokio::time::sleep(Duration::from_millis(50));
+        assert_eq!(bounded(&cancel, None, work).await, Ended::Finished);
+        assert_eq!(cancel.stopped(), Some(Stop::Unreachable));
+    }
 
     #[test]
     fn the_client_default_covers_the_longest_documented_budget() {
