@@ -1,7 +1,7 @@
 //! Rough edges of the command line: `--test-threads 0` is refused instead of hanging; `--list`
 //! and a run piped into `head` end quietly (no panic), the run stopping and cleaning up.
 
-mod safety_common;
+mod common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 use car_conformance::mock::MockConfig;
 use serde_json::json;
 
-use safety_common::*;
+use common::cases::{apply, case, write_cases};
+use common::mock::InProcess as Mock;
+use common::{bin, shown, temp_dir, text};
 
 /// Waits for `child` at most `limit`; kills it (and fails) when it does not end.
 fn wait_at_most(mut child: Child, limit: Duration) -> std::process::Output {
