@@ -10,12 +10,12 @@ pub mod execute;
 pub mod guard;
 pub mod mutants;
 pub mod scrub;
+mod steps;
 
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 use libtest_mimic::{Arguments, Completion, Failed, FormatSetting, Trial};
 
@@ -27,10 +27,8 @@ use crate::check::levels::CheckLevels;
 use crate::check::snapshot::{Snapshots, UpdateMode};
 use crate::mock::{self, MockConfig, MockCredential};
 use crate::outcome::{Outcome, Status, render_failures};
-use crate::plan::{Planned, Settings, Target, plan};
-use crate::report::coverage::{self, render_table, render_totals};
+use crate::plan::{Planned, Settings, plan};
 use crate::report::reporting::{CaseHooks, ReportOptions, Reporting, ReportingError};
-use crate::report::{self, RunReport, SuiteInfo, Summary, TargetInfo};
 use crate::send::request::Endpoint;
 use crate::send::timeout::{Cancel, Stop};
 use crate::send::{Client, ClientConfig};
@@ -109,225 +107,58 @@ pub fn run(invocation: Invocation) -> ExitCode {
         plan(cases.clone(), &settings.target),
         settings.safety.capabilities.as_ref(),
     ));
-    if args.list {
-        // `--list | head -1`: the rest of the list has no reader; that is not an error.
-        let listed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            libtest_mimic::run(&args, planned.iter().map(placeholder).collect())
-        }));
-        if let Err(payload) = listed
-            && !is_broken_pipe(payload.as_ref())
-        {
-            std::panic::resume_unwind(payload);
-        }
-        return ExitCode::SUCCESS;
-    }
-    let selected: Vec<&Planned> = planned
-        .iter()
-        .filter(|p| !args.is_filtered_out(&placeholder(p)))
-        .collect();
-    if selected.is_empty() {
-        if empty_filter_ok && (args.filter.is_some() || !args.skip.is_empty() || args.ignored) {
-            println!("\nrunning 0 cases: no case matches the filter");
-            return ExitCode::SUCCESS;
-        }
-        return usage(format!(
-            "no case selected: {} cases loaded from {}, none matches the filter{}",
-            planned.len(),
-            settings.cases_dir.display(),
-            if args.ignored { " and --ignored" } else { "" }
-        ));
-    }
-    let to_run = selected
-        .iter()
-        .filter(|p| p.skip.is_none() && !args.is_ignored(&placeholder(p)))
-        .count();
+    let (selected, to_run) = match steps::select(&planned, &args, empty_filter_ok, &settings) {
+        steps::Selection::Run { selected, to_run } => (selected, to_run),
+        steps::Selection::Done(code) => return code,
+    };
     if settings.safety.dry_run {
         return dry_run::print(&settings, &selected, &mut std::io::stdout());
     }
-    let needs_shared_mock = settings.target == Target::Embedded
-        && selected
-            .iter()
-            .any(|p| p.skip.is_none() && p.case.mock_config().is_none());
-
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => Arc::new(runtime),
-        Err(error) => return usage(format!("cannot start the async runtime: {error}")),
+    let mut started = match steps::start(&settings, &cases, &selected) {
+        Ok(started) => started,
+        Err(code) => return code,
     };
-    let started_at = time::OffsetDateTime::now_utc();
-    let started = Instant::now();
-    let shared_mock = if needs_shared_mock {
-        match runtime.block_on(start_shared_mock(&settings)) {
-            Ok(handle) => Some(handle),
-            Err(error) => return usage(format!("cannot start the embedded mock: {error}")),
-        }
-    } else {
-        None
-    };
-    // Without a shared mock no case sends to the shared target: the discard port stands in.
-    let base_url = match (&settings.target, &shared_mock) {
-        (Target::Url(url), _) => Ok(url.clone()),
-        (Target::Embedded, Some(handle)) => url::Url::parse(&handle.url()),
-        (Target::Embedded, None) => url::Url::parse("http://127.0.0.1:9/"),
-    };
-    let base_url = match base_url {
-        Ok(url) => url,
-        Err(error) => return usage(format!("bad target URL: {error}")),
-    };
-    let mut shared = match build_shared(&settings, &cases, base_url.clone()) {
-        Ok(shared) => shared,
-        Err(error) => return usage(error),
-    };
-    if shared.snapshots.mode != UpdateMode::No
-        && crate::plan::is_source_tree_fallback(&shared.snapshots.dir, "snapshots")
-    {
-        eprintln!(
-            "note: no ./snapshots here: answers are compared with {}, and no snapshot is written there (give --snapshots DIR to record)",
-            shared.snapshots.dir.display()
-        );
-        shared.snapshots.mode = UpdateMode::No;
-    }
-    // A snapshot directory that cannot be written is found now, not after the suite was sent.
-    if shared.snapshots.mode != UpdateMode::No
-        && let Err(error) = crate::report::atomic::probe_dir(&shared.snapshots.dir, true)
-    {
-        eprintln!(
-            "warning: cannot write snapshots in {} ({error}): no snapshot file is written this run",
-            shared.snapshots.dir.display()
-        );
-        shared.snapshots.mode = UpdateMode::No;
-    }
-    let shared = Arc::new(shared);
-    // Ctrl-C and --run-timeout stop the run: no new case, cleanup, report.
-    shared.guard.arm(&runtime);
-
-    let json = args.format == Some(FormatSetting::Json);
-    let mut out: Box<dyn Write> = if json {
+    let mut out: Box<dyn Write> = if args.format == Some(FormatSetting::Json) {
         Box::new(std::io::stderr())
     } else {
         Box::new(std::io::stdout())
     };
-    let target_info = TargetInfo {
-        kind: match settings.target {
-            Target::Embedded => "embedded-mock",
-            Target::Url(_) => "url",
-        },
-        url: base_url.as_str().trim_end_matches('/').to_owned(),
-        name: settings.target_name(),
-    };
-    let _ = writeln!(
-        out,
-        "car-conformance {}: {} of {} cases against {} {} ({}), credentials: {}",
-        env!("CARGO_PKG_VERSION"),
+    let target_info = steps::header(
+        &mut out,
+        &settings,
+        &started.base_url,
         to_run,
         planned.len(),
-        target_info.kind,
-        target_info.url,
-        target_info.name,
-        settings.credential_source.describe()
     );
-    if let Some(line) = crate::send::client::proxy_line(&base_url) {
-        let _ = writeln!(out, "{line}");
-    }
-    let _ = write!(out, "{}", crate::plan::safety::describe(&settings));
-
     let outcomes: Arc<Mutex<Vec<Outcome>>> = Arc::default();
-    let trial_count = selected
-        .iter()
-        .filter(|p| !args.is_ignored(&placeholder(p)))
-        .count();
-    let hooks = reporting.start(&mut args, trial_count);
-    let trials = planned
-        .iter()
-        .map(|p| trial(p.clone(), &shared, &runtime, &outcomes, &hooks))
-        .collect();
-    // A run piped into `head`: libtest's printing fails once `head` exits. No new case starts
-    // (the panic hook stops the run), cases in flight clean up, and the report is written.
-    *lock(&ON_CLOSED_OUTPUT) = Some(Arc::clone(&shared.guard.cancel));
-    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        libtest_mimic::run(&args, trials)
-    }));
-    let has_failed = match ran {
-        Ok(conclusion) => conclusion.has_failed(),
-        Err(payload) if is_broken_pipe(payload.as_ref()) => {
-            shared.guard.cancel.stop(Stop::OutputClosed);
-            true
-        }
-        Err(payload) => std::panic::resume_unwind(payload),
-    };
-    *lock(&ON_CLOSED_OUTPUT) = None;
-    reporting.finish_progress(&mut out);
-    for p in &selected {
-        if p.skip.is_none() && args.is_ignored(&placeholder(p)) {
-            let reason = format!("ignored: {}", p.case.spec.ignore.as_deref().unwrap_or(""));
-            lock(&outcomes).push(Outcome::skipped(&p.case, reason));
-        }
-    }
-    // Every case must clean up after itself (against a real account a leftover session keeps
-    // running and billing): the shared mock shows what was left behind.
-    let mut leftovers = Vec::new();
-    if let Some(handle) = shared_mock {
-        let live = handle.live();
-        if !live.locks.is_empty() || !live.sessions.is_empty() {
-            leftovers.push(format!(
-                "warning: cases left {} lock(s) and {} session(s) on the embedded mock (UserIds {}); a case lacks cleanup",
-                live.locks.len(),
-                live.sessions.len(),
-                live.locks.iter().chain(&live.sessions).cloned().collect::<Vec<_>>().join(", ")
-            ));
-        }
-        runtime.block_on(handle.shutdown());
-    }
-
-    let mut outcomes = std::mem::take(&mut *lock(&outcomes));
-    outcomes.sort_by(|a, b| a.id.cmp(&b.id));
-    let coverage = coverage::run_coverage(&catalogue, &cases, &outcomes);
-    let mut report = RunReport {
-        format_version: report::FORMAT_VERSION,
-        suite: SuiteInfo::default(),
-        target: target_info,
-        started_at: started_at
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default(),
-        duration: started.elapsed(),
-        summary: Summary::of(&outcomes),
-        verdict: report::verdict::Verdict::default(),
-        min_coverage: settings.min_coverage,
-        cases: outcomes,
-        coverage,
-        fingerprint: None,
-        certification: None,
-        baseline: None,
-    };
-    report.judge(shared.guard.early_end());
-    // Quiet runs (`-q`, `--format terse`) keep the totals and leave the item lines out.
-    let quiet = args.quiet || args.format == Some(FormatSetting::Terse);
-    let table = if quiet {
-        render_totals(&report.coverage)
-    } else {
-        render_table(&report.coverage)
-    };
-    let _ = writeln!(out, "\ncoverage of the catalogue on this target:\n{table}");
-    for line in &leftovers {
-        let _ = writeln!(out, "{line}");
-    }
-    let _ = write!(
-        out,
-        "{}",
-        crate::redact::for_terminal(&shared.guard.summary())
+    let has_failed = steps::run_trials(
+        &mut args,
+        &planned,
+        &selected,
+        &started,
+        &mut reporting,
+        &outcomes,
     );
-    let summary = report::render_summary(&report);
-    let _ = write!(out, "{}", crate::redact::for_terminal(&summary));
+    reporting.finish_progress(&mut out);
+    steps::record_ignored(&selected, &args, &outcomes);
+    let leftovers = steps::leftovers_on_shared_mock(&mut started);
+    let outcomes = std::mem::take(&mut *lock(&outcomes));
+    let report = steps::build_report(
+        &catalogue,
+        &cases,
+        outcomes,
+        target_info,
+        &started,
+        &settings,
+    );
+    steps::print_closing(&mut out, &report, &args, &leftovers, &started.shared);
     // Report directory, certification record, baseline; the exit code (130 after Ctrl-C).
     let code = match reporting.conclude(report, &settings, &mut out, has_failed) {
         Ok(false) => ExitCode::SUCCESS,
         Ok(true) => ExitCode::FAILURE,
         Err(error) => usage(error),
     };
-    shared.guard.exit_code(code)
+    started.shared.guard.exit_code(code)
 }
 
 /// The stop signal of the run in progress, for the panic hook to pull when output is closed.
