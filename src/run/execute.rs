@@ -258,7 +258,7 @@ impl<T> Drop for InFlight<T> {
     }
 }
 
-impl CaseRun<'_> {
+impl<'a> CaseRun<'a> {
     /// The case's steps in order, stopping at the first that fails.
     async fn steps(&mut self) {
         let steps = &self.case.spec.steps;
@@ -358,91 +358,23 @@ impl CaseRun<'_> {
     /// Sends one step (all its copies at once) and checks the answers; `false` when it failed.
     async fn step(&mut self, phase: &'static str, index: usize, step: &Step) -> bool {
         let failures_before = self.failures.len();
-        let now = unix_now();
-        let step_ref = |copy: Option<u32>| StepRef {
-            phase,
-            index,
-            label: step.label().to_owned(),
-            copy,
-        };
-        let mut built = Vec::new();
-        for copy in 0..step.copies {
-            let scope = CaseScope {
-                user_id: &self.user_id,
-                client_ip: &self.shared.client_ip,
-                project_id: &self.shared.project_id,
-                client_session: &self.shared.client_session,
-                captures: &self.captures,
-                copy,
-            };
-            let at = step_ref((step.copies > 1).then_some(copy));
-            match request::build(step, &scope, &self.endpoint, now) {
-                Ok(request) => built.push((at, request)),
-                Err(reason) => self.failures.push(Failure {
-                    step: at,
-                    exchange: None,
-                    level: self.case.spec.level,
-                    kind: FailureKind::NotSent { reason },
-                }),
-            }
-        }
-        if self.failures.len() > failures_before {
+        let Some(built) = self.build_copies(phase, index, step) else {
             return false;
-        }
-        self.current = Some(step_ref(None));
+        };
+        self.current = Some(step_ref(phase, index, step, None));
         let subjects: Vec<(String, Option<String>)> = built
             .iter()
             .map(|(_, request)| cleanup::subject(&request.prepared, &step.action))
             .collect();
-        let shared: &Shared = self.shared;
-        let guard = &shared.guard;
         if self.on_shared
-            && let Err(reason) = guard.breaker.check()
+            && let Err(reason) = self.shared.guard.breaker.check()
         {
-            for (at, _) in built {
-                match &step.expect {
-                    Some(_) => self.fail(
-                        at,
-                        None,
-                        FailureKind::NotSent {
-                            reason: reason.clone(),
-                        },
-                    ),
-                    None => self.notes.push(format!("{at}: not sent: {reason}")),
-                }
-            }
+            self.not_sent(step, built, &reason);
             return self.failures.len() == failures_before;
         }
-        let _permits = if self.on_shared {
-            guard.schedule.permits(built.len(), self.alone).await
-        } else {
-            None
-        };
-        if self.on_shared
-            && let Some(pacer) = &guard.pacer
-        {
-            let action = subjects
-                .first()
-                .map_or(step.action.as_str(), |s| s.0.as_str());
-            // A run-alone case starts each action from an empty window, then is not held back.
-            let admission = match self.alone {
-                false => Admission::Paced,
-                true if self.fresh.insert(action.to_owned()) => Admission::Fresh,
-                true => Admission::Unpaced,
-            };
-            pacer.admit(action, built.len(), admission).await;
-        }
-        for (action, user) in &subjects {
-            self.sessions.sent(action, user.as_deref());
-            if self.on_shared
-                && let Some(user) = user
-                && cleanup::CREATING.contains(&action.as_str())
-            {
-                guard.ledger.pending(user);
-            }
-        }
+        let _permits = self.wait_turn(step, built.len(), &subjects).await;
         // Spawn every copy before awaiting any, so they are in flight together.
-        let base_timeout = guard.request_limit(step);
+        let base_timeout = self.shared.guard.request_limit(step);
         let mut handles = InFlight(
             built
                 .iter()
@@ -461,103 +393,223 @@ impl CaseRun<'_> {
             let result = handle
                 .await
                 .unwrap_or_else(|e| Err(SendError::Transport(e.to_string())));
-            if self.on_shared {
-                guard.breaker.record(match &result {
-                    Err(SendError::Timeout(limit)) => Some(*limit),
-                    _ => None,
-                });
-                guard.reached(&result);
-                guard.reach.record(&result);
-            }
-            let answer = Answer::of(&result);
-            let mut shown = match (&result, answer) {
-                (Err(error), _) => format!("got no answer: {error}"),
-                (Ok(received), Answer::Unknown | Answer::Unanswered) => {
-                    format!("got HTTP {} without an API answer", received.status)
-                }
-                (Ok(received), _) => format!(
-                    "answered {}",
-                    serde_json::from_slice::<serde_json::Value>(&received.body)
-                        .ok()
-                        .and_then(|body| check::outcome_of(&body).ok())
-                        .unwrap_or_default()
-                ),
-            };
-            // A target's Code is its own text: bounded before it is logged or noted.
-            crate::redact::cap(&mut shown);
-            tracing::debug!(action = %action, step = %at, answer = %crate::redact::for_terminal(&shown), "exchange");
-            self.sessions
-                .answered(action, user.as_deref(), answer, &shown);
-            let exchange = self.exchanges.len();
-            self.exchanges.push(Exchange {
-                step: at.clone(),
-                request: request.record,
-                response: result.as_ref().ok().map(record),
-                error: result.as_ref().err().map(ToString::to_string),
-            });
-            let Some(expect) = &step.expect else {
-                if let Err(error) = &result {
-                    self.notes.push(format!("{at}: no answer: {error}"));
-                }
-                continue;
-            };
-            let received = match result {
-                Ok(received) => received,
-                Err(error) => {
-                    outcomes.push(None);
-                    self.fail(
-                        at,
-                        Some(exchange),
-                        FailureKind::Transport {
-                            error: error.to_string(),
-                        },
-                    );
-                    continue;
-                }
-            };
-            let judged = check::judge(expect, &step.action, &received, &self.shared.schemas);
-            outcomes.push(judged.outcome.clone());
-            let expects_success = expect.success == Some(true);
-            for kind in judged.failures {
-                // A default check fails at its own rule's level when that is lower.
-                let level = self.shared.check_levels.failing_level(
-                    self.case.spec.level,
-                    &kind,
-                    expects_success,
-                );
-                self.failures.push(Failure {
-                    step: at.clone(),
-                    exchange: Some(exchange),
-                    level,
-                    kind,
-                });
-            }
-            if expect.snapshot {
-                self.snapshot(phase, index, step, &received, &at, exchange);
-            }
-            for (name, pointer) in &expect.capture {
-                match check::capture(judged.body.as_ref(), pointer) {
-                    Ok(value) => {
-                        self.captures.insert(name.clone(), value);
-                    }
-                    Err(problem) => self.fail(
-                        at.clone(),
-                        Some(exchange),
-                        FailureKind::Capture {
-                            name: name.clone(),
-                            pointer: pointer.clone(),
-                            problem,
-                        },
-                    ),
-                }
+            let exchange = self.record_exchange(&at, request, &result, action, user.as_deref());
+            if let Some(expect) = &step.expect {
+                let outcome = self.judge_answer(phase, index, step, expect, at, exchange, result);
+                outcomes.push(outcome);
+            } else if let Err(error) = &result {
+                self.notes.push(format!("{at}: no answer: {error}"));
             }
         }
         if let Some(tally) = step.expect.as_ref().and_then(|e| e.tally.as_ref())
             && let Some(kind) = check::judge_tally(tally, &outcomes)
         {
-            self.fail(step_ref(None), None, kind);
+            self.fail(step_ref(phase, index, step, None), None, kind);
         }
         self.failures.len() == failures_before
+    }
+
+    /// Builds and signs every copy of `step`; `None` (with the failures recorded) when one
+    /// could not be built, in which case nothing of the step is sent.
+    fn build_copies(
+        &mut self,
+        phase: &'static str,
+        index: usize,
+        step: &Step,
+    ) -> Option<Vec<(StepRef, request::Built)>> {
+        let now = unix_now();
+        let failures_before = self.failures.len();
+        let mut built = Vec::new();
+        for copy in 0..step.copies {
+            let scope = CaseScope {
+                user_id: &self.user_id,
+                client_ip: &self.shared.client_ip,
+                project_id: &self.shared.project_id,
+                client_session: &self.shared.client_session,
+                captures: &self.captures,
+                copy,
+            };
+            let at = step_ref(phase, index, step, (step.copies > 1).then_some(copy));
+            match request::build(step, &scope, &self.endpoint, now) {
+                Ok(request) => built.push((at, request)),
+                Err(reason) => self.failures.push(Failure {
+                    step: at,
+                    exchange: None,
+                    level: self.case.spec.level,
+                    kind: FailureKind::NotSent { reason },
+                }),
+            }
+        }
+        (self.failures.len() == failures_before).then_some(built)
+    }
+
+    /// The breaker is open (the target stopped answering): each copy is not sent — a failure
+    /// where the step expects an answer, a note for a cleanup step.
+    fn not_sent(&mut self, step: &Step, built: Vec<(StepRef, request::Built)>, reason: &str) {
+        for (at, _) in built {
+            match &step.expect {
+                Some(_) => self.fail(
+                    at,
+                    None,
+                    FailureKind::NotSent {
+                        reason: reason.to_owned(),
+                    },
+                ),
+                None => self.notes.push(format!("{at}: not sent: {reason}")),
+            }
+        }
+    }
+
+    /// Waits for this step's turn on the shared target (requests in flight, the pacer) and
+    /// enters every UserId a creating request names in the cleanup ledger before it is sent.
+    async fn wait_turn(
+        &mut self,
+        step: &Step,
+        copies: usize,
+        subjects: &[(String, Option<String>)],
+    ) -> Option<tokio::sync::SemaphorePermit<'a>> {
+        let shared: &'a Shared = self.shared;
+        let guard = &shared.guard;
+        let permits = if self.on_shared {
+            guard.schedule.permits(copies, self.alone).await
+        } else {
+            None
+        };
+        if self.on_shared
+            && let Some(pacer) = &guard.pacer
+        {
+            let action = subjects
+                .first()
+                .map_or(step.action.as_str(), |s| s.0.as_str());
+            // A run-alone case starts each action from an empty window, then is not held back.
+            let admission = match self.alone {
+                false => Admission::Paced,
+                true if self.fresh.insert(action.to_owned()) => Admission::Fresh,
+                true => Admission::Unpaced,
+            };
+            pacer.admit(action, copies, admission).await;
+        }
+        for (action, user) in subjects {
+            self.sessions.sent(action, user.as_deref());
+            if self.on_shared
+                && let Some(user) = user
+                && cleanup::CREATING.contains(&action.as_str())
+            {
+                guard.ledger.pending(user);
+            }
+        }
+        permits
+    }
+
+    /// Keeps one exchange for the report and tells the breaker, the reach tracker and the
+    /// case's session ledger what came back; returns the exchange's index.
+    fn record_exchange(
+        &mut self,
+        at: &StepRef,
+        request: request::Built,
+        result: &Result<Received, SendError>,
+        action: &str,
+        user: Option<&str>,
+    ) -> usize {
+        let guard = &self.shared.guard;
+        if self.on_shared {
+            guard.breaker.record(match result {
+                Err(SendError::Timeout(limit)) => Some(*limit),
+                _ => None,
+            });
+            guard.reached(result);
+            guard.reach.record(result);
+        }
+        let answer = Answer::of(result);
+        let mut shown = match (result, answer) {
+            (Err(error), _) => format!("got no answer: {error}"),
+            (Ok(received), Answer::Unknown | Answer::Unanswered) => {
+                format!("got HTTP {} without an API answer", received.status)
+            }
+            (Ok(received), _) => format!(
+                "answered {}",
+                serde_json::from_slice::<serde_json::Value>(&received.body)
+                    .ok()
+                    .and_then(|body| check::outcome_of(&body).ok())
+                    .unwrap_or_default()
+            ),
+        };
+        // A target's Code is its own text: bounded before it is logged or noted.
+        crate::redact::cap(&mut shown);
+        tracing::debug!(action = %action, step = %at, answer = %crate::redact::for_terminal(&shown), "exchange");
+        self.sessions.answered(action, user, answer, &shown);
+        self.exchanges.push(Exchange {
+            step: at.clone(),
+            request: request.record,
+            response: result.as_ref().ok().map(record),
+            error: result.as_ref().err().map(ToString::to_string),
+        });
+        self.exchanges.len() - 1
+    }
+
+    /// Judges one answer against the step's `expect`: the checks (each failing at its own
+    /// level), the snapshot and the captures. Returns the outcome for a tally (`None` when
+    /// no API answer came).
+    #[allow(clippy::too_many_arguments)]
+    fn judge_answer(
+        &mut self,
+        phase: &'static str,
+        index: usize,
+        step: &Step,
+        expect: &crate::case::Expect,
+        at: StepRef,
+        exchange: usize,
+        result: Result<Received, SendError>,
+    ) -> Option<String> {
+        let received = match result {
+            Ok(received) => received,
+            Err(error) => {
+                self.fail(
+                    at,
+                    Some(exchange),
+                    FailureKind::Transport {
+                        error: error.to_string(),
+                    },
+                );
+                return None;
+            }
+        };
+        let judged = check::judge(expect, &step.action, &received, &self.shared.schemas);
+        let expects_success = expect.success == Some(true);
+        for kind in judged.failures {
+            // A default check fails at its own rule's level when that is lower.
+            let level = self.shared.check_levels.failing_level(
+                self.case.spec.level,
+                &kind,
+                expects_success,
+            );
+            self.failures.push(Failure {
+                step: at.clone(),
+                exchange: Some(exchange),
+                level,
+                kind,
+            });
+        }
+        if expect.snapshot {
+            self.snapshot(phase, index, step, &received, &at, exchange);
+        }
+        for (name, pointer) in &expect.capture {
+            match check::capture(judged.body.as_ref(), pointer) {
+                Ok(value) => {
+                    self.captures.insert(name.clone(), value);
+                }
+                Err(problem) => self.fail(
+                    at.clone(),
+                    Some(exchange),
+                    FailureKind::Capture {
+                        name: name.clone(),
+                        pointer: pointer.clone(),
+                        problem,
+                    },
+                ),
+            }
+        }
+        judged.outcome
     }
 
     /// A failure of one of the case's own checks: it counts at the case's level.
@@ -630,6 +682,16 @@ impl CaseRun<'_> {
                 );
             }
         }
+    }
+}
+
+/// Where in the case a request sits: phase, step index, the step's label, and the copy.
+fn step_ref(phase: &'static str, index: usize, step: &Step, copy: Option<u32>) -> StepRef {
+    StepRef {
+        phase,
+        index,
+        label: step.label().to_owned(),
+        copy,
     }
 }
 

@@ -9,10 +9,7 @@ use crate::case::template::{self, Scope};
 use crate::case::{AuthorizationKnob, SignVersion, Step, TokenKnob};
 use crate::outcome::{BodyRecord, RequestRecord};
 use crate::send::Prepared;
-use crate::sign::{
-    ALGORITHM, Credentials, SignRequest, SigningKey, canonical_headers, canonical_request,
-    credential_scope, sign, string_to_sign, utc_date,
-};
+use crate::sign::{Bend, Credentials, SignRequest, resign, sign};
 
 /// The API version CreateSession and its neighbours belong to.
 pub const VERSION: &str = "2022-01-10";
@@ -62,26 +59,7 @@ pub fn build(
     now: i64,
 ) -> Result<Built, String> {
     let is_get = step.method.eq_ignore_ascii_case("GET");
-    let params = match &step.params {
-        Some(params) => Some(template::render_value(
-            &Value::Object(params.clone()),
-            scope,
-        )?),
-        None => None,
-    };
-    let (query, mut body) = match (&step.body, &params) {
-        (Some(raw), _) => (
-            String::new(),
-            template::render_string_value(raw, scope)?.into_bytes(),
-        ),
-        (None, Some(params)) if is_get => (encode_query(params), Vec::new()),
-        (None, Some(params)) => (
-            String::new(),
-            serde_json::to_vec(params).map_err(|e| e.to_string())?,
-        ),
-        (None, None) if is_get => (String::new(), Vec::new()),
-        (None, None) => (String::new(), b"{}".to_vec()),
-    };
+    let (params, query, mut body) = render_payload(step, scope, is_get)?;
     let content_type = step.content_type.clone().unwrap_or_else(|| {
         if is_get {
             "application/x-www-form-urlencoded".to_owned()
@@ -93,41 +71,9 @@ pub fn build(
     let timestamp = now + knobs.timestamp_offset_secs;
     let version = step.version.as_deref().unwrap_or(VERSION);
     let service = knobs.service.as_deref().unwrap_or(SERVICE);
-    let secret_id = if let Some(id) = &knobs.secret_id {
-        id.clone()
-    } else if knobs.unknown_secret_id {
-        UNKNOWN_SECRET_ID.to_owned()
-    } else {
-        endpoint.credentials.secret_id.clone()
-    };
-    let secret_key = if knobs.wrong_secret_key {
-        WRONG_SECRET_KEY.to_owned()
-    } else {
-        endpoint.credentials.secret_key.clone()
-    };
-    let token = match &knobs.token {
-        TokenKnob::RunToken => endpoint.credentials.token.clone(),
-        TokenKnob::NoToken => None,
-        TokenKnob::Value(text) => Some(template::render_string_value(
-            &Value::String(text.clone()),
-            scope,
-        )?),
-    };
-    let credentials = Credentials {
-        secret_id,
-        secret_key,
-        token,
-    };
-
+    let credentials = knob_credentials(step, endpoint, scope)?;
     // Header overrides, rendered; a header also listed in extra_signed_headers is signed with it.
-    let mut overrides: Vec<(String, Option<String>)> = Vec::new();
-    for (name, value) in &step.headers {
-        let value = match value {
-            Value::Null => None,
-            other => Some(template::render_string_value(other, scope)?),
-        };
-        overrides.push((name.clone(), value));
-    }
+    let overrides = render_overrides(step, scope)?;
     if knobs.version == SignVersion::V1 {
         let settled = v1::Settled {
             params: params.as_ref(),
@@ -140,32 +86,8 @@ pub fn build(
         return v1::build(step, endpoint, settled);
     }
     let host = endpoint.host();
-    let standard = |name: &str| -> Option<String> {
-        match name.to_ascii_lowercase().as_str() {
-            "x-tc-action" => Some(step.action.clone()),
-            "x-tc-timestamp" => Some(timestamp.to_string()),
-            "x-tc-version" => Some(version.to_owned()),
-            "x-tc-region" => endpoint.region.clone(),
-            "x-tc-token" => credentials.token.clone(),
-            "x-tc-content-sha256" if knobs.unsigned_payload => {
-                Some(crate::sign::UNSIGNED_PAYLOAD.to_owned())
-            }
-            _ => None,
-        }
-    };
-    let extra_signed: Vec<(String, String)> = knobs
-        .extra_signed_headers
-        .iter()
-        .map(|name| {
-            let overridden = overrides
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case(name))
-                .and_then(|(_, v)| v.clone());
-            let value = overridden.or_else(|| standard(name)).unwrap_or_default();
-            (name.clone(), value)
-        })
-        .collect();
-
+    let extra_signed =
+        extra_signed_headers(step, endpoint, &credentials, &overrides, timestamp, version);
     let request = SignRequest {
         method: &step.method,
         host: &host,
@@ -191,49 +113,24 @@ pub fn build(
         signed.string_to_sign.clone(),
     );
     crate::redact::remember_signature(&signed.signature);
-
     if knobs.scope_date_offset_days != 0 || !knobs.omit_signed_headers.is_empty() {
-        // Re-sign from the public pieces: under another scope date, and/or with some of the
-        // always-signed headers left out of the canonical request.
-        let (canonical, signed_headers) = if knobs.omit_signed_headers.is_empty() {
-            (
-                signed.canonical_request.clone(),
-                signed.signed_headers.clone(),
-            )
-        } else {
-            let kept = signed.signed_headers.split(';').filter(|name| {
-                !knobs
-                    .omit_signed_headers
-                    .iter()
-                    .any(|o| o.eq_ignore_ascii_case(name))
-            });
-            let pairs = kept.filter_map(|name| {
-                let value = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name))?;
-                Some((name, value.1.as_str()))
-            });
-            let (block, names) = canonical_headers(pairs);
-            let canonical = canonical_request(
-                &step.method,
-                "/",
-                &query,
-                &block,
-                &names,
-                &signed.hashed_payload,
-            );
-            (canonical, names)
+        let bend = Bend {
+            scope_date_offset_days: knobs.scope_date_offset_days,
+            omit_signed_headers: &knobs.omit_signed_headers,
         };
-        let date = utc_date(timestamp + knobs.scope_date_offset_days * 86_400)
-            .ok_or_else(|| "the scope date has no calendar date".to_owned())?;
-        let scope = credential_scope(&date, service);
-        let to_sign = string_to_sign(timestamp, &scope, &canonical);
-        let signature = SigningKey::derive(&credentials.secret_key, &date, service).sign(&to_sign);
-        crate::redact::remember_signature(&signature);
-        shown = (canonical, to_sign);
-        let authorization = format!(
-            "{ALGORITHM} Credential={}/{scope}, SignedHeaders={signed_headers}, Signature={signature}",
-            credentials.secret_id
-        );
-        set_header(&mut headers, "Authorization", Some(authorization));
+        let resigned = resign(
+            &signed,
+            &step.method,
+            &query,
+            timestamp,
+            service,
+            &credentials,
+            bend,
+        )
+        .ok_or_else(|| "the scope date has no calendar date".to_owned())?;
+        crate::redact::remember_signature(&resigned.signature);
+        shown = (resigned.canonical_request, resigned.string_to_sign);
+        set_header(&mut headers, "Authorization", Some(resigned.authorization));
     }
     match knobs.authorization {
         Some(AuthorizationKnob::Missing) => set_header(&mut headers, "Authorization", None),
@@ -257,11 +154,140 @@ pub fn build(
             set_header(&mut headers, &name, value);
         }
     }
-
     log_signed_request(&step.action, &host, &shown.0, &shown.1);
+    Ok(finish(step, endpoint, &query, headers, body))
+}
+
+/// The step's parameters rendered, and where they travel: the query of a GET, or the body (a
+/// raw `body` instead when the step gives one).
+fn render_payload(
+    step: &Step,
+    scope: &dyn Scope,
+    is_get: bool,
+) -> Result<(Option<Value>, String, Vec<u8>), String> {
+    let params = match &step.params {
+        Some(params) => Some(template::render_value(
+            &Value::Object(params.clone()),
+            scope,
+        )?),
+        None => None,
+    };
+    let (query, body) = match (&step.body, &params) {
+        (Some(raw), _) => (
+            String::new(),
+            template::render_string_value(raw, scope)?.into_bytes(),
+        ),
+        (None, Some(params)) if is_get => (encode_query(params), Vec::new()),
+        (None, Some(params)) => (
+            String::new(),
+            serde_json::to_vec(params).map_err(|e| e.to_string())?,
+        ),
+        (None, None) if is_get => (String::new(), Vec::new()),
+        (None, None) => (String::new(), b"{}".to_vec()),
+    };
+    Ok((params, query, body))
+}
+
+/// The credentials the step signs with: the run's, unless a knob asks for another SecretId, a
+/// wrong key, or another token.
+fn knob_credentials(
+    step: &Step,
+    endpoint: &Endpoint,
+    scope: &dyn Scope,
+) -> Result<Credentials, String> {
+    let knobs = &step.sign;
+    let secret_id = if let Some(id) = &knobs.secret_id {
+        id.clone()
+    } else if knobs.unknown_secret_id {
+        UNKNOWN_SECRET_ID.to_owned()
+    } else {
+        endpoint.credentials.secret_id.clone()
+    };
+    let secret_key = if knobs.wrong_secret_key {
+        WRONG_SECRET_KEY.to_owned()
+    } else {
+        endpoint.credentials.secret_key.clone()
+    };
+    let token = match &knobs.token {
+        TokenKnob::RunToken => endpoint.credentials.token.clone(),
+        TokenKnob::NoToken => None,
+        TokenKnob::Value(text) => Some(template::render_string_value(
+            &Value::String(text.clone()),
+            scope,
+        )?),
+    };
+    Ok(Credentials {
+        secret_id,
+        secret_key,
+        token,
+    })
+}
+
+/// The step's header overrides, rendered (`None`: remove the header).
+fn render_overrides(
+    step: &Step,
+    scope: &dyn Scope,
+) -> Result<Vec<(String, Option<String>)>, String> {
+    let mut overrides = Vec::new();
+    for (name, value) in &step.headers {
+        let value = match value {
+            Value::Null => None,
+            other => Some(template::render_string_value(other, scope)?),
+        };
+        overrides.push((name.clone(), value));
+    }
+    Ok(overrides)
+}
+
+/// The further headers the step signs, with the values sent: an override's, else the standard
+/// header's own.
+fn extra_signed_headers(
+    step: &Step,
+    endpoint: &Endpoint,
+    credentials: &Credentials,
+    overrides: &[(String, Option<String>)],
+    timestamp: i64,
+    version: &str,
+) -> Vec<(String, String)> {
+    let knobs = &step.sign;
+    let standard = |name: &str| -> Option<String> {
+        match name.to_ascii_lowercase().as_str() {
+            "x-tc-action" => Some(step.action.clone()),
+            "x-tc-timestamp" => Some(timestamp.to_string()),
+            "x-tc-version" => Some(version.to_owned()),
+            "x-tc-region" => endpoint.region.clone(),
+            "x-tc-token" => credentials.token.clone(),
+            "x-tc-content-sha256" if knobs.unsigned_payload => {
+                Some(crate::sign::UNSIGNED_PAYLOAD.to_owned())
+            }
+            _ => None,
+        }
+    };
+    knobs
+        .extra_signed_headers
+        .iter()
+        .map(|name| {
+            let overridden = overrides
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .and_then(|(_, v)| v.clone());
+            let value = overridden.or_else(|| standard(name)).unwrap_or_default();
+            (name.clone(), value)
+        })
+        .collect()
+}
+
+/// The request to send and the record reports keep of it (secrets redacted).
+fn finish(
+    step: &Step,
+    endpoint: &Endpoint,
+    query: &str,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+) -> Built {
     let mut url = endpoint.url.clone();
     url.set_path("/");
-    url.set_query((!query.is_empty()).then_some(query.as_str()));
+    url.set_query((!query.is_empty()).then_some(query));
     let record = RequestRecord {
         method: step.method.clone(),
         url: url.to_string(),
@@ -271,7 +297,7 @@ pub fn build(
             .collect(),
         body: BodyRecord::new(&body),
     };
-    Ok(Built {
+    Built {
         prepared: Prepared {
             method: step.method.clone(),
             url: url.to_string(),
@@ -279,7 +305,7 @@ pub fn build(
             body: Bytes::from(body),
         },
         record,
-    })
+    }
 }
 
 /// Sets (or with `None` removes) every header called `name`, keeping its place.

@@ -4,6 +4,7 @@
 
 mod canonical;
 mod key;
+mod resign;
 mod signer;
 pub mod v1;
 mod verify;
@@ -13,6 +14,7 @@ pub use canonical::{
     hex_sha256, string_to_sign, utc_date,
 };
 pub use key::{KeyCache, SigningKey};
+pub use resign::{Bend, Resigned, resign};
 pub use signer::{Credentials, SignRequest, Signed, sign, sign_with_cache};
 pub use v1::{
     SignatureMethod, V1Common, V1Policy, V1Received, V1Rejection, V1Signed, V1Verified, sign_v1,
