@@ -7,11 +7,12 @@ use super::*;
 use crate::case::template::Var;
 use crate::sign::{KeyEntry, Received, Rejection, VerifyPolicy, verify};
 
-const NOW: i64 = 1_700_000_000;
-const ID: &str = "AKIDtest0000000000000000000000000";
-const KEY: &str = "test-secret-key";
+pub(super) const NOW: i64 = 1_700_000_000;
+pub(super) const ID: &str = "AKIDtest0000000000000000000000000";
+pub(super) const KEY: &str = "test-secret-key";
 
-struct Fixed;
+/// Fixed template values, for the TC3 and v1 request tests alike.
+pub(super) struct Fixed;
 impl Scope for Fixed {
     fn value(&self, var: &Var) -> Result<String, String> {
         match var {

@@ -151,28 +151,12 @@ mod tests {
 
     use super::super::build as build_step;
     use super::*;
-    use crate::case::template::{Scope, Var};
     use crate::sign::KeyEntry;
     use crate::sign::v1::{V1Policy, V1Received, V1Rejection, verify_v1};
 
-    const NOW: i64 = 1_700_000_000;
-    const ID: &str = "AKIDtest0000000000000000000000000";
-    const KEY: &str = "test-secret-key";
-    const TOKEN: &str = "test-session-token-0000";
+    use super::super::tests::{Fixed, ID, KEY, NOW};
 
-    struct Fixed;
-    impl Scope for Fixed {
-        fn value(&self, var: &Var) -> Result<String, String> {
-            match var {
-                Var::UserId(_) => Ok("user-1".into()),
-                Var::ClientIp => Ok("203.0.113.7".into()),
-                Var::ClientSession => Ok("eyJhYmMiOjEyM30=".into()),
-                Var::ProjectId => Ok("cap-1".into()),
-                Var::Copy => Ok("0".into()),
-                Var::Capture(name) => Err(format!("no capture {name}")),
-            }
-        }
-    }
+    const TOKEN: &str = "test-session-token-0000";
 
     fn built(method: &str, sign: serde_json::Value, token: Option<&str>) -> Built {
         let step: Step = serde_json::from_value(json!({
