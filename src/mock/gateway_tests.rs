@@ -3,19 +3,20 @@
 use super::*;
 use crate::sign::{Credentials, SignRequest, sign};
 
-const HOST: &str = "127.0.0.1:8080";
-const NOW: i64 = 1_700_000_000;
+pub(super) const HOST: &str = "127.0.0.1:8080";
+pub(super) const NOW: i64 = 1_700_000_000;
 
-/// A request as the server would see it, built from a signed request.
-struct Built {
-    method: String,
-    query: String,
-    headers: http::HeaderMap,
-    body: Vec<u8>,
+/// A request as the server would see it, built from a signed request (the v1 tests build theirs
+/// the same way).
+pub(super) struct Built {
+    pub(super) method: String,
+    pub(super) query: String,
+    pub(super) headers: http::HeaderMap,
+    pub(super) body: Vec<u8>,
 }
 
 impl Built {
-    fn incoming(&self) -> Incoming<'_> {
+    pub(super) fn incoming(&self) -> Incoming<'_> {
         Incoming {
             method: &self.method,
             path: "/",

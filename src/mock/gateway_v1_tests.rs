@@ -9,29 +9,7 @@ use crate::mock::decisions::Checks;
 use crate::sign::Credentials;
 use crate::sign::v1::{SignatureMethod, V1Common, sign_v1};
 
-const HOST: &str = "127.0.0.1:8080";
-const NOW: i64 = 1_700_000_000;
-
-/// A v1 request as the server would see it.
-struct Built {
-    method: String,
-    query: String,
-    headers: http::HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Built {
-    fn incoming(&self) -> Incoming<'_> {
-        Incoming {
-            method: &self.method,
-            path: "/",
-            query: &self.query,
-            headers: &self.headers,
-            body: &self.body,
-            body_len: self.body.len() as u64,
-        }
-    }
-}
+use super::super::tests::{Built, HOST, NOW};
 
 struct Spec {
     http_method: &'static str,
