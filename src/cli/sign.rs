@@ -303,7 +303,8 @@ mod tests {
         args: SignArgs,
     }
 
-    fn args(list: &[&str]) -> SignArgs {
+    /// `sign` arguments as parsed from `list` (the v1 tests use it too).
+    pub(super) fn args(list: &[&str]) -> SignArgs {
         let mut argv = vec!["sign"];
         argv.extend_from_slice(list);
         Wrapper::try_parse_from(argv).expect("valid arguments").args

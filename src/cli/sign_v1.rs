@@ -133,22 +133,9 @@ fn action_params(text: &[u8]) -> Result<Vec<(String, String)>, SignError> {
 
 #[cfg(test)]
 mod tests {
-    use clap::Parser;
-
     use super::super::render as render_any;
+    use super::super::tests::args;
     use super::*;
-
-    #[derive(Parser)]
-    struct Wrapper {
-        #[command(flatten)]
-        args: SignArgs,
-    }
-
-    fn args(list: &[&str]) -> SignArgs {
-        let mut argv = vec!["sign"];
-        argv.extend_from_slice(list);
-        Wrapper::try_parse_from(argv).expect("valid arguments").args
-    }
 
     /// The Signature page's example, through the command line.
     const PUBLISHED: &[&str] = &[
