@@ -113,10 +113,14 @@ mod tests {
         .unwrap()
     }
 
-    #[test]
-    fn an_unbent_resign_is_the_original_signature() {
+    /// The example request signed, and signed again under `days` and `omit`.
+    fn bent(days: i64, omit: &[String]) -> (Signed, Resigned) {
         let credentials = Credentials::new("AKIDexample", "secret-key-example");
         let original = signed(&credentials);
+        let bend = Bend {
+            scope_date_offset_days: days,
+            omit_signed_headers: omit,
+        };
         let again = resign(
             &original,
             "POST",
@@ -124,49 +128,24 @@ mod tests {
             1_700_000_000,
             "car",
             &credentials,
-            Bend {
-                scope_date_offset_days: 0,
-                omit_signed_headers: &[],
-            },
-        )
-        .unwrap();
+            bend,
+        );
+        (original, again.unwrap())
+    }
+
+    #[test]
+    fn an_unbent_resign_is_the_original_signature() {
+        let (original, again) = bent(0, &[]);
         assert_eq!(again.signature, original.signature);
         assert_eq!(again.authorization, original.authorization);
     }
 
     #[test]
     fn a_bent_scope_date_or_an_omitted_header_changes_what_is_signed() {
-        let credentials = Credentials::new("AKIDexample", "secret-key-example");
-        let original = signed(&credentials);
-        let omit = ["Host".to_owned()];
-        let later = resign(
-            &original,
-            "POST",
-            "",
-            1_700_000_000,
-            "car",
-            &credentials,
-            Bend {
-                scope_date_offset_days: 1,
-                omit_signed_headers: &[],
-            },
-        )
-        .unwrap();
+        let (original, later) = bent(1, &[]);
         assert!(later.authorization.contains("/2023-11-15/car/tc3_request"));
         assert_ne!(later.signature, original.signature);
-        let no_host = resign(
-            &original,
-            "POST",
-            "",
-            1_700_000_000,
-            "car",
-            &credentials,
-            Bend {
-                scope_date_offset_days: 0,
-                omit_signed_headers: &omit,
-            },
-        )
-        .unwrap();
+        let (_, no_host) = bent(0, &["Host".to_owned()]);
         assert!(
             no_host
                 .authorization
