@@ -59,22 +59,13 @@ pub fn build(
     now: i64,
 ) -> Result<Built, String> {
     let is_get = step.method.eq_ignore_ascii_case("GET");
-    let (params, query, mut body) = render_payload(step, scope, is_get)?;
-    let content_type = step.content_type.clone().unwrap_or_else(|| {
-        if is_get {
-            "application/x-www-form-urlencoded".to_owned()
-        } else {
-            "application/json".to_owned()
-        }
-    });
-    let knobs = &step.sign;
-    let timestamp = now + knobs.timestamp_offset_secs;
+    let (params, query, body) = render_payload(step, scope, is_get)?;
+    let timestamp = now + step.sign.timestamp_offset_secs;
     let version = step.version.as_deref().unwrap_or(VERSION);
-    let service = knobs.service.as_deref().unwrap_or(SERVICE);
     let credentials = knob_credentials(step, endpoint, scope)?;
     // Header overrides, rendered; a header also listed in extra_signed_headers is signed with it.
     let overrides = render_overrides(step, scope)?;
-    if knobs.version == SignVersion::V1 {
+    if step.sign.version == SignVersion::V1 {
         let settled = v1::Settled {
             params: params.as_ref(),
             credentials: &credentials,
@@ -85,53 +76,35 @@ pub fn build(
         };
         return v1::build(step, endpoint, settled);
     }
-    let host = endpoint.host();
-    let extra_signed =
-        extra_signed_headers(step, endpoint, &credentials, &overrides, timestamp, version);
-    let request = SignRequest {
-        method: &step.method,
-        host: &host,
-        content_type: &content_type,
-        query: &query,
-        body: &body,
+    let settled = Tc3 {
+        is_get,
+        query,
+        body,
+        credentials,
         timestamp,
-        service,
-        action: &step.action,
         version,
-        region: endpoint.region.as_deref(),
-        language: None,
-        credentials: &credentials,
-        extra_signed_headers: &extra_signed,
-        unsigned_payload: knobs.unsigned_payload,
+        overrides,
     };
-    let signed =
-        sign(&request).ok_or_else(|| format!("timestamp {timestamp} has no calendar date"))?;
-    let mut headers = signed.headers.clone();
-    // What RUST_LOG=debug shows of the signature actually sent: its inputs, never the result.
-    let mut shown = (
-        signed.canonical_request.clone(),
-        signed.string_to_sign.clone(),
-    );
-    crate::redact::remember_signature(&signed.signature);
-    if knobs.scope_date_offset_days != 0 || !knobs.omit_signed_headers.is_empty() {
-        let bend = Bend {
-            scope_date_offset_days: knobs.scope_date_offset_days,
-            omit_signed_headers: &knobs.omit_signed_headers,
-        };
-        let resigned = resign(
-            &signed,
-            &step.method,
-            &query,
-            timestamp,
-            service,
-            &credentials,
-            bend,
-        )
-        .ok_or_else(|| "the scope date has no calendar date".to_owned())?;
-        crate::redact::remember_signature(&resigned.signature);
-        shown = (resigned.canonical_request, resigned.string_to_sign);
-        set_header(&mut headers, "Authorization", Some(resigned.authorization));
-    }
+    build_tc3(step, endpoint, settled)
+}
+
+/// What a TC3-signed request is made of once its templates are rendered.
+struct Tc3<'a> {
+    is_get: bool,
+    query: String,
+    body: Vec<u8>,
+    credentials: Credentials,
+    timestamp: i64,
+    version: &'a str,
+    overrides: Vec<(String, Option<String>)>,
+}
+
+/// The TC3 request: signed, its signature bent by the knobs, then the knobs that spoil the
+/// request after signing (Authorization, body, header overrides).
+fn build_tc3(step: &Step, endpoint: &Endpoint, mut parts: Tc3<'_>) -> Result<Built, String> {
+    let host = endpoint.host();
+    let (mut headers, shown) = sign_tc3(step, endpoint, &host, &parts)?;
+    let knobs = &step.sign;
     match knobs.authorization {
         Some(AuthorizationKnob::Missing) => set_header(&mut headers, "Authorization", None),
         Some(AuthorizationKnob::Malformed) => set_header(
@@ -143,9 +116,9 @@ pub fn build(
     }
     if knobs.body_changed_after_signing {
         // Trailing whitespace: the same JSON to a parser, another hash to the signature.
-        body.push(b' ');
+        parts.body.push(b' ');
     }
-    for (name, value) in overrides {
+    for (name, value) in parts.overrides {
         if !knobs
             .extra_signed_headers
             .iter()
@@ -154,8 +127,90 @@ pub fn build(
             set_header(&mut headers, &name, value);
         }
     }
-    log_signed_request(&step.action, &host, &shown.0, &shown.1);
-    Ok(finish(step, endpoint, &query, headers, body))
+    log_signed_request(&step.action, &host, &shown.canonical, &shown.to_sign);
+    Ok(finish(step, endpoint, &parts.query, headers, parts.body))
+}
+
+/// The signature's inputs as actually used, for `RUST_LOG=debug` (never the signature itself).
+struct Shown {
+    canonical: String,
+    to_sign: String,
+}
+
+/// Signs `parts` with TC3, then re-signs with a shifted scope date or fewer signed headers when
+/// the knobs ask: the headers to send, and what the signature sent was computed from.
+fn sign_tc3(
+    step: &Step,
+    endpoint: &Endpoint,
+    host: &str,
+    parts: &Tc3<'_>,
+) -> Result<(Vec<(String, String)>, Shown), String> {
+    let knobs = &step.sign;
+    let content_type = step.content_type.clone().unwrap_or_else(|| {
+        if parts.is_get {
+            "application/x-www-form-urlencoded".to_owned()
+        } else {
+            "application/json".to_owned()
+        }
+    });
+    let service = knobs.service.as_deref().unwrap_or(SERVICE);
+    let timestamp = parts.timestamp;
+    let extra_signed = extra_signed_headers(
+        step,
+        endpoint,
+        &parts.credentials,
+        &parts.overrides,
+        timestamp,
+        parts.version,
+    );
+    let request = SignRequest {
+        method: &step.method,
+        host,
+        content_type: &content_type,
+        query: &parts.query,
+        body: &parts.body,
+        timestamp,
+        service,
+        action: &step.action,
+        version: parts.version,
+        region: endpoint.region.as_deref(),
+        language: None,
+        credentials: &parts.credentials,
+        extra_signed_headers: &extra_signed,
+        unsigned_payload: knobs.unsigned_payload,
+    };
+    let signed =
+        sign(&request).ok_or_else(|| format!("timestamp {timestamp} has no calendar date"))?;
+    let mut headers = signed.headers.clone();
+    crate::redact::remember_signature(&signed.signature);
+    if knobs.scope_date_offset_days == 0 && knobs.omit_signed_headers.is_empty() {
+        let shown = Shown {
+            canonical: signed.canonical_request,
+            to_sign: signed.string_to_sign,
+        };
+        return Ok((headers, shown));
+    }
+    let bend = Bend {
+        scope_date_offset_days: knobs.scope_date_offset_days,
+        omit_signed_headers: &knobs.omit_signed_headers,
+    };
+    let resigned = resign(
+        &signed,
+        &step.method,
+        &parts.query,
+        timestamp,
+        service,
+        &parts.credentials,
+        bend,
+    )
+    .ok_or_else(|| "the scope date has no calendar date".to_owned())?;
+    crate::redact::remember_signature(&resigned.signature);
+    set_header(&mut headers, "Authorization", Some(resigned.authorization));
+    let shown = Shown {
+        canonical: resigned.canonical_request,
+        to_sign: resigned.string_to_sign,
+    };
+    Ok((headers, shown))
 }
 
 /// The step's parameters rendered, and where they travel: the query of a GET, or the body (a
