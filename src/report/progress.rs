@@ -201,7 +201,7 @@ impl Progress {
 mod tests {
     use super::*;
     use crate::case::Level;
-    use crate::report::tests::outcome;
+    use crate::report::fixtures::outcome;
 
     fn args(list: &[&str]) -> Arguments {
         Arguments::from_iter(std::iter::once("x").chain(list.iter().copied()))
