@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod audit;
 mod coverage;
+mod exit;
 pub mod logs;
 mod mock;
 mod mock_ctl;

@@ -4,7 +4,6 @@
 //! account. Values only an answer can give (captures) are shown as `<capture.NAME>`.
 
 use std::io::Write;
-use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::cleanup;
@@ -39,14 +38,14 @@ impl Scope for DryScope<'_> {
     }
 }
 
-/// Prints the requests of `selected` to `out`; returns the exit code (0 unless a request
-/// cannot be built, which a real run would report as a failure).
-pub fn print(settings: &Settings, selected: &[&Planned], out: &mut dyn Write) -> ExitCode {
+/// Prints the requests of `selected` to `out`; returns how many could not be built (a real run
+/// would report each as a failure).
+pub fn print(settings: &Settings, selected: &[&Planned], out: &mut dyn Write) -> usize {
     let url = match &settings.target {
         Target::Url(url) => url.clone(),
         Target::Embedded => match url::Url::parse(EMBEDDED_PLACEHOLDER) {
             Ok(url) => url,
-            Err(_) => return ExitCode::FAILURE,
+            Err(_) => return 1,
         },
     };
     let endpoint = Endpoint {
@@ -128,11 +127,7 @@ pub fn print(settings: &Settings, selected: &[&Planned], out: &mut dyn Write) ->
     ));
     let _ = out.write_all(crate::redact::scrub(&text).as_bytes());
     let _ = out.flush();
-    if problems > 0 {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    }
+    problems
 }
 
 /// One request as it would go out: method, URL, headers (redacted), body.
