@@ -9,9 +9,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use super::cleanup;
 use super::execute::user_id;
 use crate::case::Step;
-use crate::case::template::{Scope, Var};
+use crate::case::template::{RenderError, Scope, Var};
 use crate::plan::{Planned, Settings, Target};
-use crate::send::request::{self, Endpoint};
+use crate::send::request::{self, BuildError, Endpoint};
 
 /// Where requests to the embedded mock would go: its address is only chosen when it starts.
 const EMBEDDED_PLACEHOLDER: &str = "http://127.0.0.1:0/";
@@ -25,7 +25,7 @@ struct DryScope<'a> {
 }
 
 impl Scope for DryScope<'_> {
-    fn value(&self, var: &Var) -> Result<String, String> {
+    fn value(&self, var: &Var) -> Result<String, RenderError> {
         Ok(match var {
             Var::UserId(None) => self.user_id.to_owned(),
             Var::UserId(Some(name)) => format!("{}-{name}", self.user_id),
@@ -137,7 +137,7 @@ fn describe(
     settings: &Settings,
     endpoint: &Endpoint,
     now: i64,
-) -> Result<String, String> {
+) -> Result<String, BuildError> {
     let scope = DryScope {
         user_id: user,
         settings,

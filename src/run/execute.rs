@@ -12,7 +12,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use super::cleanup::{self, Answer, CaseSessions};
 use super::guard::Guard;
-use crate::case::template::{Scope, Var};
+use crate::case::template::{RenderError, Scope, Var};
 use crate::case::{Case, Step};
 use crate::check::levels::CheckLevels;
 use crate::check::snapshot::{self, Snapshots, Verdict};
@@ -58,7 +58,7 @@ struct CaseScope<'a> {
 }
 
 impl Scope for CaseScope<'_> {
-    fn value(&self, var: &Var) -> Result<String, String> {
+    fn value(&self, var: &Var) -> Result<String, RenderError> {
         match var {
             Var::UserId(None) => Ok(self.user_id.to_owned()),
             Var::UserId(Some(name)) => Ok(format!("{}-{name}", self.user_id)),
@@ -66,9 +66,11 @@ impl Scope for CaseScope<'_> {
             Var::ProjectId => Ok(self.project_id.to_owned()),
             Var::ClientSession => Ok(self.client_session.to_owned()),
             Var::Copy => Ok(self.copy.to_string()),
-            Var::Capture(name) => self.captures.get(name).cloned().ok_or_else(|| {
-                format!("`{{{{capture.{name}}}}}` has no value: the step that captures it did not")
-            }),
+            Var::Capture(name) => self
+                .captures
+                .get(name)
+                .cloned()
+                .ok_or_else(|| RenderError::NoCapture { name: name.clone() }),
         }
     }
 }
@@ -468,7 +470,9 @@ impl<'a> CaseRun<'a> {
                     step: at,
                     exchange: None,
                     level: self.case.spec.level,
-                    kind: FailureKind::NotSent { reason },
+                    kind: FailureKind::NotSent {
+                        reason: reason.to_string(),
+                    },
                 }),
             }
         }

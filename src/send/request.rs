@@ -5,7 +5,7 @@
 use bytes::Bytes;
 use serde_json::Value;
 
-use crate::case::template::{self, Scope};
+use crate::case::template::{self, RenderError, Scope};
 use crate::case::{AuthorizationKnob, SignVersion, Step, TokenKnob};
 use crate::outcome::{BodyRecord, RequestRecord};
 use crate::send::Prepared;
@@ -22,6 +22,33 @@ pub const UNKNOWN_SECRET_ID: &str = "AKIDcarconformanceUNKNOWN00000000000";
 pub const WRONG_SECRET_KEY: &str = "carconformanceWRONGsecretKEY0000";
 /// What `sign.authorization: malformed` sends.
 pub const MALFORMED_AUTHORIZATION: &str = "TC3-HMAC-SHA256 Credential=malformed";
+
+/// Why a step cannot become a request; the message names the part of the step at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// A templated part of the step (`params`, `body`, `headers.NAME`, `sign.token`) that
+    /// cannot be expanded.
+    #[error("{field}: {source}")]
+    Render {
+        field: String,
+        #[source]
+        source: RenderError,
+    },
+    #[error("params: cannot be written as JSON: {0}")]
+    Json(#[source] serde_json::Error),
+    /// `sign.timestamp_offset_secs` moved the timestamp off the calendar.
+    #[error("timestamp {0} has no calendar date")]
+    NoCalendarDate(i64),
+    /// `sign.scope_date_offset_days` moved the scope date off the calendar.
+    #[error("the scope date has no calendar date")]
+    NoScopeDate,
+}
+
+/// The error of rendering the step's `field`.
+fn at(field: impl Into<String>) -> impl FnOnce(RenderError) -> BuildError {
+    let field = field.into();
+    move |source| BuildError::Render { field, source }
+}
 
 /// Where and as whom requests go.
 #[derive(Debug, Clone)]
@@ -57,7 +84,7 @@ pub fn build(
     scope: &dyn Scope,
     endpoint: &Endpoint,
     now: i64,
-) -> Result<Built, String> {
+) -> Result<Built, BuildError> {
     let is_get = step.method.eq_ignore_ascii_case("GET");
     let (params, query, body) = render_payload(step, scope, is_get)?;
     let timestamp = now + step.sign.timestamp_offset_secs;
@@ -74,7 +101,7 @@ pub fn build(
             content_type: step.content_type.as_deref(),
             overrides,
         };
-        return v1::build(step, endpoint, settled);
+        return Ok(v1::build(step, endpoint, settled));
     }
     let settled = Tc3 {
         is_get,
@@ -101,7 +128,7 @@ struct Tc3<'a> {
 
 /// The TC3 request: signed, its signature bent by the knobs, then the knobs that spoil the
 /// request after signing (Authorization, body, header overrides).
-fn build_tc3(step: &Step, endpoint: &Endpoint, mut parts: Tc3<'_>) -> Result<Built, String> {
+fn build_tc3(step: &Step, endpoint: &Endpoint, mut parts: Tc3<'_>) -> Result<Built, BuildError> {
     let host = endpoint.host();
     let (mut headers, shown) = sign_tc3(step, endpoint, &host, &parts)?;
     let knobs = &step.sign;
@@ -144,7 +171,7 @@ fn sign_tc3(
     endpoint: &Endpoint,
     host: &str,
     parts: &Tc3<'_>,
-) -> Result<(Vec<(String, String)>, Shown), String> {
+) -> Result<(Vec<(String, String)>, Shown), BuildError> {
     let knobs = &step.sign;
     let content_type = step.content_type.clone().unwrap_or_else(|| {
         if parts.is_get {
@@ -179,8 +206,7 @@ fn sign_tc3(
         extra_signed_headers: &extra_signed,
         unsigned_payload: knobs.unsigned_payload,
     };
-    let signed =
-        sign(&request).ok_or_else(|| format!("timestamp {timestamp} has no calendar date"))?;
+    let signed = sign(&request).ok_or(BuildError::NoCalendarDate(timestamp))?;
     let mut headers = signed.headers.clone();
     crate::redact::remember_signature(&signed.signature);
     if knobs.scope_date_offset_days == 0 && knobs.omit_signed_headers.is_empty() {
@@ -203,7 +229,7 @@ fn sign_tc3(
         &parts.credentials,
         bend,
     )
-    .ok_or_else(|| "the scope date has no calendar date".to_owned())?;
+    .ok_or(BuildError::NoScopeDate)?;
     crate::redact::remember_signature(&resigned.signature);
     set_header(&mut headers, "Authorization", Some(resigned.authorization));
     let shown = Shown {
@@ -219,23 +245,24 @@ fn render_payload(
     step: &Step,
     scope: &dyn Scope,
     is_get: bool,
-) -> Result<(Option<Value>, String, Vec<u8>), String> {
+) -> Result<(Option<Value>, String, Vec<u8>), BuildError> {
     let params = match &step.params {
-        Some(params) => Some(template::render_value(
-            &Value::Object(params.clone()),
-            scope,
-        )?),
+        Some(params) => Some(
+            template::render_value(&Value::Object(params.clone()), scope).map_err(at("params"))?,
+        ),
         None => None,
     };
     let (query, body) = match (&step.body, &params) {
         (Some(raw), _) => (
             String::new(),
-            template::render_string_value(raw, scope)?.into_bytes(),
+            template::render_string_value(raw, scope)
+                .map_err(at("body"))?
+                .into_bytes(),
         ),
         (None, Some(params)) if is_get => (encode_query(params), Vec::new()),
         (None, Some(params)) => (
             String::new(),
-            serde_json::to_vec(params).map_err(|e| e.to_string())?,
+            serde_json::to_vec(params).map_err(BuildError::Json)?,
         ),
         (None, None) if is_get => (String::new(), Vec::new()),
         (None, None) => (String::new(), b"{}".to_vec()),
@@ -249,7 +276,7 @@ fn knob_credentials(
     step: &Step,
     endpoint: &Endpoint,
     scope: &dyn Scope,
-) -> Result<Credentials, String> {
+) -> Result<Credentials, BuildError> {
     let knobs = &step.sign;
     let secret_id = if let Some(id) = &knobs.secret_id {
         id.clone()
@@ -266,10 +293,10 @@ fn knob_credentials(
     let token = match &knobs.token {
         TokenKnob::RunToken => endpoint.credentials.token.clone(),
         TokenKnob::NoToken => None,
-        TokenKnob::Value(text) => Some(template::render_string_value(
-            &Value::String(text.clone()),
-            scope,
-        )?),
+        TokenKnob::Value(text) => Some(
+            template::render_string_value(&Value::String(text.clone()), scope)
+                .map_err(at("sign.token"))?,
+        ),
     };
     Ok(Credentials {
         secret_id,
@@ -282,12 +309,15 @@ fn knob_credentials(
 fn render_overrides(
     step: &Step,
     scope: &dyn Scope,
-) -> Result<Vec<(String, Option<String>)>, String> {
+) -> Result<Vec<(String, Option<String>)>, BuildError> {
     let mut overrides = Vec::new();
     for (name, value) in &step.headers {
         let value = match value {
             Value::Null => None,
-            other => Some(template::render_string_value(other, scope)?),
+            other => Some(
+                template::render_string_value(other, scope)
+                    .map_err(at(format!("headers.{name}")))?,
+            ),
         };
         overrides.push((name.clone(), value));
     }
