@@ -351,7 +351,9 @@ async fn refuse_unread<H: Handler>(
         http::header::CONNECTION,
         http::HeaderValue::from_static("close"),
     );
-    if announced > 0 {
+    // A body announced beyond what would be drained anyway is not waited for: the connection
+    // closes after the answer, as for an oversized body.
+    if announced > 0 && announced <= DRAIN_EXTRA {
         tokio::spawn(async move {
             let drain = async {
                 let mut len: u64 = 0;
