@@ -96,8 +96,9 @@ impl App {
     }
 
     /// What the server does with a request's body, from its head: TC3 requests the gateway
-    /// refuses on their headers are answered unread; v1 requests (credentials in the form body)
-    /// are read under v1's 1 MB limit.
+    /// refuses on their headers are answered unread; v1 form POSTs (credentials in the body) keep
+    /// at most v1's 1 MB limit (and one byte), their first bytes, which carry the common
+    /// parameters that decide even an oversized one's answer.
     pub fn before_body(&self, head: &http::request::Parts) -> super::server::BeforeBody {
         use super::gateway::Head;
         use super::server::BeforeBody;
@@ -111,7 +112,7 @@ impl App {
         };
         match self.gateway.head(&incoming, now_unix(), Instant::now()) {
             Head::Refused => BeforeBody::Refused,
-            Head::V1 if head.method == http::Method::POST => BeforeBody::Keep(
+            Head::V1 if head.method == http::Method::POST => BeforeBody::KeepPrefix(
                 super::gateway::V1_MAX_POST_BYTES
                     .min(self.max_post_bytes)
                     .saturating_add(1),

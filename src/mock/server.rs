@@ -51,8 +51,13 @@ pub trait Handler: Send + Sync + 'static {
 /// What the server does with a request's body, decided from its head.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BeforeBody {
-    /// Read it, keeping this many bytes (more are counted, not kept).
+    /// Read it, keeping this many bytes (more are counted, not kept; a body announced larger
+    /// is counted only).
     Keep(usize),
+    /// Read it, keeping its first bytes up to this many whatever its announced length (the rest
+    /// counted): a v1 form POST, whose common parameters come first and decide the answer even
+    /// when the whole is too large.
+    KeepPrefix(usize),
     /// The head alone decides the answer: the handler is called with an empty body (and the
     /// announced length) before the body is read, and the body is then drained unkept so the
     /// client can read the answer. Without an announced length the body is counted, unkept, first.
@@ -238,6 +243,7 @@ async fn read_body(
     mut body: Incoming,
     keep: usize,
     announced: Option<u64>,
+    prefix: bool,
 ) -> Result<ReadBody, hyper::Error> {
     let cap = (keep as u64).saturating_add(DRAIN_EXTRA);
     if let Some(announced) = announced
@@ -252,7 +258,7 @@ async fn read_body(
     // A body announced larger than `keep` is over the limit before a byte of it is read: it is
     // counted, not kept (a 12 MB upload costs the mock no 10 MB copy). Otherwise the buffer is
     // sized once from the announced length instead of grown through doublings.
-    let keep = if announced.is_some_and(|n| n > keep as u64) {
+    let keep = if !prefix && announced.is_some_and(|n| n > keep as u64) {
         0
     } else {
         keep
@@ -288,18 +294,23 @@ async fn serve_one<H: Handler>(
 ) -> Result<http::Response<Full<Bytes>>, BodyError> {
     let (parts, body) = request.into_parts();
     let announced = announced_length(&parts.headers);
-    let keep = match handler.before_body(&parts) {
-        BeforeBody::Keep(keep) => keep,
+    let (keep, prefix) = match handler.before_body(&parts) {
+        BeforeBody::Keep(keep) => (keep, false),
+        BeforeBody::KeepPrefix(keep) => (keep, true),
         BeforeBody::Refused => match announced {
             Some(len) => return Ok(refuse_unread(handler, &parts, body, len, body_timeout).await),
-            None => 0,
+            None => (0, false),
         },
     };
     // The body's share of the process-wide budget comes first, within the same time limit.
-    let reserved = super::limits::kept_bytes(keep, announced);
+    let reserved = if prefix {
+        keep
+    } else {
+        super::limits::kept_bytes(keep, announced)
+    };
     let (_budget, read) = tokio::time::timeout(body_timeout, async {
         let budget = super::limits::reserve(reserved).await;
-        (budget, read_body(body, keep, announced).await)
+        (budget, read_body(body, keep, announced, prefix).await)
     })
     .await
     .map_err(|_| BodyError::Timeout)?;
