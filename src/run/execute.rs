@@ -209,6 +209,7 @@ pub async fn execute(shared: &Shared, planned: &Planned) -> Outcome {
     outcome.notes = run.notes;
     outcome.duration = started.elapsed();
     super::scrub::scrub_outcome(&mut outcome);
+    shared.guard.text.charge(&mut outcome);
     outcome
 }
 
