@@ -73,6 +73,12 @@ fn header(out: &mut String, report: &RunReport) {
             cell(reason)
         );
     }
+    if let Some(left) = text::left_behind(report) {
+        let _ = writeln!(out, "**Sessions may be left behind** — {}.\n", cell(&left));
+    }
+    if let Some(cut) = text::records_cut(report) {
+        let _ = writeln!(out, "**Records cut** — {}.\n", cell(&cut));
+    }
     let _ = writeln!(
         out,
         "Suite {} {} · started {} · {} cases in {} · {} passed, {} failed, {} skipped, {} known failures · coverage {:.1}% of {} applicable items\n",
