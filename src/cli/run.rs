@@ -68,7 +68,8 @@ pub struct RunArgs {
     /// Fail the run when less than PCT percent of the applicable catalogue is exercised.
     #[arg(long, value_name = "PCT", value_parser = parse_percent)]
     min_coverage: Option<f64>,
-    /// Also trust the CA certificates in FILE (PEM), e.g. a staging server's private CA.
+    /// Also trust the CA certificates in FILE (PEM), e.g. a staging server's private CA (the
+    /// system's roots, or SSL_CERT_FILE, and the bundled web roots are trusted anyway).
     #[arg(long, env = "CAR_CACERT", value_name = "FILE")]
     cacert: Option<PathBuf>,
     /// Pacing, concurrency, time limits, target profile, dry run.
