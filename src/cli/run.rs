@@ -174,12 +174,12 @@ fn report_options(args: &RunArgs, settings: &Settings) -> ReportOptions {
 
 pub fn execute(args: RunArgs) -> ExitCode {
     match settings(&args) {
-        Ok(settings) => run::run(Invocation {
+        Ok(settings) => super::exit::finish(run::run(Invocation {
             reports: report_options(&args, &settings),
             settings,
             args: args.libtest,
             empty_filter_ok: false,
-        }),
+        })),
         Err(message) => super::usage_error(message),
     }
 }
@@ -210,12 +210,12 @@ pub fn test_main() -> ExitCode {
         ..RunArgs::default()
     };
     match settings(&args) {
-        Ok(settings) => run::run(Invocation {
+        Ok(settings) => super::exit::finish(run::run(Invocation {
             reports: report_options(&args, &settings),
             settings,
             args: args.libtest,
             empty_filter_ok: true,
-        }),
+        })),
         Err(message) => super::usage_error(message),
     }
 }
