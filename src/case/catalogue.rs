@@ -1,12 +1,13 @@
 //! load: the catalogue of documented rules and error codes (schemas/catalogue.json) that
 //! cases reference in `covers` and that coverage is counted against.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::case::Level;
+use crate::case::observations::{Citation, Mismatch, Observations, ObservationsError};
 
 /// A documented parameter or protocol rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,11 +46,24 @@ pub enum Evidence {
     Documented { quote: String, url: String },
     /// A reading the documentation does not spell out, with the reasoning behind it.
     Inferred { reasoning: String },
-    /// Behaviour seen on a real target (recorded by a run, never typed in by hand).
+    /// An answer recorded by `run --record-observations` (never typed in by hand): the loader
+    /// checks that `file` recorded it. Backs `info` items only: an observation shows what one
+    /// target answered on one day, not what the API promises.
     Observed {
+        /// What was seen, in words.
         observation: String,
-        target: String,
+        /// The observations file, relative to the catalogue's directory.
+        file: String,
+        /// The case id, and optionally its step (`step 2`, `cleanup step 1`).
+        case: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        step: Option<String>,
+        /// What it was answered: an error code, `success`, `not-json` or `no-answer`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        answer: Option<String>,
+        /// The file's date and region, repeated so a reader of the catalogue sees them.
         date: String,
+        region: String,
     },
 }
 
@@ -169,6 +183,30 @@ pub enum CatalogueError {
         id: String,
         problem: EvidenceProblem,
     },
+    #[error("the catalogue {}: item `{id}`: its observed evidence cites {file}: {problem}", path.display())]
+    Citation {
+        path: PathBuf,
+        id: String,
+        file: String,
+        problem: CitationProblem,
+    },
+}
+
+/// Why an `observed` citation does not hold.
+#[derive(Debug, thiserror::Error)]
+pub enum CitationProblem {
+    #[error(
+        "the path must be relative to the catalogue's directory (e.g. `observations/FILE.json`), \
+         so the catalogue and its evidence move together"
+    )]
+    NotRelative,
+    #[error(
+        "{0}; record it with `car-conformance run --record-observations FILE` and cite it \
+         relative to the catalogue's directory"
+    )]
+    Unreadable(ObservationsError),
+    #[error("{0}")]
+    Mismatch(Mismatch),
 }
 
 impl Catalogue {
@@ -204,7 +242,55 @@ impl Catalogue {
                 });
             }
         }
+        catalogue.check_citations(path)?;
         Ok(catalogue)
+    }
+
+    /// Every `observed` item's citation against the file it names (each file read once),
+    /// relative to the directory of the catalogue at `path`.
+    fn check_citations(&self, path: &Path) -> Result<(), CatalogueError> {
+        let dir = path.parent().unwrap_or(Path::new(""));
+        let mut files: BTreeMap<&str, Observations> = BTreeMap::new();
+        for item in self.items() {
+            let Evidence::Observed {
+                file,
+                case,
+                step,
+                answer,
+                date,
+                region,
+                ..
+            } = item.evidence
+            else {
+                continue;
+            };
+            let refused = |problem| CatalogueError::Citation {
+                path: path.to_path_buf(),
+                id: item.id.to_owned(),
+                file: file.clone(),
+                problem,
+            };
+            let relative = Path::new(file);
+            if relative.is_absolute() || file.is_empty() {
+                return Err(refused(CitationProblem::NotRelative));
+            }
+            if !files.contains_key(file.as_str()) {
+                let loaded = Observations::load(&dir.join(relative))
+                    .map_err(|e| refused(CitationProblem::Unreadable(e)))?;
+                files.insert(file, loaded);
+            }
+            let citation = Citation {
+                case,
+                step: step.as_deref(),
+                date,
+                region,
+                answer: answer.as_deref(),
+            };
+            files[file.as_str()]
+                .check(&citation)
+                .map_err(|m| refused(CitationProblem::Mismatch(m)))?;
+        }
+        Ok(())
     }
 
     /// Every item, rules first then error codes, each in file order.
@@ -296,8 +382,8 @@ mod tests {
             assert!(message.contains("evidence is inferred"), "{message}");
             assert!(message.contains("lower the item to `info`"), "{message}");
         }
-        let observed =
-            r#"{"kind": "observed", "observation": "o", "target": "t", "date": "2026-01-01"}"#;
+        let observed = r#"{"kind": "observed", "observation": "o", "file": "o.json",
+                           "case": "c", "date": "2026-01-01", "region": "ap-guangzhou"}"#;
         assert!(refusal("should", observed).contains("evidence is observed"));
     }
 
@@ -356,6 +442,69 @@ mod tests {
         let error = Catalogue::parse(&text, Path::new("c.json")).unwrap_err();
         assert!(
             matches!(error, CatalogueError::Duplicate { id, .. } if id == "FailedOperation.LockTimeout")
+        );
+    }
+
+    /// A catalogue citing `o.json` (written beside it) with `evidence`.
+    fn load_citing(name: &str, evidence: &str) -> Result<Catalogue, CatalogueError> {
+        let dir = std::env::temp_dir().join(format!("car-cite-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("observations")).unwrap();
+        let observations = r#"{"format_version": 1,
+          "target": {"name": "car.tencentcloudapi.com", "kind": "url", "region": "ap-guangzhou"},
+          "date": "2026-11-29", "suite": {"version": "0.1.0"},
+          "cases": [{"case": "params/user-id/empty", "steps": [{"step": "step 1", "label": "create",
+            "action": "CreateSession", "answers": [{"outcome": "error", "status": 200, "code": "InvalidParameterValue"}]}]}]}"#;
+        std::fs::write(dir.join("observations/o.json"), observations).unwrap();
+        let path = dir.join("catalogue.json");
+        std::fs::write(&path, with_first_rule("info", evidence)).unwrap();
+        let loaded = Catalogue::load(&path);
+        let _ = std::fs::remove_dir_all(&dir);
+        loaded
+    }
+
+    #[test]
+    fn observed_evidence_must_name_what_its_file_recorded() {
+        let cited = r#"{"kind": "observed", "observation": "an empty UserId is refused",
+            "file": "observations/o.json", "case": "params/user-id/empty", "step": "step 1",
+            "answer": "InvalidParameterValue", "date": "2026-11-29", "region": "ap-guangzhou"}"#;
+        let catalogue = load_citing("good", cited).unwrap();
+        assert_eq!(catalogue.rules[0].evidence.kind(), "observed");
+        let message = |name: &str, evidence: String| {
+            let error = load_citing(name, &evidence).unwrap_err();
+            assert!(
+                matches!(&error, CatalogueError::Citation { id, .. } if id == "param.user-id.required"),
+                "{error:?}"
+            );
+            error.to_string()
+        };
+        let missing = message(
+            "missing",
+            cited.replace("observations/o.json", "observations/p.json"),
+        );
+        assert!(
+            missing.contains("item `param.user-id.required`: its observed evidence cites observations/p.json: cannot read")
+                && missing.contains("--record-observations FILE"),
+            "{missing}"
+        );
+        let absolute = message("absolute", cited.replace("observations/o.json", "/o.json"));
+        assert!(absolute.contains("must be relative"), "{absolute}");
+        let answer = message(
+            "answer",
+            cited.replace("\"InvalidParameterValue\"", "\"MissingParameter\""),
+        );
+        assert!(
+            answer.contains(
+                "was answered `InvalidParameterValue`, the evidence says `MissingParameter`"
+            ),
+            "{answer}"
+        );
+        let case = message(
+            "case",
+            cited.replace("params/user-id/empty", "params/user-id/emptyy"),
+        );
+        assert!(
+            case.contains("did you mean `params/user-id/empty`?"),
+            "{case}"
         );
     }
 
