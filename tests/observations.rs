@@ -271,6 +271,9 @@ fn catalogue_citing(name: &str, evidence: impl Fn(&str, &str, &str, &str) -> Val
     path
 }
 
+/// Evidence made from the recorded (date, case, step, answer).
+type Evidence = fn(&str, &str, &str, &str) -> Value;
+
 fn cited(date: &str, case: &str, step: &str, answer: &str) -> Value {
     json!({"kind": "observed", "observation": "Role without HostUserId, as the target answered it",
            "file": "observations/mock.json", "case": case, "step": step, "answer": answer,
@@ -343,7 +346,7 @@ fn an_observations_file_recorded_from_the_mock_round_trips_into_catalogue_eviden
 
 #[test]
 fn a_wrong_citation_is_refused_naming_the_catalogue_item_file_and_fix() {
-    let wrong: [(&str, fn(&str, &str, &str, &str) -> Value, &str); 4] = [
+    let wrong: [(&str, Evidence, &str); 4] = [
         (
             "answer",
             |d, c, s, _| cited(d, c, s, "InternalError"),

@@ -188,7 +188,8 @@ pub enum CatalogueError {
         path: PathBuf,
         id: String,
         file: String,
-        problem: CitationProblem,
+        /// Boxed: a mismatch carries several texts, and every catalogue result would pay for it.
+        problem: Box<CitationProblem>,
     },
 }
 
@@ -268,7 +269,7 @@ impl Catalogue {
                 path: path.to_path_buf(),
                 id: item.id.to_owned(),
                 file: file.clone(),
-                problem,
+                problem: Box::new(problem),
             };
             let relative = Path::new(file);
             if relative.is_absolute() || file.is_empty() {
