@@ -178,6 +178,10 @@ fn recorded_observations_follow_their_schema_and_are_sorted() {
     assert!(errors.is_empty(), "{errors:#?}");
     assert_eq!(observations["target"]["region"], REGION);
     assert_eq!(observations["target"]["kind"], "url");
+    assert_eq!(
+        observations["target"]["local"], true,
+        "the mock is on 127.0.0.1"
+    );
     let started = recording.report["started_at"].as_str().unwrap();
     assert_eq!(observations["date"].as_str().unwrap(), &started[..10]);
     let ids: Vec<&str> = observations["cases"]

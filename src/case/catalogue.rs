@@ -451,7 +451,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("car-cite-{name}-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("observations")).unwrap();
         let observations = r#"{"format_version": 1,
-          "target": {"name": "car.tencentcloudapi.com", "kind": "url", "region": "ap-guangzhou"},
+          "target": {"name": "car.tencentcloudapi.com", "kind": "url", "local": false, "region": "ap-guangzhou"},
           "date": "2026-11-29", "suite": {"version": "0.1.0"},
           "cases": [{"case": "params/user-id/empty", "steps": [{"step": "step 1", "label": "create",
             "action": "CreateSession", "answers": [{"outcome": "error", "status": 200, "code": "InvalidParameterValue"}]}]}]}"#;
@@ -514,5 +514,24 @@ mod tests {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/catalogue.json");
         let catalogue = Catalogue::load(&path).unwrap();
         assert!(catalogue.error_codes.len() >= 14);
+        // Observed evidence of the shipped suite comes from a real target: an answer of this
+        // project's own mock would only prove the mock agrees with itself.
+        for item in catalogue.items() {
+            if let Evidence::Observed { file, .. } = item.evidence {
+                let dir = path.parent().unwrap();
+                let observations = Observations::load(&dir.join(file)).unwrap();
+                assert_eq!(
+                    (
+                        observations.target.kind.as_str(),
+                        observations.target.local,
+                        item.level
+                    ),
+                    ("url", false, Level::Info),
+                    "{}: cites {file}, recorded from {}",
+                    item.id,
+                    observations.target.name
+                );
+            }
+        }
     }
 }

@@ -38,6 +38,9 @@ pub struct ObservedTarget {
     pub name: String,
     /// `embedded-mock` or `url`.
     pub kind: String,
+    /// Whether the target was on this machine (a loopback address): a mock or a local build,
+    /// never the cloud.
+    pub local: bool,
     /// The X-TC-Region sent (`--region` / `TENCENTCLOUD_REGION`); `null` when none was.
     pub region: Option<String>,
 }
@@ -318,7 +321,7 @@ mod tests {
     const TEXT: &str = r#"{
       "$schema": "../observations.schema.json",
       "format_version": 1,
-      "target": {"name": "car.tencentcloudapi.com", "kind": "url", "region": "ap-guangzhou"},
+      "target": {"name": "car.tencentcloudapi.com", "kind": "url", "local": false, "region": "ap-guangzhou"},
       "date": "2026-11-29",
       "suite": {"version": "0.1.0", "fingerprint": "ab"},
       "cases": [

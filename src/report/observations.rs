@@ -48,6 +48,8 @@ pub fn record(report: &RunReport, region: Option<&str>) -> Observations {
         target: ObservedTarget {
             name: report.target.name.clone(),
             kind: report.target.kind.to_owned(),
+            local: url::Url::parse(&report.target.url)
+                .map_or(true, |url| crate::plan::is_loopback(&url)),
             region: region.map(str::to_owned),
         },
         date: report.started_at.get(..10).unwrap_or_default().to_owned(),
@@ -114,8 +116,9 @@ fn action(exchange: &Exchange) -> Option<String> {
         .map(|(_, value)| value.into_owned())
 }
 
-/// The answer with its values dropped.
-fn answer(exchange: &Exchange) -> Answer {
+/// The answer with its values dropped: what two targets are compared on (the same code, or a
+/// success with the same shape) as well as what a file records.
+pub fn answer(exchange: &Exchange) -> Answer {
     let Some(response) = &exchange.response else {
         return Answer::NoAnswer;
     };
@@ -258,6 +261,10 @@ mod tests {
         run.started_at = "2026-11-29T15:00:00Z".into();
         let recorded = record(&run, Some("ap-guangzhou"));
         assert_eq!(recorded.date, "2026-11-29");
+        assert!(
+            recorded.target.local,
+            "the test report's target is 127.0.0.1"
+        );
         assert_eq!(recorded.target.region.as_deref(), Some("ap-guangzhou"));
         let steps = &recorded.cases[0].steps;
         let names: Vec<&str> = steps.iter().map(|s| s.step.as_str()).collect();
