@@ -7,6 +7,7 @@ pub mod load;
 pub mod locate;
 pub mod model;
 pub mod observations;
+pub mod observations_citations;
 pub mod template;
 pub mod validate;
 
