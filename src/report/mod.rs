@@ -17,6 +17,7 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod observations;
 pub mod previous;
 pub mod progress;
 pub mod reporting;
