@@ -213,7 +213,7 @@ mod tests {
     use super::*;
     use crate::case::Level;
     use crate::outcome::{BodyRecord, RequestRecord, ResponseRecord, Status};
-    use crate::report::tests::{outcome, report};
+    use crate::report::fixtures::{outcome, report};
 
     fn exchange(phase: &'static str, index: usize, copy: Option<u32>, body: &str) -> Exchange {
         Exchange {
