@@ -66,8 +66,8 @@ const EXIT_CODES: &str = "Exit codes of a run:
   1    verdict FAIL, or INCOMPLETE without a code of its own (--run-timeout, the target
        stopped answering, no case or no must case ran)
   2    usage or case-file error, or a report path that cannot be written: nothing was sent
-  3    a UserId may still hold a lock or session on the target (named in the summary);
-       wins over every other code: destroy them with DestroySession
+  3    a UserId may still hold a lock or session on the target (named in the summary and
+       on the verdict line); wins over every other code: destroy them with DestroySession
   4    the target could not be reached (no connection); the run stopped early
   130  interrupted (Ctrl-C or SIGTERM); a second signal leaves cleanup and the report
        10 s, a third exits at once

@@ -70,6 +70,8 @@ pub(crate) fn report(cases: Vec<Outcome>, percent: f64, min: Option<f64>) -> Run
         duration: Duration::from_millis(5),
         summary: Summary::of(&cases),
         verdict: Verdict::Pass,
+        left_behind: Vec::new(),
+        records_cut: 0,
         min_coverage: min,
         cases,
         coverage: Coverage {

@@ -73,6 +73,12 @@ fn header(out: &mut String, report: &RunReport) {
             cell(reason)
         );
     }
+    if let Some(left) = text::left_behind(report) {
+        let _ = writeln!(out, "**Sessions may be left behind** — {}.\n", cell(&left));
+    }
+    if let Some(cut) = text::records_cut(report) {
+        let _ = writeln!(out, "**Records cut** — {}.\n", cell(&cut));
+    }
     let _ = writeln!(
         out,
         "Suite {} {} · started {} · {} cases in {} · {} passed, {} failed, {} skipped, {} known failures · coverage {:.1}% of {} applicable items\n",
@@ -240,20 +246,23 @@ fn coverage(out: &mut String, report: &RunReport) {
     let c = &report.coverage;
     out.push_str("### Coverage of the catalogue\n\n");
     out.push_str(
-        "| level | applicable | exercised | passed | failed | not applicable | coverage |\n",
+        "| level | applicable | exercised | passed | failed | not applicable | coverage | documented | observed | inferred |\n",
     );
-    out.push_str("|---|---:|---:|---:|---:|---:|---:|\n");
+    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for t in c.levels.iter().chain(std::iter::once(&c.total)) {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {:.1}% |",
+            "| {} | {} | {} | {} | {} | {} | {:.1}% | {} | {} | {} |",
             t.level.map_or("**total**", |l| l.as_str()),
             t.applicable,
             t.covered,
             t.passed,
             t.failed,
             t.not_applicable,
-            t.percent
+            t.percent,
+            t.documented,
+            t.observed,
+            t.inferred
         );
     }
     let _ = writeln!(

@@ -17,6 +17,7 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod observations;
 pub mod previous;
 pub mod progress;
 pub mod reporting;
@@ -120,6 +121,14 @@ pub struct RunReport {
     /// PASS, FAIL or INCOMPLETE with its reason ([`RunReport::judge`] sets it once the report
     /// holds every outcome).
     pub verdict: Verdict,
+    /// UserIds that may still hold a lock or session on the target when the run ended (it exits
+    /// 3): whatever the verdict, the run is not clean.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub left_behind: Vec<String>,
+    /// Cases whose records were cut to their first words: the run reached its cap on what it
+    /// keeps of requests and answers (`run::text_budget`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub records_cut: usize,
     /// The `--min-coverage` asked for, if any, and whether the run met it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min_coverage: Option<f64>,
@@ -139,6 +148,10 @@ pub struct RunReport {
 
 /// The report format version written by this build.
 pub const FORMAT_VERSION: u32 = 1;
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
 
 fn millis<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_u64(u64::try_from(duration.as_millis()).unwrap_or(u64::MAX))
@@ -245,7 +258,10 @@ pub fn render_summary(report: &RunReport) -> String {
         }
         None => out.push('\n'),
     }
-    let _ = writeln!(out, "verdict: {}", report.verdict.line());
+    if let Some(cut) = text::records_cut(report) {
+        let _ = writeln!(out, "{cut}");
+    }
+    let _ = writeln!(out, "verdict: {}", text::verdict_line(report));
     out
 }
 

@@ -140,7 +140,10 @@ pub async fn execute(shared: &Shared, planned: &Planned) -> Outcome {
     if let Some(handle) = own_mock {
         handle.shutdown().await;
     }
-    run.into_outcome(interrupted, started)
+    let mut outcome = run.into_outcome(interrupted, started);
+    // Charged after scrubbing, so the cap counts what the reports will hold.
+    shared.guard.text.charge(&mut outcome);
+    outcome
 }
 
 /// The case's own mock when it asks for one (`requires.mock`).

@@ -47,6 +47,8 @@ pub struct Guard {
     pub breaker: Breaker,
     pub reach: Reach,
     pub ledger: Arc<Ledger>,
+    /// The cap on what the run's outcomes keep.
+    pub text: super::text_budget::TextBudget,
     /// Set by a second signal: cleanup sends each DestroySession once more, no retries.
     hurry: Arc<AtomicBool>,
     /// Requests in a row that found no connection, and the last one's error.
@@ -98,6 +100,7 @@ impl Default for Guard {
             breaker: Breaker::new(timeout::BREAKER_THRESHOLD, Duration::from_secs(10)),
             reach: Reach::default(),
             ledger: Arc::default(),
+            text: super::text_budget::TextBudget::default(),
             hurry: Arc::default(),
             unreachable: Mutex::default(),
         }
@@ -122,6 +125,9 @@ impl Guard {
             ),
             reach: Reach::default(),
             ledger: Arc::default(),
+            text: super::text_budget::TextBudget::new(
+                safety.max_records.unwrap_or(crate::outcome::MAX_RECORDED),
+            ),
             hurry: Arc::default(),
             unreachable: Mutex::default(),
         }

@@ -12,6 +12,7 @@ pub mod guard;
 pub mod mutants;
 pub mod scrub;
 mod steps;
+pub mod text_budget;
 
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};

@@ -287,6 +287,15 @@ pub fn build_report(
         duration: started.started.elapsed(),
         summary: Summary::of(&outcomes),
         verdict: report::verdict::Verdict::default(),
+        left_behind: started
+            .shared
+            .guard
+            .ledger
+            .totals()
+            .left
+            .into_iter()
+            .collect(),
+        records_cut: started.shared.guard.text.cut(),
         min_coverage: settings.min_coverage,
         cases: outcomes,
         coverage,
