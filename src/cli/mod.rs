@@ -4,7 +4,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod audit;
 mod coverage;
+mod exit;
 pub mod logs;
 mod mock;
 mod mock_ctl;
@@ -12,7 +14,6 @@ mod mock_tls;
 mod mutants;
 mod run;
 mod sign;
-mod verify;
 
 pub use run::test_main;
 
@@ -52,7 +53,7 @@ enum Command {
     /// Run the suite against the mock once per named defect: which cases catch which defect.
     Mutants(mutants::MutantsArgs),
     /// Check a certification report (DIR/report.json) against this checkout of the suite.
-    Verify(verify::VerifyArgs),
+    Verify(audit::VerifyArgs),
 }
 
 /// Exit code for usage and case-file errors.
@@ -87,7 +88,7 @@ pub fn main() -> ExitCode {
         Some(Command::MockCtl(args)) => mock_ctl::execute(*args),
         Some(Command::Coverage(args)) => coverage::execute(args),
         Some(Command::Mutants(args)) => mutants::execute(args),
-        Some(Command::Verify(args)) => verify::execute(args),
+        Some(Command::Verify(args)) => audit::execute(args),
     }
 }
 

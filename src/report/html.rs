@@ -460,7 +460,7 @@ fn variants(out: &mut String, matrix: &DefectMatrix) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::tests::{outcome, report};
+    use crate::report::fixtures::{outcome, report};
 
     #[test]
     fn the_page_is_self_contained_with_every_section() {

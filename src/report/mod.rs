@@ -11,10 +11,13 @@ pub mod certify;
 pub mod coverage;
 pub mod defect_matrix;
 pub mod fingerprint;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod observations;
 pub mod previous;
 pub mod progress;
 pub mod reporting;
@@ -264,59 +267,8 @@ pub fn render_summary(report: &RunReport) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::fixtures::{outcome, report};
     use super::*;
-    use crate::report::coverage::{Coverage, Totals};
-
-    pub(crate) fn outcome(id: &str, level: Level, status: Status) -> Outcome {
-        Outcome {
-            id: id.into(),
-            title: "t".into(),
-            level,
-            source: "s".into(),
-            covers: vec![],
-            status,
-            skip_reason: (status == Status::Skipped).then(|| "mock-only".to_owned()),
-            failures: vec![],
-            exchanges: vec![],
-            notes: vec![],
-            duration: Duration::from_millis(1),
-        }
-    }
-
-    pub(crate) fn report(cases: Vec<Outcome>, percent: f64, min: Option<f64>) -> RunReport {
-        let mut report = RunReport {
-            format_version: FORMAT_VERSION,
-            suite: SuiteInfo::default(),
-            target: TargetInfo {
-                kind: "embedded-mock",
-                url: "http://127.0.0.1:1".into(),
-                name: "mock".into(),
-            },
-            started_at: "2024-01-01T00:00:00Z".into(),
-            duration: Duration::from_millis(5),
-            summary: Summary::of(&cases),
-            verdict: Verdict::Pass,
-            left_behind: Vec::new(),
-            records_cut: 0,
-            min_coverage: min,
-            cases,
-            coverage: Coverage {
-                kind: "run",
-                items: vec![],
-                levels: vec![],
-                total: Totals {
-                    percent,
-                    applicable: 10,
-                    ..Totals::default()
-                },
-            },
-            fingerprint: None,
-            certification: None,
-            baseline: None,
-        };
-        report.judge(None);
-        report
-    }
 
     #[test]
     fn info_failures_never_fail_a_run() {

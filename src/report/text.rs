@@ -164,29 +164,19 @@ pub fn pretty_json(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::case::Level;
-    use crate::outcome::{BodyRecord, Failure, FailureKind, RequestRecord, StepRef};
-    use crate::report::tests::{outcome, report};
+    use crate::outcome::{BodyRecord, FailureKind, RequestRecord, StepRef};
+    use crate::report::fixtures::{failed, outcome, report};
 
     #[test]
     fn reasons_name_the_first_failure_and_count_the_rest() {
-        let step = StepRef {
-            phase: "steps",
-            index: 0,
-            label: "CreateSession".into(),
-            copy: None,
+        let status = |actual| FailureKind::Status {
+            expected: 200,
+            actual,
         };
-        let mut failed = outcome("a", Level::Must, Status::Failed);
-        for actual in [500, 502] {
-            failed.failures.push(Failure {
-                step: step.clone(),
-                exchange: None,
-                level: failed.level,
-                kind: FailureKind::Status {
-                    expected: 200,
-                    actual,
-                },
-            });
-        }
+        let mut failed = failed("a", Level::Must, status(500));
+        let mut second = failed.failures[0].clone();
+        second.kind = status(502);
+        failed.failures.push(second);
         let r = report(vec![], 0.0, None);
         assert_eq!(
             reason(&r, &failed),
