@@ -467,7 +467,7 @@ mod tests {
         assert_eq!(config.defect.as_deref(), Some("no-rate-limit"));
         assert!(config.validate().is_ok());
         let config = super::config(&parse(&["--defect", "no-rate-limits"]), &no_env).unwrap();
-        let error = config.validate().unwrap_err();
+        let error = config.validate().unwrap_err().to_string();
         assert!(error.contains("did you mean `no-rate-limit`"), "{error}");
         let listed = list_defects();
         for defect in mock::DEFECTS {
@@ -492,7 +492,7 @@ mod tests {
         assert_eq!(config.slow_apply_concurrent_ms, Some(5500));
         assert!(config.validate().is_ok());
         let config = super::config(&parse(&["--variant", "prety-json"]), &no_env).unwrap();
-        let error = config.validate().unwrap_err();
+        let error = config.validate().unwrap_err().to_string();
         assert!(error.contains("did you mean `pretty-json`"), "{error}");
         let listed = list_variants();
         for variant in mock::VARIANTS {

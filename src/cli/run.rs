@@ -107,7 +107,7 @@ fn settings(args: &RunArgs) -> Result<Settings, String> {
     let (args, safety, request_timeout) = safety::resolve(args)?;
     let args = &args;
     let target = match args.target.as_deref().filter(|t| !t.is_empty()) {
-        Some(text) => plan::parse_target(text)?,
+        Some(text) => plan::parse_target(text).map_err(|e| e.to_string())?,
         None => Target::Embedded,
     };
     let (credentials, credential_source) = plan::credentials_for(
@@ -116,9 +116,11 @@ fn settings(args: &RunArgs) -> Result<Settings, String> {
             env("TENCENTCLOUD_SECRET_ID"),
             env("TENCENTCLOUD_SECRET_KEY"),
             env("TENCENTCLOUD_SESSION_TOKEN"),
-        )?,
+        )
+        .map_err(|e| e.to_string())?,
         safety.dry_run,
-    )?;
+    )
+    .map_err(|e| e.to_string())?;
     Ok(Settings {
         cases_dir: args
             .cases
