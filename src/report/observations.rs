@@ -123,9 +123,10 @@ pub fn answer(exchange: &Exchange) -> Answer {
         return Answer::NoAnswer;
     };
     let status = response.status;
-    let envelope = (!response.body.truncated)
-        .then(|| serde_json::from_str::<Value>(&response.body.text).ok())
-        .flatten();
+    if response.body.truncated {
+        return Answer::Cut { status };
+    }
+    let envelope = serde_json::from_str::<Value>(&response.body.text).ok();
     let Some(Value::Object(fields)) = envelope.as_ref().and_then(|v| v.get("Response")) else {
         return Answer::NotJson { status };
     };
@@ -255,6 +256,8 @@ mod tests {
                 r#"{"Response": {"Error": {"Code": "FailedOperation.LockTimeout", "Message": "UserId carconf-1-2"}, "RequestId": "r"}}"#,
             ),
             exchange("cleanup", 0, None, "<html>"),
+            exchange("cleanup", 1, None, "<html>"),
+            exchange("cleanup", 2, None, &" ".repeat(BodyRecord::SHOWN + 1)),
         ];
         case.exchanges[2].response = None;
         let mut run = report(vec![case], 100.0, None);
@@ -268,7 +271,16 @@ mod tests {
         assert_eq!(recorded.target.region.as_deref(), Some("ap-guangzhou"));
         let steps = &recorded.cases[0].steps;
         let names: Vec<&str> = steps.iter().map(|s| s.step.as_str()).collect();
-        assert_eq!(names, ["step 1", "step 2", "cleanup step 1"]);
+        assert_eq!(
+            names,
+            [
+                "step 1",
+                "step 2",
+                "cleanup step 1",
+                "cleanup step 2",
+                "cleanup step 3"
+            ]
+        );
         assert_eq!(steps[0].action.as_deref(), Some("CreateSession"));
         let shape = serde_json::to_value(&steps[0].answers[0]).unwrap();
         assert_eq!(
@@ -280,6 +292,9 @@ mod tests {
         );
         assert_eq!(steps[1].answers[0].summary(), "FailedOperation.LockTimeout");
         assert_eq!(steps[2].answers, [Answer::NoAnswer]);
+        assert_eq!(steps[3].answers, [Answer::NotJson { status: 200 }]);
+        // Blank padding parses as nothing once cut: the answer is unknown, not "not JSON".
+        assert_eq!(steps[4].answers, [Answer::Cut { status: 200 }]);
         let text = render(&recorded, &[]);
         for value in [
             "c2VydmVyLXNlY3JldA",
