@@ -16,7 +16,8 @@ pub struct CoverageArgs {
     /// Directory of schemas and the catalogue (default: ./schemas, else the source tree's).
     #[arg(long, value_name = "DIR")]
     schemas: Option<PathBuf>,
-    /// Print JSON (each item: id, kind, level, covering case ids; then totals per level).
+    /// Print JSON (each item: id, kind, level, evidence, covering case ids; then totals per level,
+    /// with the items resting on documentation, observation and inference).
     #[arg(long)]
     json: bool,
 }
