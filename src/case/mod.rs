@@ -6,6 +6,7 @@ pub mod diagnostic;
 pub mod load;
 pub mod locate;
 pub mod model;
+pub mod suite;
 pub mod template;
 pub mod validate;
 
