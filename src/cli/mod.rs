@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod coverage;
+mod init;
 pub mod logs;
 mod mock;
 mod mock_ctl;
@@ -51,8 +52,10 @@ enum Command {
     Coverage(coverage::CoverageArgs),
     /// Run the suite against the mock once per named defect: which cases catch which defect.
     Mutants(mutants::MutantsArgs),
-    /// Check a certification report (DIR/report.json) against this checkout of the suite.
+    /// Check a certification report (DIR/report.json) against the suite in use.
     Verify(verify::VerifyArgs),
+    /// Write an editable copy of the built-in suite to DIR (then run it with --cases DIR).
+    Init(init::InitArgs),
 }
 
 /// Exit code for usage and case-file errors.
@@ -88,6 +91,7 @@ pub fn main() -> ExitCode {
         Some(Command::Coverage(args)) => coverage::execute(args),
         Some(Command::Mutants(args)) => mutants::execute(args),
         Some(Command::Verify(args)) => verify::execute(args),
+        Some(Command::Init(args)) => init::execute(args),
     }
 }
 
