@@ -41,7 +41,7 @@ isolated "$bin" --version
 isolated "$bin" run --progress plain -q >"$work/run.log" 2>&1 \
     || fail "the installed binary's run from an empty directory failed"
 grep -q '^verdict: PASS' "$work/run.log" || fail "the installed binary's run did not pass"
-grep -q '^suite: built in' "$work/run.log" || fail "the installed binary did not run its built-in suite"
+grep -q '^suite: the built-in suite' "$work/run.log" || fail "the installed binary did not run its built-in suite"
 if grep -qF "$checkout" "$work/run.log"; then
     fail "the installed binary's run names the checkout ($checkout)"
 fi

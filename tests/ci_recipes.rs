@@ -91,7 +91,10 @@ fn a_run_that_cannot_start_exits_2_leaving_no_stale_report_and_says_so() {
     std::fs::write(dir.join("report/report.json"), "{}").unwrap();
     let output = gate(&dir, Some("ftp://staging.invalid"));
     assert_eq!(output.status.code(), Some(2), "{}", shown(&output));
-    assert!(!dir.join("report/report.json").exists(), "a stale report stays");
+    assert!(
+        !dir.join("report/report.json").exists(),
+        "a stale report stays"
+    );
     let summary = summary(&dir);
     assert!(summary.contains("exit 2"), "{summary}");
     let _ = std::fs::remove_dir_all(&dir);
@@ -99,18 +102,28 @@ fn a_run_that_cannot_start_exits_2_leaving_no_stale_report_and_says_so() {
 
 #[test]
 fn both_recipes_run_the_gate_and_keep_its_reports() {
-    for recipe in ["examples/ci/github-actions.yml", "examples/ci/gitlab-ci.yml"] {
+    for recipe in [
+        "examples/ci/github-actions.yml",
+        "examples/ci/gitlab-ci.yml",
+    ] {
         let text = std::fs::read_to_string(root().join(recipe)).unwrap();
         assert!(text.contains(SCRIPT), "{recipe} does not run {SCRIPT}");
         assert!(text.contains("CAR_TARGET"), "{recipe} sets no staging URL");
         assert!(
-            text.contains("car-conformance-report/junit.xml") || text.contains("car-conformance-report/"),
+            text.contains("car-conformance-report/junit.xml")
+                || text.contains("car-conformance-report/"),
             "{recipe} does not keep the report directory"
         );
-        assert!(text.contains("cargo install"), "{recipe} does not install the binary");
+        assert!(
+            text.contains("cargo install"),
+            "{recipe} does not install the binary"
+        );
     }
     let github = std::fs::read_to_string(root().join("examples/ci/github-actions.yml")).unwrap();
-    assert!(github.contains("if: always()"), "reports are uploaded on failure too");
+    assert!(
+        github.contains("if: always()"),
+        "reports are uploaded on failure too"
+    );
     let gitlab = std::fs::read_to_string(root().join("examples/ci/gitlab-ci.yml")).unwrap();
     assert!(gitlab.contains("junit: car-conformance-report/junit.xml"));
     assert!(gitlab.contains("when: always"));

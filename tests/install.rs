@@ -89,7 +89,11 @@ fn a_copied_binary_runs_its_built_in_suite_from_an_empty_directory() {
     let all = format!("{}{}", text(&output.stdout), text(&output.stderr));
     assert_eq!(output.status.code(), Some(0), "{}", shown(&output));
     assert!(all.contains("verdict: PASS"), "{}", shown(&output));
-    assert!(all.contains("suite: built in ("), "{}", shown(&output));
+    assert!(
+        all.contains("suite: the built-in suite ("),
+        "{}",
+        shown(&output)
+    );
     // A fallback to the source tree would name it: in the output or in any report.
     let checkout = root().display().to_string();
     assert!(!all.contains(&checkout), "{}", shown(&output));
@@ -101,7 +105,10 @@ fn a_copied_binary_runs_its_built_in_suite_from_an_empty_directory() {
     let report = common::read_json(&reports.join("report.json"));
     let ran = report["cases"].as_array().map_or(0, Vec::len);
     let checkout_cases = common::corpus::load_cases(&common::corpus::catalogue()).len();
-    assert_eq!(ran, checkout_cases, "every case of the checkout is built in");
+    assert_eq!(
+        ran, checkout_cases,
+        "every case of the checkout is built in"
+    );
 }
 
 #[test]
@@ -111,7 +118,10 @@ fn init_writes_an_editable_copy_that_cases_runs_and_keeps_it_unless_forced() {
     assert_eq!(output.status.code(), Some(0), "{}", shown(&output));
     let copy = installed.work().join("suite");
     let files = listing(&copy);
-    assert!(files.contains(&"schemas/catalogue.json".to_owned()), "{files:?}");
+    assert!(
+        files.contains(&"schemas/catalogue.json".to_owned()),
+        "{files:?}"
+    );
     let sources = listing(&root().join("cases"));
     let copied: Vec<&String> = files.iter().filter(|f| f.starts_with("cases/")).collect();
     assert_eq!(copied.len(), sources.len(), "{copied:?}");
@@ -124,7 +134,11 @@ fn init_writes_an_editable_copy_that_cases_runs_and_keeps_it_unless_forced() {
     std::fs::write(&file, &edited).unwrap();
     let run = installed.run(&["--cases", "suite", "--progress", "plain", "-q"]);
     assert_eq!(run.status.code(), Some(1), "{}", shown(&run));
-    assert!(text(&run.stdout).contains("suite: suite/cases"), "{}", shown(&run));
+    assert!(
+        text(&run.stdout).contains("suite: suite/cases"),
+        "{}",
+        shown(&run)
+    );
 
     let again = installed.run(&["init", "suite"]);
     assert_eq!(again.status.code(), Some(2), "{}", shown(&again));

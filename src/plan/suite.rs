@@ -120,11 +120,11 @@ pub fn is_builtin(dir: &Path) -> bool {
     dir.starts_with(suite::builtin_dir())
 }
 
-/// `the built-in suite` or the directory, as a run's header names where cases came from.
+/// `the built-in suite (…)` or the directory, as a run's header names where cases came from.
 pub fn describe(dir: &Path) -> String {
     if is_builtin(dir) {
         format!(
-            "built in ({} case files, car-conformance {})",
+            "the built-in suite ({} case files of car-conformance {})",
             suite::case_file_count(),
             env!("CARGO_PKG_VERSION")
         )
@@ -233,6 +233,6 @@ mod tests {
     fn only_the_built_in_copy_is_read_only() {
         assert!(is_builtin(&suite::builtin_dir().join("snapshots")));
         assert!(!is_builtin(Path::new("snapshots")));
-        assert!(describe(&suite::builtin_dir().join("cases")).starts_with("built in"));
+        assert!(describe(&suite::builtin_dir().join("cases")).starts_with("the built-in suite"));
     }
 }
