@@ -151,3 +151,23 @@ fn init_writes_an_editable_copy_that_cases_runs_and_keeps_it_unless_forced() {
     let restored = installed.run(&["--cases", "suite/cases", "--progress", "plain", "-q"]);
     assert_eq!(restored.status.code(), Some(0), "{}", shown(&restored));
 }
+
+#[test]
+fn a_cache_that_cannot_be_written_falls_back_to_the_temporary_directory() {
+    let installed = Installed::new("install-readonly-cache");
+    // A file where the cache directory should be: nothing can be created under it.
+    let blocked = installed.home.join("cache-is-a-file");
+    std::fs::write(&blocked, "").unwrap();
+    let output = installed
+        .command(&["coverage"])
+        .env("XDG_CACHE_HOME", &blocked)
+        .env("HOME", &blocked)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", shown(&output));
+    assert!(
+        text(&output.stdout).contains("cases in the built-in suite ("),
+        "{}",
+        shown(&output)
+    );
+}

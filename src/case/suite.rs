@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use include_dir::{Dir, DirEntry, include_dir};
 use sha2::{Digest, Sha256};
@@ -155,33 +156,76 @@ fn write_all(targets: &[(PathBuf, &EmbeddedFile)]) -> Result<(), SuiteError> {
     Ok(())
 }
 
-/// Where the built-in suite is read from: `$XDG_CACHE_HOME/car-conformance`, else
-/// `$HOME/.cache/car-conformance`, else the system's temporary directory.
-pub fn cache_root() -> PathBuf {
+/// A copy of another build that no run has used for this long is removed.
+const UNUSED_COPY_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// Where the built-in suite of this binary may be read from, in order:
+/// `$XDG_CACHE_HOME/car-conformance/suite-VERSION-KEY`, else under `$HOME/.cache`; then under the
+/// system's temporary directory (a home that cannot be written).
+pub fn builtin_dirs() -> Vec<PathBuf> {
     let absolute = |name: &str| {
         std::env::var_os(name)
             .map(PathBuf::from)
             .filter(|p| p.is_absolute())
     };
-    absolute("XDG_CACHE_HOME")
-        .or_else(|| absolute("HOME").map(|home| home.join(".cache")))
-        .unwrap_or_else(std::env::temp_dir)
-        .join("car-conformance")
+    let name = format!("suite-{}-{}", env!("CARGO_PKG_VERSION"), content_key());
+    let cache = absolute("XDG_CACHE_HOME").or_else(|| absolute("HOME").map(|h| h.join(".cache")));
+    cache
+        .into_iter()
+        .chain([std::env::temp_dir()])
+        .map(|root| root.join("car-conformance").join(&name))
+        .collect()
 }
 
-/// The directory the built-in suite of this binary is read from.
-pub fn builtin_dir() -> PathBuf {
-    cache_root().join(format!(
-        "suite-{}-{}",
-        env!("CARGO_PKG_VERSION"),
-        content_key()
-    ))
+/// Whether `path` lies in a copy of the built-in suite (whose snapshots are never written).
+pub fn is_builtin_copy(path: &Path) -> bool {
+    builtin_dirs().iter().any(|dir| path.starts_with(dir))
 }
 
-/// Writes the built-in suite under [`builtin_dir`] unless an exact copy is there already, and
-/// returns that directory.
+/// Writes the built-in suite to the first of [`builtin_dirs`] that can hold it, unless an exact
+/// copy is there already, and returns that directory. Copies of other builds unused for a week
+/// are removed on the way.
 pub fn materialize() -> Result<PathBuf, SuiteError> {
-    materialize_at(&builtin_dir())
+    let mut failed = None;
+    for dir in builtin_dirs() {
+        match materialize_at(&dir) {
+            Ok(dir) => {
+                remove_unused_copies(&dir, UNUSED_COPY_LIFETIME);
+                return Ok(dir);
+            }
+            Err(error) => failed = Some(error),
+        }
+    }
+    Err(failed.expect("builtin_dirs is never empty"))
+}
+
+/// Marks `current` as used now and removes its siblings (other builds' copies, staging
+/// directories of runs that died) not used for `lifetime`. Best effort: a copy that cannot be
+/// removed stays.
+fn remove_unused_copies(current: &Path, lifetime: Duration) {
+    if let Ok(dir) = std::fs::File::open(current) {
+        let _ = dir.set_modified(SystemTime::now());
+    }
+    let Some(parent) = current.parent() else {
+        return;
+    };
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let ours = name.starts_with("suite-") || name.starts_with(".suite-");
+        let unused = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|at| at.elapsed().ok())
+            .is_some_and(|age| age > lifetime);
+        if ours && unused && path != current && path.is_dir() {
+            let _ = std::fs::remove_dir_all(&path);
+        }
+    }
 }
 
 /// Makes `dir` hold exactly the built-in suite: kept when it does (every file, nothing more),
@@ -193,7 +237,7 @@ pub fn materialize_at(dir: &Path) -> Result<PathBuf, SuiteError> {
     }
     let parent = dir.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(write_error(parent))?;
-    let nanos = std::time::SystemTime::now()
+    let nanos = SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or_default();
@@ -350,10 +394,39 @@ mod tests {
     fn the_cached_copy_is_named_by_version_and_contents() {
         assert_eq!(content_key(), content_key());
         assert_eq!(content_key().len(), 16);
-        assert!(builtin_dir().ends_with(format!(
-            "suite-{}-{}",
-            env!("CARGO_PKG_VERSION"),
-            content_key()
-        )));
+        let name = format!("suite-{}-{}", env!("CARGO_PKG_VERSION"), content_key());
+        let dirs = builtin_dirs();
+        assert!(dirs.iter().all(|d| d.ends_with(&name)), "{dirs:?}");
+        assert!(dirs.last().unwrap().starts_with(std::env::temp_dir()));
+        assert!(is_builtin_copy(&dirs[0].join("snapshots/a.snap")));
+        assert!(!is_builtin_copy(Path::new("snapshots")));
+    }
+
+    #[test]
+    fn copies_unused_for_the_lifetime_are_removed_and_the_current_one_kept() {
+        let root = temp_dir("prune");
+        let current = root.join("suite-current");
+        let names = ["suite-current", "suite-old", ".suite-old.1.2", "unrelated"];
+        for name in names {
+            std::fs::create_dir_all(root.join(name)).unwrap();
+        }
+        let lifetime = Duration::from_millis(300);
+        std::thread::sleep(lifetime + Duration::from_millis(100));
+        remove_unused_copies(&current, lifetime);
+        let left = || {
+            let mut left: Vec<String> = std::fs::read_dir(&root)
+                .unwrap()
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            left.sort();
+            left
+        };
+        assert_eq!(left(), ["suite-current", "unrelated"]);
+        // Another build's run right after: the copy just used is not old.
+        std::fs::create_dir_all(root.join("suite-other")).unwrap();
+        remove_unused_copies(&root.join("suite-other"), lifetime);
+        assert_eq!(left(), ["suite-current", "suite-other", "unrelated"]);
+        std::fs::remove_dir_all(&root).unwrap();
     }
 }
