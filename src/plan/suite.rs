@@ -57,11 +57,16 @@ fn resolve_with(
 ) -> Result<SuiteDirs, SuiteError> {
     let given = |p: Option<PathBuf>| p.filter(|p| !p.as_os_str().is_empty());
     let (cases, root) = match given(flags.cases) {
-        Some(dir) => match suite_root(&dir) {
-            Some(root) if root == dir => (dir.join("cases"), Some(root)),
-            root => (dir, root),
-        },
-        None => (PathBuf::new(), None),
+        Some(dir) => {
+            let root = suite_root(&dir);
+            let cases = if root.as_ref() == Some(&dir) {
+                dir.join("cases")
+            } else {
+                dir
+            };
+            (Some(cases), root)
+        }
+        None => (None, None),
     };
     let schemas = given(flags.schemas).or_else(|| {
         root.as_ref()
@@ -69,32 +74,14 @@ fn resolve_with(
             .filter(|s| s.is_dir())
     });
     let snapshots = given(flags.snapshots).or_else(|| root.as_ref().map(|r| r.join("snapshots")));
-    // The first part that needs the built-in suite writes (or checks) its copy, once.
-    let mut builtin = Some(builtin);
-    let mut copy: Option<PathBuf> = None;
-    let mut from_builtin = |part: &str| -> Result<PathBuf, SuiteError> {
-        if let Some(make) = builtin.take() {
-            copy = Some(make()?);
-        }
-        Ok(copy.as_deref().unwrap_or(Path::new("")).join(part))
-    };
-    let cases = if cases.as_os_str().is_empty() {
-        from_builtin("cases")?
-    } else {
-        cases
-    };
-    let schemas = match schemas {
-        Some(dir) => dir,
-        None => from_builtin("schemas")?,
-    };
-    let snapshots = match snapshots {
-        Some(dir) => dir,
-        None => from_builtin("snapshots")?,
+    let copy = match (&cases, &schemas, &snapshots) {
+        (Some(_), Some(_), Some(_)) => PathBuf::new(),
+        _ => builtin()?,
     };
     Ok(SuiteDirs {
-        cases,
-        schemas,
-        snapshots,
+        cases: cases.unwrap_or_else(|| copy.join("cases")),
+        schemas: schemas.unwrap_or_else(|| copy.join("schemas")),
+        snapshots: snapshots.unwrap_or_else(|| copy.join("snapshots")),
     })
 }
 
