@@ -150,6 +150,28 @@ fn init_writes_an_editable_copy_that_cases_runs_and_keeps_it_unless_forced() {
     assert_eq!(std::fs::read_to_string(&file).unwrap(), original);
     let restored = installed.run(&["--cases", "suite/cases", "--progress", "plain", "-q"]);
     assert_eq!(restored.status.code(), Some(0), "{}", shown(&restored));
+
+    // The copy's snapshots are its own: a new target's are recorded there, and nowhere else.
+    let recorded = installed
+        .command(&[
+            "--cases",
+            "suite",
+            "--target-name",
+            "staging",
+            "flow/session/",
+        ])
+        .env("INSTA_UPDATE", "always")
+        .env_remove("CI")
+        .output()
+        .unwrap();
+    assert_eq!(recorded.status.code(), Some(0), "{}", shown(&recorded));
+    let snapshots = listing(&copy.join("snapshots"));
+    assert!(
+        snapshots.iter().any(|name| name.ends_with("@staging.snap")),
+        "{snapshots:?}\n{}",
+        shown(&recorded)
+    );
+    assert_eq!(listing(&installed.work()).len(), files.len() + 1);
 }
 
 #[test]

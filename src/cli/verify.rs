@@ -1,7 +1,7 @@
 //! cli: `car-conformance verify DIR` — accepts a certification report (DIR/report.json) only
 //! when the suite in use (built in, or `--cases`/`--schemas`) has the case and schema files it
 //! was made with and its summary, coverage and record agree with its cases (`report::audit`).
-//! Exit 0 accepted, 1 rejected, 2 when the report or this checkout cannot be read.
+//! Exit 0 accepted, 1 rejected, 2 when the report or the suite cannot be read.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -55,7 +55,7 @@ pub fn execute(args: VerifyArgs) -> ExitCode {
         Err(error) => {
             eprintln!("{error}");
             return super::usage_error(format!(
-                "the case files of this checkout ({}) do not load",
+                "the case files of the suite in use ({}) do not load",
                 cases_dir.display()
             ));
         }
