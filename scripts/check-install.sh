@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The README's install and CI recipes, for real (run by .ci/run after `cargo test`):
 # 1. `cargo install --path . --debug` into a temporary root, reusing this checkout's target
-#    directory so it costs little more than a link;
-# 2. the installed binary, from an empty directory with no CAR_* or TENCENTCLOUD_* variable and a
-#    fresh cache, runs the suite built into it: verdict PASS, nothing written where it ran, no
+#    directory so it costs little more than a link; then `cargo install --git` from this
+#    checkout's committed HEAD (dependencies reused, the crate itself compiled once more);
+# 2. each installed binary, from an empty directory with no CAR_* or TENCENTCLOUD_* variable and
+#    a fresh cache, runs the suite built into it: verdict PASS, nothing written where it ran, no
 #    path of this checkout in its output;
 # 3. scripts/conformance-gate.sh, the script both CI recipes call, with that binary against a
 #    mock started here as the "staging" target: exit 0, the four reports, the job summary appended.
@@ -35,18 +36,31 @@ while IFS= read -r name; do unset_vars+=(-u "$name"); done \
     < <(compgen -e | grep -E '^(CAR_|TENCENTCLOUD_)' || true)
 isolated() { env "${unset_vars[@]}" XDG_CACHE_HOME="$work/cache" "$@"; }
 
-mkdir "$work/empty"
-cd "$work/empty"
-isolated "$bin" --version
-isolated "$bin" run --progress plain -q >"$work/run.log" 2>&1 \
-    || fail "the installed binary's run from an empty directory failed"
-grep -q '^verdict: PASS' "$work/run.log" || fail "the installed binary's run did not pass"
-grep -q '^suite: the built-in suite' "$work/run.log" || fail "the installed binary did not run its built-in suite"
-if grep -qF "$checkout" "$work/run.log"; then
-    fail "the installed binary's run names the checkout ($checkout)"
+# $1: the binary, $2: how it was installed.
+check_binary() {
+    local bin=$1 how=$2 dir
+    dir=$(mktemp -d "$work/empty.XXXX")
+    (cd "$dir" && isolated "$bin" run --progress plain -q) >"$work/run.log" 2>&1 \
+        || fail "the binary from $how failed its run from an empty directory"
+    grep -q '^verdict: PASS' "$work/run.log" || fail "the binary from $how did not pass"
+    grep -q '^suite: the built-in suite' "$work/run.log" \
+        || fail "the binary from $how did not run its built-in suite"
+    if grep -qF "$checkout" "$work/run.log"; then
+        fail "the binary from $how names the checkout ($checkout) in its run"
+    fi
+    [[ -z "$(ls -A "$dir")" ]] || fail "the binary from $how wrote into the directory it ran from"
+    echo "$how: $(isolated "$bin" --version), $(grep '^verdict:' "$work/run.log") from an empty directory"
+}
+
+check_binary "$bin" "cargo install --path ."
+
+if rev=$(git -C "$checkout" rev-parse HEAD 2>/dev/null); then
+    cargo install --git "file://$checkout" --rev "$rev" --root "$work/git-root" --debug --locked \
+        --quiet car-conformance
+    check_binary "$work/git-root/bin/car-conformance" "cargo install --git (HEAD $rev)"
+else
+    echo "warning: not a git checkout: cargo install --git is not checked"
 fi
-[[ -z "$(ls -A "$work/empty")" ]] || fail "the run wrote into the directory it ran from"
-echo "installed binary: $(grep '^verdict:' "$work/run.log") from an empty directory"
 
 # The CI recipes' gate against a local "staging" server.
 isolated "$bin" mock --listen 127.0.0.1:0 >"$work/mock.out" 2>"$work/mock.log" &
