@@ -66,7 +66,7 @@ pub fn select<'a>(
         }
         return Err(RunError::NoCaseSelected {
             loaded: planned.len(),
-            dir: settings.cases_dir.clone(),
+            suite: crate::plan::suite::describe(&settings.cases_dir),
             ignored: args.ignored,
         });
     }
