@@ -193,3 +193,38 @@ fn a_cache_that_cannot_be_written_falls_back_to_the_temporary_directory() {
         shown(&output)
     );
 }
+
+#[test]
+fn certification_of_the_built_in_suite_ignores_a_home_kept_in_git() {
+    let installed = Installed::new("install-home-in-git");
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .arg("-C")
+            .arg(&installed.home)
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .status()
+            .is_ok_and(|status| status.success())
+    };
+    // A home with a commit: the cache's copy is then an untracked file of that repository.
+    if !(git(&["init", "-q"]) && git(&["commit", "-q", "--allow-empty", "-m", "home"])) {
+        common::say("install: git unavailable, the home-in-git case is not checked");
+        return;
+    }
+    let output = installed.run(&[
+        "--certify",
+        "--report-dir",
+        "cert",
+        "--progress",
+        "plain",
+        "-q",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", shown(&output));
+    assert!(
+        text(&output.stdout).contains("(no git: fingerprint only)"),
+        "{}",
+        shown(&output)
+    );
+    let verified = installed.run(&["verify", "cert"]);
+    assert_eq!(verified.status.code(), Some(0), "{}", shown(&verified));
+}
