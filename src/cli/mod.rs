@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 mod audit;
 mod coverage;
 mod exit;
+mod init;
 pub mod logs;
 mod mock;
 mod mock_ctl;
@@ -52,8 +53,10 @@ enum Command {
     Coverage(coverage::CoverageArgs),
     /// Run the suite against the mock once per named defect: which cases catch which defect.
     Mutants(mutants::MutantsArgs),
-    /// Check a certification report (DIR/report.json) against this checkout of the suite.
+    /// Check a certification report (DIR/report.json) against the suite in use.
     Verify(audit::VerifyArgs),
+    /// Write an editable copy of the built-in suite to DIR (then run it with --cases DIR).
+    Init(init::InitArgs),
 }
 
 /// Exit code for usage and case-file errors.
@@ -89,6 +92,7 @@ pub fn main() -> ExitCode {
         Some(Command::Coverage(args)) => coverage::execute(args),
         Some(Command::Mutants(args)) => mutants::execute(args),
         Some(Command::Verify(args)) => audit::execute(args),
+        Some(Command::Init(args)) => init::execute(args),
     }
 }
 

@@ -20,14 +20,17 @@ pub struct RunArgs {
     /// The target's name in snapshot files and reports (default: `mock`, or the URL's host).
     #[arg(long, env = "CAR_TARGET_NAME", value_name = "NAME")]
     target_name: Option<String>,
-    /// Directory of case files (default: ./cases, else the source tree's cases/).
+    /// Directory of case files, or a suite directory made by `init` (default: the suite built
+    /// into this binary).
     #[arg(long, env = "CAR_CASES", value_name = "DIR")]
     cases: Option<PathBuf>,
-    /// Directory of schemas and the catalogue (default: ./schemas, else the source tree's).
-    #[arg(long, value_name = "DIR")]
+    /// Directory of schemas and the catalogue (default: the schemas/ of the suite --cases names,
+    /// else the built-in ones).
+    #[arg(long, env = "CAR_SCHEMAS", value_name = "DIR")]
     schemas: Option<PathBuf>,
-    /// Directory of snapshots (default: ./snapshots, else the source tree's).
-    #[arg(long, value_name = "DIR")]
+    /// Directory of snapshots, read and recorded (default: the snapshots/ of the suite --cases
+    /// names, else the built-in ones, read-only).
+    #[arg(long, env = "CAR_SNAPSHOTS", value_name = "DIR")]
     snapshots: Option<PathBuf>,
     /// Value of {{project_id}} in cases.
     #[arg(long, env = "CAR_PROJECT_ID", value_name = "ID")]
@@ -121,19 +124,16 @@ fn settings(args: &RunArgs) -> Result<Settings, String> {
         safety.dry_run,
     )
     .map_err(|e| e.to_string())?;
+    let suite = plan::suite::resolve(plan::suite::SuiteFlags {
+        cases: args.cases.clone(),
+        schemas: args.schemas.clone(),
+        snapshots: args.snapshots.clone(),
+    })
+    .map_err(|error| error.to_string())?;
     Ok(Settings {
-        cases_dir: args
-            .cases
-            .clone()
-            .unwrap_or_else(|| plan::default_dir("cases")),
-        schemas_dir: args
-            .schemas
-            .clone()
-            .unwrap_or_else(|| plan::default_dir("schemas")),
-        snapshots_dir: args
-            .snapshots
-            .clone()
-            .unwrap_or_else(|| plan::default_dir("snapshots")),
+        cases_dir: suite.cases,
+        schemas_dir: suite.schemas,
+        snapshots_dir: suite.snapshots,
         target,
         target_name: args.target_name.clone().filter(|n| !n.is_empty()),
         credentials,
@@ -197,7 +197,8 @@ pub fn execute(args: RunArgs) -> ExitCode {
 
 /// Entry point of the `conformance` test target (`cargo test`): libtest's arguments from the
 /// command line, everything else from the environment (`CAR_TARGET`, `CAR_TARGET_NAME`,
-/// `CAR_PROJECT_ID`, `CAR_CLIENT_IP`, `CAR_CLIENT_SESSION`, `CAR_REPORT_DIR`, `CAR_BASELINE`, `TENCENTCLOUD_*`).
+/// `CAR_PROJECT_ID`, `CAR_CLIENT_IP`, `CAR_CLIENT_SESSION`, `CAR_REPORT_DIR`, `CAR_BASELINE`,
+/// `CAR_CASES`, `CAR_SCHEMAS`, `CAR_SNAPSHOTS`, `TENCENTCLOUD_*`).
 pub fn test_main() -> ExitCode {
     crate::cli::logs::init();
     let safety = match safety::SafetyArgs::from_env() {
@@ -208,6 +209,8 @@ pub fn test_main() -> ExitCode {
         target: env("CAR_TARGET"),
         target_name: env("CAR_TARGET_NAME"),
         cases: env("CAR_CASES").map(PathBuf::from),
+        schemas: env("CAR_SCHEMAS").map(PathBuf::from),
+        snapshots: env("CAR_SNAPSHOTS").map(PathBuf::from),
         project_id: env("CAR_PROJECT_ID"),
         client_ip: env("CAR_CLIENT_IP"),
         client_session: env("CAR_CLIENT_SESSION"),

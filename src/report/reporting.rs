@@ -127,7 +127,13 @@ impl Reporting {
                     "--certify needs --report-dir DIR: the certification is the report",
                 ));
             }
-            let state = certify::git_state(&settings.cases_dir, &settings.schemas_dir);
+            // The built-in suite's copy lives in the user's cache, which may sit in a git work
+            // tree of its own (a home kept in git): that repository says nothing about the suite.
+            let state = if crate::plan::suite::is_builtin(&settings.cases_dir) {
+                GitState::Unavailable("the suite built into the binary".to_owned())
+            } else {
+                certify::git_state(&settings.cases_dir, &settings.schemas_dir)
+            };
             if let GitState::Modified { files, .. } = &state {
                 return Err(usage(format!(
                     "--certify refuses modified case or schema files (commit or revert them):\n    {}",

@@ -66,7 +66,7 @@ pub fn select<'a>(
         }
         return Err(RunError::NoCaseSelected {
             loaded: planned.len(),
-            dir: settings.cases_dir.clone(),
+            suite: crate::plan::suite::describe(&settings.cases_dir),
             ignored: args.ignored,
         });
     }
@@ -135,16 +135,15 @@ pub fn start(
 }
 
 /// Snapshots are written only where they can be and where the user asked: never into the
-/// source tree the binary was built from, and a directory that cannot be written is found now,
-/// not after the suite was sent.
+/// built-in suite's (read-only) set, and a directory that cannot be written is found now, not
+/// after the suite was sent.
 fn settle_snapshot_mode(shared: &mut Shared) {
     if shared.snapshots.mode != UpdateMode::No
-        && crate::plan::is_source_tree_fallback(&shared.snapshots.dir, "snapshots")
+        && crate::plan::suite::is_builtin(&shared.snapshots.dir)
     {
-        progress::notice(&format!(
-            "note: no ./snapshots here: answers are compared with {}, and no snapshot is written there (give --snapshots DIR to record)",
-            shared.snapshots.dir.display()
-        ));
+        progress::notice(
+            "note: answers are compared with the built-in snapshots, which are read-only: no snapshot is written (give --snapshots DIR to record, or run an editable copy: car-conformance init DIR, then --cases DIR)",
+        );
         shared.snapshots.mode = UpdateMode::No;
     }
     if shared.snapshots.mode != UpdateMode::No
@@ -185,6 +184,11 @@ pub fn header(
         target_info.url,
         target_info.name,
         settings.credential_source.describe()
+    );
+    let _ = writeln!(
+        out,
+        "suite: {}",
+        crate::plan::suite::describe(&settings.cases_dir)
     );
     if let Some(line) = crate::send::client::proxy_line(base_url) {
         let _ = writeln!(out, "{line}");
