@@ -468,7 +468,7 @@ mod tests {
         assert_eq!(guard.exit_code(ExitCode::SUCCESS), ExitCode::SUCCESS);
         guard.cancel.stop(Stop::RunTimeout(Duration::from_secs(1)));
         assert_eq!(guard.exit_code(ExitCode::SUCCESS), ExitCode::FAILURE);
-        assert!(guard.summary().contains("timed out after 1 s"));
+        assert!(guard.summary().contains("timed out after 1s"));
         let guard = Guard::default();
         guard.cancel.stop(Stop::Interrupted);
         assert_eq!(guard.exit_code(ExitCode::SUCCESS), ExitCode::from(130));
@@ -503,7 +503,7 @@ mod tests {
         guard.cancel.stop(Stop::RunTimeout(Duration::from_secs(2)));
         let end = guard.early_end().unwrap();
         assert_eq!(end.why, Incomplete::RunTimeout);
-        assert_eq!(end.detail, "the run timed out after 2 s (--run-timeout)");
+        assert_eq!(end.detail, "the run timed out after 2s (--run-timeout)");
         // One answer, and the target was reachable.
         let guard = Guard::default();
         guard
