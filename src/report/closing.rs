@@ -103,12 +103,17 @@ pub fn render_closing(report: &RunReport) -> String {
         }
         None => out.push('\n'),
     }
-    let _ = writeln!(out, "verdict: {}", verdict_line(&report.verdict));
+    if let Some(cut) = super::text::records_cut(report) {
+        let _ = writeln!(out, "{cut}");
+    }
+    let _ = writeln!(out, "verdict: {}", verdict_line(report));
     out
 }
 
-/// `PASS` green, `FAIL` red, `INCOMPLETE` yellow, then the reason.
-fn verdict_line(verdict: &Verdict) -> String {
+/// `PASS` green, `FAIL` red, `INCOMPLETE` yellow, then what `text::verdict_line` adds after the
+/// label (the reason of an incomplete run, the UserIds left behind).
+fn verdict_line(report: &RunReport) -> String {
+    let verdict = &report.verdict;
     let color = match verdict {
         Verdict::Pass => AnsiColor::Green,
         Verdict::Fail => AnsiColor::Red,
@@ -118,10 +123,9 @@ fn verdict_line(verdict: &Verdict) -> String {
         Style::new().fg_color(Some(color.into())).bold(),
         verdict.label(),
     );
-    match verdict.incomplete() {
-        Some((_, reason)) => format!("{label} — {}", for_terminal(reason)),
-        None => label,
-    }
+    let line = super::text::verdict_line(report);
+    let rest = line.strip_prefix(verdict.label()).unwrap_or(&line);
+    format!("{label}{}", for_terminal(rest))
 }
 
 /// Skipped cases, one line per reason: a run against a URL skips dozens of mock-only cases for
@@ -164,7 +168,7 @@ mod tests {
     use super::*;
     use crate::case::Level;
     use crate::outcome::{Failure, FailureKind, Status, StepRef};
-    use crate::report::tests::{outcome, report};
+    use crate::report::fixtures::{outcome, report};
 
     #[test]
     fn failures_come_first_and_skips_share_a_line_per_reason() {

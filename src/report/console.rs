@@ -328,7 +328,7 @@ mod tests {
     use super::*;
     use crate::case::Level;
     use crate::outcome::{Failure, FailureKind, StepRef};
-    use crate::report::tests::outcome;
+    use crate::report::fixtures::outcome;
 
     /// A console whose output the test reads back, styles kept.
     fn console(format: Format) -> (Console, std::sync::Arc<Mutex<Vec<u8>>>) {

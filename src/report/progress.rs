@@ -14,6 +14,12 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::console::Format;
 use crate::outcome::{Outcome, Status};
 
+/// A note or warning the run prints as it goes (a snapshot directory it will not write, say):
+/// one line on stderr, beside the progress and away from the cases' lines on stdout.
+pub fn notice(line: &str) {
+    eprintln!("{line}");
+}
+
 /// How long a run goes before its bar appears.
 pub const MOMENT: Duration = Duration::from_millis(800);
 
@@ -160,7 +166,7 @@ impl Progress {
 mod tests {
     use super::*;
     use crate::case::Level;
-    use crate::report::tests::outcome;
+    use crate::report::fixtures::outcome;
 
     #[test]
     fn the_display_follows_the_terminal_and_the_format() {
