@@ -96,7 +96,7 @@ pub fn execute(args: MutantsArgs) -> ExitCode {
     )) {
         Ok(matrix) => matrix,
         Err(error) => {
-            eprintln!("error: {error}");
+            anstream::eprintln!("{} {error}", crate::report::console::error_label());
             return ExitCode::FAILURE;
         }
     };

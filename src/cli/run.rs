@@ -1,6 +1,7 @@
-//! cli: `car-conformance run` (the default command) — parses where and what to run, plus libtest's
-//! own flags (filters, `--list`, `--exact`, `--ignored`, `--test-threads`, `--format`), into a
-//! `run::Invocation`. Credentials come only from the environment, never from the command line.
+//! cli: `car-conformance run` (the default command) — parses where and what to run, plus the
+//! libtest-style flags it keeps (filters, `--list`, `--exact`, `--ignored`, `--test-threads`,
+//! `--format`: see `selection`), into a `run::Invocation`. Credentials come only from the
+//! environment, never from the command line.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,6 +12,9 @@ use crate::report::reporting::ReportOptions;
 use crate::run::{self, Invocation};
 
 mod safety;
+mod selection;
+
+pub use selection::refused_flag;
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct RunArgs {
@@ -70,9 +74,12 @@ pub struct RunArgs {
     /// The defect matrix (`car-conformance mutants` JSON) to show in report.html and summary.md.
     #[arg(long, value_name = "FILE")]
     defect_matrix: Option<PathBuf>,
-    /// Progress: a bar on a terminal (auto), always through the bar (bar), libtest's lines (plain).
+    /// Progress bar on stderr: when it is a terminal (auto), always (bar), never (plain).
     #[arg(long, value_enum, default_value_t = ProgressMode::Auto, value_name = "WHEN")]
     progress: ProgressMode,
+    /// After the run, every catalogue item with its cases and state (default: the totals).
+    #[arg(long)]
+    show_coverage: bool,
     /// Fail the run when less than PCT percent of the applicable catalogue is exercised.
     #[arg(long, value_name = "PCT", value_parser = parse_percent)]
     min_coverage: Option<f64>,
@@ -83,10 +90,9 @@ pub struct RunArgs {
     /// Pacing, concurrency, time limits, target profile, dry run.
     #[command(flatten)]
     safety: safety::SafetyArgs,
-    /// libtest's arguments: [FILTER] --list --exact --ignored --include-ignored --skip
-    /// --test-threads --format -q ...
+    /// Which cases, and how they are shown.
     #[command(flatten)]
-    libtest: libtest_mimic::Arguments,
+    selection: selection::SelectionArgs,
 }
 
 fn parse_percent(text: &str) -> Result<f64, String> {
@@ -188,8 +194,10 @@ pub fn execute(args: RunArgs) -> ExitCode {
         Ok(settings) => super::exit::finish(run::run(Invocation {
             reports: report_options(&args, &settings),
             settings,
-            args: args.libtest,
+            args: args.selection.arguments(),
             empty_filter_ok: false,
+            console: Some(args.selection.format()),
+            show_coverage: args.show_coverage,
         })),
         Err(message) => super::usage_error(message),
     }
@@ -220,15 +228,18 @@ pub fn test_main() -> ExitCode {
         baseline: env("CAR_BASELINE").map(PathBuf::from),
         // `cargo test` keeps libtest's own lines.
         progress: ProgressMode::Plain,
-        libtest: libtest_mimic::Arguments::from_args(),
         ..RunArgs::default()
     };
     match settings(&args) {
         Ok(settings) => super::exit::finish(run::run(Invocation {
             reports: report_options(&args, &settings),
             settings,
-            args: args.libtest,
+            // libtest's own flags as cargo passes them, and its printer, which callers of
+            // `cargo test` read.
+            args: libtest_mimic::Arguments::from_args(),
             empty_filter_ok: true,
+            console: None,
+            show_coverage: false,
         })),
         Err(message) => super::usage_error(message),
     }
