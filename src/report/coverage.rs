@@ -79,6 +79,24 @@ pub struct Totals {
     pub inferred: usize,
 }
 
+impl Totals {
+    /// The row's figures in the order every coverage table shows them: applicable, exercised,
+    /// passed, failed, not applicable, coverage, then the evidence kinds.
+    pub fn cells(&self) -> [String; 9] {
+        [
+            self.applicable.to_string(),
+            self.covered.to_string(),
+            self.passed.to_string(),
+            self.failed.to_string(),
+            self.not_applicable.to_string(),
+            format!("{:.1}%", self.percent),
+            self.documented.to_string(),
+            self.observed.to_string(),
+            self.inferred.to_string(),
+        ]
+    }
+}
+
 /// Coverage of the whole catalogue.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Coverage {

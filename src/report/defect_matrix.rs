@@ -98,6 +98,25 @@ impl DefectMatrix {
         self.variants.iter().filter(|v| v.is_passed()).count()
     }
 
+    /// "N of M defects caught (P%)", then "K of L allowed variants passed" after `separator`
+    /// when there are variants: the matrix's score in the words every report uses.
+    pub fn headline(&self, separator: &str) -> String {
+        let mut line = format!(
+            "{} of {} defects caught ({:.1}%)",
+            self.caught(),
+            self.defects.len(),
+            self.score_percent()
+        );
+        if !self.variants.is_empty() {
+            line.push_str(&format!(
+                "{separator}{} of {} allowed variants passed",
+                self.variants_passed(),
+                self.variants.len()
+            ));
+        }
+        line
+    }
+
     /// `caught / defects` in percent (100 for an empty matrix).
     pub fn score_percent(&self) -> f64 {
         if self.defects.is_empty() {

@@ -362,19 +362,8 @@ fn failures(out: &mut String, report: &RunReport) {
 fn defects(out: &mut String, matrix: &DefectMatrix) {
     let _ = write!(
         out,
-        "<section id=\"defects\">\n<h2>Defect matrix <small>{} of {} defects caught ({:.1}%){}{}</small></h2>\n",
-        matrix.caught(),
-        matrix.defects.len(),
-        matrix.score_percent(),
-        if matrix.variants.is_empty() {
-            String::new()
-        } else {
-            format!(
-                ", {} of {} allowed variants passed",
-                matrix.variants_passed(),
-                matrix.variants.len()
-            )
-        },
+        "<section id=\"defects\">\n<h2>Defect matrix <small>{}{}</small></h2>\n",
+        matrix.headline(", "),
         matrix
             .cases
             .map(|n| format!(", {n} cases run per defect"))
