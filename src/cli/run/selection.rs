@@ -33,7 +33,7 @@ pub struct SelectionArgs {
     /// How each case is shown as it ends.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<Format>,
-    /// One character per case (--format terse) and the coverage totals only.
+    /// One character per case (--format terse).
     #[arg(short, long)]
     pub quiet: bool,
 }
