@@ -312,7 +312,10 @@ pub fn execute(args: MockArgs) -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
+            anstream::eprintln!(
+                "{} cannot start the async runtime: {error}",
+                crate::report::console::error_label()
+            );
             return ExitCode::FAILURE;
         }
     };
@@ -357,13 +360,13 @@ async fn serve(config: MockConfig, args: &MockArgs) -> ExitCode {
     let handle = match mock::start_with(config, args.listen, options).await {
         Ok(handle) => handle,
         Err(error) => {
-            eprintln!("error: {error}");
+            anstream::eprintln!("{} {error}", crate::report::console::error_label());
             return ExitCode::FAILURE;
         }
     };
     let ca_path = match tls.map(|tls| args.tls.write_ca(&tls, handle.addr())) {
         Some(Err(error)) => {
-            eprintln!("error: {error}");
+            anstream::eprintln!("{} {error}", crate::report::console::error_label());
             return ExitCode::FAILURE;
         }
         Some(Ok(path)) => path,

@@ -8,11 +8,12 @@ pub mod duration;
 pub mod errors;
 pub mod profile;
 pub mod safety;
+pub mod suite;
 
 pub use errors::{CredentialsError, TargetError};
 pub use safety::Safety;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::case::Case;
@@ -201,28 +202,6 @@ pub fn credentials_from(
         (Some(_), None) => Err(CredentialsError::NoSecretKey),
         (None, Some(_)) => Err(CredentialsError::NoSecretId),
     }
-}
-
-/// `dir` when it exists relative to the working directory, else the same directory of this
-/// source tree (so `cargo run` and `cargo test` work from any directory of a clone).
-pub fn default_dir(name: &str) -> PathBuf {
-    let local = Path::new(name);
-    if local.is_dir() {
-        return local.to_path_buf();
-    }
-    let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join(name);
-    if bundled.is_dir() {
-        bundled
-    } else {
-        local.to_path_buf()
-    }
-}
-
-/// Whether `dir` is this source tree's own `name` directory, taken by [`default_dir`] because
-/// the working directory has no `name`: files are read from it, never written into it (a run
-/// from elsewhere must not change the checkout the binary was built from).
-pub fn is_source_tree_fallback(dir: &Path, name: &str) -> bool {
-    !Path::new(name).is_dir() && dir == Path::new(env!("CARGO_MANIFEST_DIR")).join(name)
 }
 
 /// A case with the decision whether it runs on this target.

@@ -1,7 +1,8 @@
 //! run: drives load → plan → send → check → report for one invocation — each case a
-//! libtest-mimic trial (so `--list`, filters, `--exact`, `--ignored`, `--test-threads` and
-//! `--format` behave as in `cargo test`), on ONE tokio runtime and ONE HTTP client built here
-//! (libtest-mimic may run a trial on the main thread), then the summary, coverage and report.
+//! libtest-mimic trial (so filters, `--exact`, `--ignored` and `--test-threads` behave as in
+//! `cargo test`; the console prints the cases, libtest's printer only under `cargo test`), on ONE
+//! tokio runtime and ONE HTTP client built here (libtest-mimic may run a trial on the main
+//! thread), then the summary, coverage and report.
 
 pub mod cleanup;
 pub mod dry_run;
@@ -30,6 +31,7 @@ use crate::check::snapshot::{Snapshots, UpdateMode};
 use crate::mock::{self, MockConfig, MockCredential};
 use crate::outcome::{Outcome, Status, render_failures};
 use crate::plan::{Planned, Settings, plan};
+use crate::report::console::Format;
 use crate::report::reporting::{CaseHooks, ReportOptions, Reporting, ReportingError};
 use crate::send::SendError;
 use crate::send::request::Endpoint;
@@ -49,6 +51,11 @@ pub struct Invocation {
     pub empty_filter_ok: bool,
     /// Report directory contents, certification, baselines, reruns, progress.
     pub reports: ReportOptions,
+    /// How the console shows the cases; `None` leaves it to libtest's printer (`cargo test`,
+    /// whose callers read libtest's words).
+    pub console: Option<Format>,
+    /// `--show-coverage`: every catalogue item after the run, not only the totals.
+    pub show_coverage: bool,
 }
 
 /// Loads the catalogue and the cases: an error (nothing sent) when either is wrong.
@@ -73,6 +80,8 @@ pub fn run(invocation: Invocation) -> Result<Ending, RunError> {
         mut args,
         empty_filter_ok,
         reports,
+        console,
+        show_coverage,
     } = invocation;
     // libtest refuses 0 threads by waiting forever: said here instead.
     if args.test_threads == Some(0) || settings.safety.concurrency == Some(0) {
@@ -91,19 +100,22 @@ pub fn run(invocation: Invocation) -> Result<Ending, RunError> {
         plan(cases.clone(), &settings.target),
         settings.safety.capabilities.as_ref(),
     ));
-    let (selected, to_run) = match steps::select(&planned, &args, empty_filter_ok, &settings)? {
-        steps::Selection::Run { selected, to_run } => (selected, to_run),
-        steps::Selection::Done(ending) => return Ok(ending),
-    };
+    let (selected, to_run) =
+        match steps::select(&planned, &args, empty_filter_ok, &settings, console)? {
+            steps::Selection::Run { selected, to_run } => (selected, to_run),
+            steps::Selection::Done(ending) => return Ok(ending),
+        };
     if settings.safety.dry_run {
         let problems = dry_run::print(&settings, &selected, &mut std::io::stdout());
         return Ok(Ending::DryRun { problems });
     }
     let mut started = steps::start(&settings, &cases, &selected)?;
+    // A JSON stream keeps stdout to itself. The stream keeps styles only where `--color`,
+    // `NO_COLOR` and the terminal allow.
     let mut out: Box<dyn Write> = if args.format == Some(FormatSetting::Json) {
-        Box::new(std::io::stderr())
+        Box::new(anstream::AutoStream::auto(std::io::stderr()))
     } else {
-        Box::new(std::io::stdout())
+        Box::new(anstream::AutoStream::auto(std::io::stdout()))
     };
     let target_info = steps::header(
         &mut out,
@@ -113,16 +125,17 @@ pub fn run(invocation: Invocation) -> Result<Ending, RunError> {
         planned.len(),
     );
     let outcomes: Arc<Mutex<Vec<Outcome>>> = Arc::default();
-    let has_failed = steps::run_trials(
+    let (has_failed, hooks) = steps::run_trials(
         &mut args,
+        console,
         &planned,
         &selected,
         &started,
         &mut reporting,
         &outcomes,
     );
-    reporting.finish_progress(&mut out);
-    steps::record_ignored(&selected, &args, &outcomes);
+    steps::record_ignored(&selected, &args, &outcomes, &hooks);
+    reporting.finish_progress();
     let leftovers = steps::leftovers_on_shared_mock(&mut started);
     let outcomes = std::mem::take(&mut *lock(&outcomes));
     let report = steps::build_report(
@@ -133,7 +146,13 @@ pub fn run(invocation: Invocation) -> Result<Ending, RunError> {
         &started,
         &settings,
     );
-    steps::print_closing(&mut out, &report, &args, &leftovers, &started.shared);
+    steps::print_closing(
+        &mut out,
+        &report,
+        show_coverage,
+        &leftovers,
+        &started.shared,
+    );
     // Report directory, certification record, baseline.
     let concluded = reporting.conclude(report, &settings, &mut out, has_failed);
     let guard = &started.shared.guard;
@@ -296,6 +315,9 @@ fn trial(
             }
         };
         let known = hooks.case_done(&mut outcome);
+        if hooks.output_closed() {
+            shared.guard.cancel.stop(Stop::OutputClosed);
+        }
         let verdict = verdict(&outcome, known);
         lock(&outcomes).push(outcome);
         verdict

@@ -5,7 +5,6 @@
 //! implementation, or fails a correct one, is worse than none; this is the proof it does
 //! neither, kept current by `cargo test` (tests/mutants.rs).
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,6 +17,7 @@ use crate::mock::defects::Flaw;
 use crate::mock::variants::UnknownVariant;
 use crate::mock::{DEFECTS, Defect, UnknownDefect, VARIANTS, Variant};
 use crate::outcome::{Outcome, Status};
+use crate::plan::suite::SuiteDirs;
 use crate::plan::{self, CredentialSource, Settings, Target};
 use crate::run::RunError;
 use crate::run::embedded::run_embedded;
@@ -143,16 +143,12 @@ impl Matrix {
 }
 
 /// Settings for in-process runs: the embedded mock with the built-in test pair, the template
-/// defaults, and the cases, schemas and snapshots of `root` (the source tree by default).
-pub fn settings(root: Option<PathBuf>) -> Settings {
-    let dir = |name: &str| match &root {
-        Some(root) => root.join(name),
-        None => plan::default_dir(name),
-    };
+/// defaults, and the suite in `dirs` (`SuiteDirs::builtin()` for the one in the binary).
+pub fn settings(dirs: SuiteDirs) -> Settings {
     Settings {
-        cases_dir: dir("cases"),
-        schemas_dir: dir("schemas"),
-        snapshots_dir: dir("snapshots"),
+        cases_dir: dirs.cases,
+        schemas_dir: dirs.schemas,
+        snapshots_dir: dirs.snapshots,
         target: Target::Embedded,
         target_name: None,
         credentials: Credentials::new(crate::mock::TEST_SECRET_ID, crate::mock::TEST_SECRET_KEY),

@@ -355,7 +355,7 @@ mod tests {
         assert!(breaker.check().is_ok(), "an answer resets the count");
         breaker.record(limit);
         let reason = breaker.check().unwrap_err().to_string();
-        assert!(reason.contains("timed out after 6 s"), "{reason}");
+        assert!(reason.contains("timed out after 6s"), "{reason}");
         assert!(breaker.tripped().is_some());
         breaker.record(None);
         assert!(breaker.check().is_ok());
