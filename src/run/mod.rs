@@ -110,13 +110,7 @@ pub fn run(invocation: Invocation) -> Result<Ending, RunError> {
         return Ok(Ending::DryRun { problems });
     }
     let mut started = steps::start(&settings, &cases, &selected)?;
-    // A JSON stream keeps stdout to itself. The stream keeps styles only where `--color`,
-    // `NO_COLOR` and the terminal allow.
-    let mut out: Box<dyn Write> = if args.format == Some(FormatSetting::Json) {
-        Box::new(anstream::AutoStream::auto(std::io::stderr()))
-    } else {
-        Box::new(anstream::AutoStream::auto(std::io::stdout()))
-    };
+    let mut out = console_stream(&args);
     let target_info = steps::header(
         &mut out,
         &settings,
@@ -155,13 +149,27 @@ pub fn run(invocation: Invocation) -> Result<Ending, RunError> {
     );
     // Report directory, certification record, baseline.
     let concluded = reporting.conclude(report, &settings, &mut out, has_failed);
-    let guard = &started.shared.guard;
-    Ok(Ending::Ran {
+    Ok(ran(concluded, &started.shared.guard))
+}
+
+/// Where the run's console lines go: stderr when libtest streams JSON (it keeps stdout to
+/// itself); styled only where `--color`, `NO_COLOR` and the terminal allow.
+fn console_stream(args: &Arguments) -> Box<dyn Write> {
+    if args.format == Some(FormatSetting::Json) {
+        Box::new(anstream::AutoStream::auto(std::io::stderr()))
+    } else {
+        Box::new(anstream::AutoStream::auto(std::io::stdout()))
+    }
+}
+
+/// How a run that sent its cases ended, once its report is concluded (written, or why not).
+fn ran(concluded: Result<bool, ReportingError>, guard: &guard::Guard) -> Ending {
+    Ending::Ran {
         failed: concluded.as_ref().is_ok_and(|failed| *failed),
         unwritten: concluded.err().map(|error| error.to_string()),
         left_behind: guard.left_behind(),
         stop: guard.stopped(),
-    })
+    }
 }
 
 /// The stop signal of the run in progress, for the panic hook to pull when output is closed.
