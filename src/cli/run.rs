@@ -98,21 +98,28 @@ fn env(name: &str) -> Option<String> {
 
 /// Settings from the flags and the environment.
 fn settings(args: &RunArgs) -> Result<Settings, String> {
+    settings_with(
+        args,
+        plan::credentials_from(
+            env("TENCENTCLOUD_SECRET_ID"),
+            env("TENCENTCLOUD_SECRET_KEY"),
+            env("TENCENTCLOUD_SESSION_TOKEN"),
+        )?,
+    )
+}
+
+/// Settings from the flags, with the credentials `found` (`compare` finds each target's own).
+pub(super) fn settings_with(
+    args: &RunArgs,
+    found: (crate::sign::Credentials, plan::CredentialSource),
+) -> Result<Settings, String> {
     let (args, safety, request_timeout) = safety::resolve(args)?;
     let args = &args;
     let target = match args.target.as_deref().filter(|t| !t.is_empty()) {
         Some(text) => plan::parse_target(text)?,
         None => Target::Embedded,
     };
-    let (credentials, credential_source) = plan::credentials_for(
-        &target,
-        plan::credentials_from(
-            env("TENCENTCLOUD_SECRET_ID"),
-            env("TENCENTCLOUD_SECRET_KEY"),
-            env("TENCENTCLOUD_SESSION_TOKEN"),
-        )?,
-        safety.dry_run,
-    )?;
+    let (credentials, credential_source) = plan::credentials_for(&target, found, safety.dry_run)?;
     Ok(Settings {
         cases_dir: args
             .cases
@@ -155,7 +162,7 @@ fn settings(args: &RunArgs) -> Result<Settings, String> {
     })
 }
 
-fn report_options(args: &RunArgs, settings: &Settings) -> ReportOptions {
+pub(super) fn report_options(args: &RunArgs, settings: &Settings) -> ReportOptions {
     ReportOptions {
         certify: args.certify,
         // The flag, else the target profile's known failures.
@@ -173,12 +180,7 @@ fn report_options(args: &RunArgs, settings: &Settings) -> ReportOptions {
 
 pub fn execute(args: RunArgs) -> ExitCode {
     match settings(&args) {
-        Ok(settings) => run::run(Invocation {
-            reports: report_options(&args, &settings),
-            settings,
-            args: args.libtest,
-            empty_filter_ok: false,
-        }),
+        Ok(settings) => run::run(args.into_invocation(settings)),
         Err(message) => super::usage_error(message),
     }
 }
@@ -216,5 +218,39 @@ pub fn test_main() -> ExitCode {
             empty_filter_ok: true,
         }),
         Err(message) => super::usage_error(message),
+    }
+}
+
+impl RunArgs {
+    /// `compare`: these arguments (the flags every target shares) for one of its targets — its
+    /// URL (`None`: the embedded mock, unless its profile names one), its name, its profile,
+    /// and its own directory in the report directory.
+    pub(super) fn for_target(
+        &self,
+        url: Option<String>,
+        name: &str,
+        profile: Option<PathBuf>,
+    ) -> Self {
+        let mut args = self.clone();
+        args.target = url;
+        args.target_name = Some(name.to_owned());
+        args.safety.target_config = profile;
+        args.report_dir = self.report_dir.as_ref().map(|dir| dir.join(name));
+        args
+    }
+
+    /// `compare`'s report directory: the one `--report-dir` names.
+    pub(super) fn report_dir(&self) -> Option<&std::path::Path> {
+        self.report_dir.as_deref()
+    }
+
+    /// The invocation of `run` with these arguments and `settings`.
+    pub(super) fn into_invocation(self, settings: Settings) -> Invocation {
+        Invocation {
+            reports: report_options(&self, &settings),
+            settings,
+            args: self.libtest,
+            empty_filter_ok: false,
+        }
     }
 }

@@ -4,6 +4,7 @@
 //! (libtest-mimic may run a trial on the main thread), then the summary, coverage and report.
 
 pub mod cleanup;
+pub mod compare;
 pub mod dry_run;
 pub mod embedded;
 pub mod execute;
@@ -28,6 +29,7 @@ use crate::check::snapshot::{Snapshots, UpdateMode};
 use crate::mock::{self, MockConfig, MockCredential};
 use crate::outcome::{Outcome, Status, render_failures};
 use crate::plan::{Planned, Settings, plan};
+use crate::report::RunReport;
 use crate::report::reporting::{CaseHooks, ReportOptions, Reporting, ReportingError};
 use crate::send::request::Endpoint;
 use crate::send::timeout::{Cancel, Stop};
@@ -81,6 +83,27 @@ fn placeholder(planned: &Planned) -> Trial {
 /// Runs an invocation and returns the process's exit code: 0 when no `must` or `should` case
 /// failed (and coverage met `--min-coverage`), 1 otherwise, 2 for usage and case-file errors.
 pub fn run(invocation: Invocation) -> ExitCode {
+    run_to_report(invocation, &|_| {}).code
+}
+
+/// How one invocation ended: its exit code, and its report when cases ran (not after a usage
+/// error, `--list`, a dry run or an empty selection).
+#[derive(Debug)]
+pub struct Ran {
+    pub code: ExitCode,
+    pub report: Option<RunReport>,
+}
+
+impl From<ExitCode> for Ran {
+    fn from(code: ExitCode) -> Self {
+        Self { code, report: None }
+    }
+}
+
+/// [`run`], keeping the report as data, with `overlay` applied to every embedded mock the run
+/// starts (the shared one and each case's own): `compare` runs the mock with a defect or a
+/// variant as one of its targets through this same machinery.
+pub fn run_to_report(invocation: Invocation, overlay: embedded::Overlay<'_>) -> Ran {
     let Invocation {
         settings,
         mut args,
@@ -89,34 +112,37 @@ pub fn run(invocation: Invocation) -> ExitCode {
     } = invocation;
     // libtest refuses 0 threads by waiting forever: said here instead.
     if args.test_threads == Some(0) || settings.safety.concurrency == Some(0) {
-        return usage("--test-threads and --concurrency must be at least 1");
+        return usage("--test-threads and --concurrency must be at least 1").into();
     }
     quiet_on_closed_output();
     // `--concurrency N` also runs N cases at once unless `--test-threads` says otherwise.
     args.test_threads = args.test_threads.or(settings.safety.concurrency);
     let (catalogue, cases) = match load(&settings) {
         Ok(loaded) => loaded,
-        Err(code) => return code,
+        Err(code) => return code.into(),
     };
     let mut reporting = match Reporting::prepare(reports, &settings, &mut args, &cases) {
         Ok(reporting) => reporting,
-        Err(ReportingError::NothingToRerun) => return ExitCode::SUCCESS,
-        Err(ReportingError::Usage(message)) => return usage(message),
+        Err(ReportingError::NothingToRerun) => return ExitCode::SUCCESS.into(),
+        Err(ReportingError::Usage(message)) => return usage(message).into(),
     };
-    let planned = reporting.select(crate::plan::profile::skip_missing_capabilities(
+    let mut planned = reporting.select(crate::plan::profile::skip_missing_capabilities(
         plan(cases.clone(), &settings.target),
         settings.safety.capabilities.as_ref(),
     ));
+    for own in planned.iter_mut().filter_map(|p| p.case.mock.as_mut()) {
+        overlay(own);
+    }
     let (selected, to_run) = match steps::select(&planned, &args, empty_filter_ok, &settings) {
         steps::Selection::Run { selected, to_run } => (selected, to_run),
-        steps::Selection::Done(code) => return code,
+        steps::Selection::Done(code) => return code.into(),
     };
     if settings.safety.dry_run {
-        return dry_run::print(&settings, &selected, &mut std::io::stdout());
+        return dry_run::print(&settings, &selected, &mut std::io::stdout()).into();
     }
-    let mut started = match steps::start(&settings, &cases, &selected) {
+    let mut started = match steps::start(&settings, &cases, &selected, overlay) {
         Ok(started) => started,
-        Err(code) => return code,
+        Err(code) => return code.into(),
     };
     let mut out: Box<dyn Write> = if args.format == Some(FormatSetting::Json) {
         Box::new(std::io::stderr())
@@ -153,12 +179,16 @@ pub fn run(invocation: Invocation) -> ExitCode {
     );
     steps::print_closing(&mut out, &report, &args, &leftovers, &started.shared);
     // Report directory, certification record, baseline; the exit code (130 after Ctrl-C).
+    let kept = report.clone();
     let code = match reporting.conclude(report, &settings, &mut out, has_failed) {
         Ok(false) => ExitCode::SUCCESS,
         Ok(true) => ExitCode::FAILURE,
         Err(error) => usage(error),
     };
-    started.shared.guard.exit_code(code)
+    Ran {
+        code: started.shared.guard.exit_code(code),
+        report: Some(kept),
+    }
 }
 
 /// The stop signal of the run in progress, for the panic hook to pull when output is closed.
@@ -194,13 +224,15 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-async fn start_shared_mock(settings: &Settings) -> Result<mock::MockHandle, String> {
-    mock::start(
-        shared_mock_config(settings),
-        SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-    )
-    .await
-    .map_err(|e| e.to_string())
+async fn start_shared_mock(
+    settings: &Settings,
+    overlay: embedded::Overlay<'_>,
+) -> Result<mock::MockHandle, String> {
+    let mut config = shared_mock_config(settings);
+    overlay(&mut config);
+    mock::start(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// The configuration of the embedded mock that cases without `requires.mock` share.

@@ -96,6 +96,7 @@ pub fn start(
     settings: &Settings,
     cases: &[Case],
     selected: &[&Planned],
+    overlay: super::embedded::Overlay<'_>,
 ) -> Result<Started, ExitCode> {
     let needs_shared_mock = settings.target == Target::Embedded
         && selected
@@ -111,7 +112,7 @@ pub fn start(
     let started = Instant::now();
     let shared_mock = if needs_shared_mock {
         let handle = runtime
-            .block_on(start_shared_mock(settings))
+            .block_on(start_shared_mock(settings, overlay))
             .map_err(|error| usage(format!("cannot start the embedded mock: {error}")))?;
         Some(handle)
     } else {
