@@ -261,3 +261,74 @@ pub fn html(comparison: &Comparison) -> String {
     );
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::Level;
+    use crate::report::compare::tests::{case, catalogue, exchange};
+    use crate::report::tests::report;
+
+    /// Two targets, one answering a hostile code (an escape sequence, markup, a table pipe).
+    fn hostile() -> Comparison {
+        const HOSTILE: &str = "Evil\u{1b}[2J<img src=x>|x";
+        let good = report(
+            vec![case(
+                "a/x",
+                Level::Must,
+                &["doc"],
+                &["MissingParameter"],
+                None,
+            )],
+            100.0,
+            None,
+        );
+        let mut bad = report(
+            vec![case(
+                "a/x",
+                Level::Must,
+                &["doc"],
+                &["MissingParameter"],
+                Some(Level::Must),
+            )],
+            100.0,
+            None,
+        );
+        bad.cases[0].exchanges = vec![exchange(0, HOSTILE)];
+        if let Some(f) = bad.cases[0].failures.first_mut() {
+            f.kind = crate::outcome::FailureKind::Outcome {
+                expected: "MissingParameter".into(),
+                actual: HOSTILE.into(),
+            };
+        }
+        Comparison::build(&[("good", &good), ("bad", &bad)], None, &catalogue())
+    }
+
+    #[test]
+    fn target_text_is_harmless_in_every_rendering() {
+        let c = hostile();
+        let text = terminal(&c, false);
+        assert!(!text.contains('\u{1b}'), "{text}");
+        assert!(text.contains("differences: 1 of 1 cases"), "{text}");
+        assert!(text.contains("compare verdict: FAIL"), "{text}");
+        let md = markdown(&c);
+        assert!(!md.contains("<img") && md.contains("\\|x"), "{md}");
+        let html = html(&c);
+        assert!(!html.contains("<img") && html.contains("&lt;img"), "{html}");
+        assert!(!html.contains("<script"));
+    }
+
+    #[test]
+    fn differences_only_leaves_the_shared_rows_out_of_the_terminal_only() {
+        let same = report(
+            vec![case("s/same", Level::Info, &["doc"], &["success"], None)],
+            100.0,
+            None,
+        );
+        let c = Comparison::build(&[("a", &same), ("b", &same)], None, &catalogue());
+        assert!(terminal(&c, false).contains("s/same [info]  success  passed"));
+        assert!(!terminal(&c, true).contains("s/same"));
+        assert!(markdown(&c).contains("| `s/same` | info | documented |"));
+        assert!(html(&c).contains("<tr class=\"same\">"));
+    }
+}
