@@ -7,9 +7,11 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use common::cases::{apply, case, write_cases};
+use common::misbehaving::{Misbehaving, Misbehaviour, Script};
 use common::report::report_schema;
 use common::{both, read_json, run, temp_dir};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// The cases that send the guest a Role outside `Player` and `Viewer` (empty, near-misses,
 /// another word, a look-alike, a very long value): the mock refuses each, and a mock that
@@ -340,4 +342,43 @@ fn compare_refuses_what_it_cannot_do_before_anything_is_sent() {
         assert!(text.contains(expected), "{all:?}: {text}");
         assert!(!text.contains("=== target"), "nothing runs: {text}");
     }
+}
+
+#[test]
+fn a_user_id_left_on_any_target_is_exit_3_as_in_run() {
+    // The second target takes the lock and refuses to destroy it: its run exits 3, and so
+    // does the comparison, after both targets ran and the matrix was printed.
+    let script = std::sync::Arc::new(Script {
+        destroy_error: Some("FailedOperation.Scripted"),
+        ..Script::default()
+    });
+    let target = Misbehaving::start(Misbehaviour::Scripted(std::sync::Arc::clone(&script)));
+    let cases = temp_dir("compare-leftover");
+    write_cases(
+        &cases,
+        "lock.json",
+        vec![case(
+            "lock",
+            &["rule.lock.required"],
+            vec![apply(json!({"success": true}))],
+            vec![],
+        )],
+    );
+    let sticky = format!("sticky={}", target.url);
+    let output = run(&[
+        "compare",
+        "--target",
+        "mock=mock",
+        "--target",
+        &sticky,
+        "--cases",
+        cases.to_str().unwrap(),
+    ]);
+    let console = both(&output);
+    assert_eq!(output.status.code(), Some(3), "{console}");
+    assert!(console.contains("compare verdict:"), "{console}");
+    assert!(
+        console.contains("may still hold a lock or session"),
+        "{console}"
+    );
 }
