@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use car_conformance::case::Step;
-use car_conformance::case::template::{Scope, Var};
+use car_conformance::case::template::{RenderError, Scope, Var};
 use car_conformance::mock::{self, MockConfig};
 use car_conformance::plan::safety::DOCUMENTED_RATE;
 use car_conformance::send::pace::{Admission, Pacer};
@@ -65,14 +65,14 @@ impl Options {
 struct Fixed(u64);
 
 impl Scope for Fixed {
-    fn value(&self, var: &Var) -> Result<String, String> {
+    fn value(&self, var: &Var) -> Result<String, RenderError> {
         match var {
             Var::UserId(_) => Ok(format!("pacing-bench-{}", self.0)),
             Var::ClientIp => Ok("203.0.113.10".to_owned()),
             Var::ProjectId => Ok("cap-00000000".to_owned()),
             Var::ClientSession => Ok("eyJhYmMiOjEyM30=".to_owned()),
             Var::Copy => Ok("0".to_owned()),
-            Var::Capture(name) => Err(format!("no capture {name}")),
+            Var::Capture(name) => Err(RenderError::NoCapture { name: name.clone() }),
         }
     }
 }

@@ -126,6 +126,10 @@ impl fmt::Display for StepRef {
     }
 }
 
+/// Bytes of records (requests, answers, failures, notes) one run keeps whole, all cases
+/// together: past it, a case's records are cut to their first words (see `run::text_budget`).
+pub const MAX_RECORDED: usize = 32 * 1024 * 1024;
+
 /// A body as recorded: its size and (the beginning of) its text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BodyRecord {

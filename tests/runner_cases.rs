@@ -10,7 +10,7 @@ use car_conformance::case::{Case, load_dir};
 use car_conformance::check::snapshot::{Snapshots, UpdateMode};
 
 use common::corpus::{catalogue, load_cases};
-use common::{root, temp_dir};
+use common::{copy_tree, root, temp_dir};
 
 fn cases() -> Vec<Case> {
     load_cases(&catalogue())
@@ -188,11 +188,7 @@ fn the_readme_example_case_loads_as_shown() {
     let dir = temp_dir("readme-case");
     let group = dir.join("cases/readme");
     std::fs::create_dir_all(&group).unwrap();
-    std::fs::create_dir_all(dir.join("schemas")).unwrap();
-    for entry in std::fs::read_dir(root.join("schemas")).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(&path, dir.join("schemas").join(path.file_name().unwrap())).unwrap();
-    }
+    copy_tree(&root.join("schemas"), &dir.join("schemas"));
     let file = format!("{{\"$schema\": \"{schema}\", \"cases\": [{example}]}}");
     std::fs::write(group.join("example.json"), file).unwrap();
     assert!(

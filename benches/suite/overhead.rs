@@ -151,7 +151,9 @@ pub async fn measure(
     let mut durations: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let mut first = None;
     for _ in 0..repeats.max(1) {
-        let outcomes = run_embedded(settings, cases, &|_: &mut MockConfig| {}, 1).await?;
+        let outcomes = run_embedded(settings, cases, &|_: &mut MockConfig| {}, 1)
+            .await
+            .map_err(|e| e.to_string())?;
         if let Some(bad) = outcomes.iter().find(|o| o.status == Status::Failed) {
             return Err(format!("case {} failed in-process; fix that first", bad.id));
         }
@@ -167,7 +169,9 @@ pub async fn measure(
     // The whole corpus at once, two cases at a time like the console run's two test threads.
     let cpu = process_cpu();
     let started = std::time::Instant::now();
-    run_embedded(settings, cases, &|_: &mut MockConfig| {}, 2).await?;
+    run_embedded(settings, cases, &|_: &mut MockConfig| {}, 2)
+        .await
+        .map_err(|e| e.to_string())?;
     let parallel_wall_ms = ms(started.elapsed());
     let parallel_cpu_ms = ms(process_cpu() - cpu);
     let requests = outcomes.iter().map(|o| o.exchanges.len()).sum();

@@ -45,11 +45,24 @@ pub enum Evidence {
     Documented { quote: String, url: String },
     /// A reading the documentation does not spell out, with the reasoning behind it.
     Inferred { reasoning: String },
-    /// Behaviour seen on a real target (recorded by a run, never typed in by hand).
+    /// An answer recorded by `run --record-observations` (never typed in by hand): the loader
+    /// checks that `file` recorded it. Backs `info` items only: an observation shows what one
+    /// target answered on one day, not what the API promises.
     Observed {
+        /// What was seen, in words.
         observation: String,
-        target: String,
+        /// The observations file, relative to the catalogue's directory.
+        file: String,
+        /// The case id, and optionally its step (`step 2`, `cleanup step 1`).
+        case: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        step: Option<String>,
+        /// What it was answered: an error code, `success`, `not-json` or `no-answer`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        answer: Option<String>,
+        /// The file's date and region, repeated so a reader of the catalogue sees them.
         date: String,
+        region: String,
     },
 }
 
@@ -169,6 +182,14 @@ pub enum CatalogueError {
         id: String,
         problem: EvidenceProblem,
     },
+    #[error("the catalogue {}: item `{id}`: its observed evidence cites {file}: {problem}", path.display())]
+    Citation {
+        path: PathBuf,
+        id: String,
+        file: String,
+        /// Boxed: a mismatch carries several texts, and every catalogue result would pay for it.
+        problem: Box<super::observations_citations::CitationProblem>,
+    },
 }
 
 impl Catalogue {
@@ -204,6 +225,7 @@ impl Catalogue {
                 });
             }
         }
+        super::observations_citations::check(&catalogue, path)?;
         Ok(catalogue)
     }
 
@@ -296,8 +318,8 @@ mod tests {
             assert!(message.contains("evidence is inferred"), "{message}");
             assert!(message.contains("lower the item to `info`"), "{message}");
         }
-        let observed =
-            r#"{"kind": "observed", "observation": "o", "target": "t", "date": "2026-01-01"}"#;
+        let observed = r#"{"kind": "observed", "observation": "o", "file": "o.json",
+                           "case": "c", "date": "2026-01-01", "region": "ap-guangzhou"}"#;
         assert!(refusal("should", observed).contains("evidence is observed"));
     }
 
@@ -364,5 +386,25 @@ mod tests {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/catalogue.json");
         let catalogue = Catalogue::load(&path).unwrap();
         assert!(catalogue.error_codes.len() >= 14);
+        // Observed evidence of the shipped suite comes from a real target: an answer of this
+        // project's own mock would only prove the mock agrees with itself.
+        for item in catalogue.items() {
+            if let Evidence::Observed { file, .. } = item.evidence {
+                let dir = path.parent().unwrap();
+                let observations =
+                    crate::case::observations::Observations::load(&dir.join(file)).unwrap();
+                assert_eq!(
+                    (
+                        observations.target.kind.as_str(),
+                        observations.target.local,
+                        item.level
+                    ),
+                    ("url", false, Level::Info),
+                    "{}: cites {file}, recorded from {}",
+                    item.id,
+                    observations.target.name
+                );
+            }
+        }
     }
 }

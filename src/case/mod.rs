@@ -6,6 +6,8 @@ pub mod diagnostic;
 pub mod load;
 pub mod locate;
 pub mod model;
+pub mod observations;
+pub mod observations_citations;
 pub mod template;
 pub mod validate;
 

@@ -251,14 +251,31 @@ pub fn escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
 
+/// Why a templated value cannot be expanded into what is sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    /// `{{capture.NAME}}` before (or without) the step that captures NAME succeeding.
+    #[error("`{{{{capture.{name}}}}}` has no value: the step that captures it did not")]
+    NoCapture { name: String },
+    /// A template the loader would have refused (a case built in code, not loaded).
+    #[error("{0}")]
+    Syntax(String),
+    #[error("expected a string, found {found}")]
+    NotAString { found: String },
+    #[error("built string exceeds {MAX_BUILT_BYTES} bytes")]
+    TooLong,
+    #[error("malformed generator")]
+    MalformedGenerator,
+}
+
 /// Values of the variables while a step is rendered.
 pub trait Scope {
     /// The value of `var`, or why it has none (e.g. a capture that failed).
-    fn value(&self, var: &Var) -> Result<String, String>;
+    fn value(&self, var: &Var) -> Result<String, RenderError>;
 }
 
 /// Expands a templated value into what is sent.
-pub fn render_value(value: &Value, scope: &dyn Scope) -> Result<Value, String> {
+pub fn render_value(value: &Value, scope: &dyn Scope) -> Result<Value, RenderError> {
     Ok(match value {
         Value::String(text) => Value::String(render_text(text, scope)?),
         Value::Array(items) => Value::Array(
@@ -287,7 +304,7 @@ pub fn render_value(value: &Value, scope: &dyn Scope) -> Result<Value, String> {
 }
 
 /// Expands a value that yields a string (templated string or generator).
-pub fn render_string_value(value: &Value, scope: &dyn Scope) -> Result<String, String> {
+pub fn render_string_value(value: &Value, scope: &dyn Scope) -> Result<String, RenderError> {
     let mut out = String::new();
     render_string_into(value, scope, &mut out)?;
     Ok(out)
@@ -295,7 +312,11 @@ pub fn render_string_value(value: &Value, scope: &dyn Scope) -> Result<String, S
 
 /// Appends the expansion of `value` to `out`. Generators build into this one buffer: a 12 MB
 /// body is written once, not built piece by piece and copied into its concatenation.
-fn render_string_into(value: &Value, scope: &dyn Scope, out: &mut String) -> Result<(), String> {
+fn render_string_into(
+    value: &Value,
+    scope: &dyn Scope,
+    out: &mut String,
+) -> Result<(), RenderError> {
     match value {
         Value::String(text) => out.push_str(&render_text(text, scope)?),
         Value::Object(map) if is_generator(map) => match map.get("$literal") {
@@ -303,7 +324,11 @@ fn render_string_into(value: &Value, scope: &dyn Scope, out: &mut String) -> Res
             Some(other) => out.push_str(&other.to_string()),
             None => render_generator(map, scope, out)?,
         },
-        other => return Err(format!("expected a string, found {other}")),
+        other => {
+            return Err(RenderError::NotAString {
+                found: other.to_string(),
+            });
+        }
     }
     Ok(())
 }
@@ -312,13 +337,13 @@ fn render_generator(
     map: &Map<String, Value>,
     scope: &dyn Scope,
     out: &mut String,
-) -> Result<(), String> {
+) -> Result<(), RenderError> {
     let start = out.len();
     if let Some(Value::Array(items)) = map.get("$concat") {
         for item in items {
             render_string_into(item, scope, out)?;
             if out.len() - start > MAX_BUILT_BYTES {
-                return Err(format!("built string exceeds {MAX_BUILT_BYTES} bytes"));
+                return Err(RenderError::TooLong);
             }
         }
         return Ok(());
@@ -329,7 +354,7 @@ fn render_generator(
         let unit = render_string_value(unit, scope)?;
         let total = (unit.len() as u64).saturating_mul(times);
         if total > MAX_BUILT_BYTES as u64 {
-            return Err(format!("built string exceeds {MAX_BUILT_BYTES} bytes"));
+            return Err(RenderError::TooLong);
         }
         let total = total as usize;
         if total == 0 {
@@ -345,11 +370,11 @@ fn render_generator(
         }
         return Ok(());
     }
-    Err("malformed generator".to_owned())
+    Err(RenderError::MalformedGenerator)
 }
 
-fn render_text(text: &str, scope: &dyn Scope) -> Result<String, String> {
-    let pieces = parse(text).map_err(|(message, _)| message)?;
+fn render_text(text: &str, scope: &dyn Scope) -> Result<String, RenderError> {
+    let pieces = parse(text).map_err(|(message, _)| RenderError::Syntax(message))?;
     let mut out = String::with_capacity(text.len());
     for piece in pieces {
         match piece {
@@ -367,7 +392,7 @@ mod tests {
 
     struct Fixed;
     impl Scope for Fixed {
-        fn value(&self, var: &Var) -> Result<String, String> {
+        fn value(&self, var: &Var) -> Result<String, RenderError> {
             match var {
                 Var::UserId(None) => Ok("u-1".into()),
                 Var::UserId(Some(name)) => Ok(format!("u-1-{name}")),
@@ -376,7 +401,7 @@ mod tests {
                 Var::ClientSession => Ok("CS".into()),
                 Var::Copy => Ok("3".into()),
                 Var::Capture(name) if name == "s" => Ok("SESSION".into()),
-                Var::Capture(name) => Err(format!("capture `{name}` has no value")),
+                Var::Capture(name) => Err(RenderError::NoCapture { name: name.clone() }),
             }
         }
     }
@@ -485,7 +510,16 @@ mod tests {
     #[test]
     fn render_fails_on_a_missing_capture() {
         let error = render_value(&json!("{{capture.other}}"), &Fixed).unwrap_err();
-        assert_eq!(error, "capture `other` has no value");
+        assert_eq!(
+            error,
+            RenderError::NoCapture {
+                name: "other".into()
+            }
+        );
+        assert_eq!(
+            error.to_string(),
+            "`{{capture.other}}` has no value: the step that captures it did not"
+        );
     }
 
     #[test]

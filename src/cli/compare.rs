@@ -13,12 +13,13 @@ use clap::{Arg, ArgAction, ArgMatches, Args, Command, FromArgMatches};
 use super::run::{RunArgs, settings_with};
 use crate::plan::{self, CredentialSource, Target};
 use crate::report::compare_bundle;
+use crate::run::Ending;
 use crate::run::compare::{Compared, MockChange, Side, compare};
 use crate::run::guard::{EXIT_INTERRUPTED, EXIT_LEFT_BEHIND, EXIT_OUTPUT_CLOSED, EXIT_UNREACHABLE};
 use crate::sign::Credentials;
 
 /// `run`'s flags that name one target's settings, or end a run some other way: refused here.
-const REFUSED: [(&str, &str); 8] = [
+const REFUSED: [(&str, &str); 9] = [
     (
         "target_name",
         "--target-name (the name is NAME in --target NAME=SPEC)",
@@ -36,6 +37,10 @@ const REFUSED: [(&str, &str); 8] = [
     ("rerun_failed", "--rerun-failed"),
     ("defect_matrix", "--defect-matrix"),
     ("dry_run", "--dry-run (use `run --dry-run` per target)"),
+    (
+        "record_observations",
+        "--record-observations (record the oracle's answers with `run` against it)",
+    ),
 ];
 
 const TARGET_HELP: &str = "A target, NAME=SPEC, given two or more times. NAME: lower-case letters, digits and `-`. \
@@ -288,6 +293,11 @@ fn sides(args: &CompareArgs) -> Result<Vec<Side>, String> {
 /// an interruption (130, 141), a usage error (2), an unreachable target (4), then whether the
 /// comparison fails (1) or passes (0).
 fn exit_code(compared: &Compared) -> ExitCode {
+    let codes: Vec<u8> = compared
+        .targets
+        .iter()
+        .map(|t| super::exit::code(&t.ended))
+        .collect();
     for code in [
         EXIT_LEFT_BEHIND,
         EXIT_INTERRUPTED,
@@ -295,17 +305,31 @@ fn exit_code(compared: &Compared) -> ExitCode {
         super::EXIT_USAGE,
         EXIT_UNREACHABLE,
     ] {
-        if compared
-            .targets
-            .iter()
-            .any(|t| t.code == ExitCode::from(code))
-        {
+        if codes.contains(&code) {
             return ExitCode::from(code);
         }
     }
     match &compared.comparison {
         Some(comparison) if !comparison.fails() => ExitCode::SUCCESS,
         _ => ExitCode::FAILURE,
+    }
+}
+
+/// Says what each target's end needs said (an error, a report that could not be written), as
+/// `run` does at its end.
+fn print_endings(compared: &Compared) {
+    for target in &compared.targets {
+        match &target.ended {
+            Err(error) => {
+                eprint!("target `{}`: ", target.name);
+                let _ = super::exit::run_error(error);
+            }
+            Ok(Ending::Ran {
+                unwritten: Some(error),
+                ..
+            }) => eprintln!("error: target `{}`: {error}", target.name),
+            Ok(_) => {}
+        }
     }
 }
 
@@ -323,6 +347,7 @@ pub fn execute(args: CompareArgs) -> ExitCode {
         .collect();
     let mut out = std::io::stdout();
     let compared = compare(sides, args.oracle.as_deref(), &mut out);
+    print_endings(&compared);
     if let Some(why) = &compared.stopped {
         let _ = writeln!(out, "\ncompare stopped: {why}");
     }
@@ -357,6 +382,8 @@ pub fn execute(args: CompareArgs) -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::run::RunError;
+    use crate::send::timeout::Stop;
 
     #[test]
     fn targets_are_names_with_a_url_a_profile_or_the_mock() {
@@ -413,13 +440,14 @@ mod tests {
         );
     }
 
-    fn compared(codes: &[u8]) -> Compared {
+    /// A comparison whose targets ended as `ends` say, without a matrix.
+    fn compared(ends: Vec<Result<Ending, RunError>>) -> Compared {
         Compared {
-            targets: codes
-                .iter()
-                .map(|code| crate::run::compare::TargetRun {
+            targets: ends
+                .into_iter()
+                .map(|ended| crate::run::compare::TargetRun {
                     name: "t".into(),
-                    code: ExitCode::from(*code),
+                    ended,
                     report: None,
                 })
                 .collect(),
@@ -428,13 +456,46 @@ mod tests {
         }
     }
 
+    fn ran(failed: bool, left_behind: bool, stop: Option<Stop>) -> Result<Ending, RunError> {
+        Ok(Ending::Ran {
+            failed,
+            left_behind,
+            stop,
+            unwritten: None,
+        })
+    }
+
     #[test]
     fn a_leftover_anywhere_wins_then_interruptions_then_usage_then_unreachable() {
-        assert_eq!(exit_code(&compared(&[0, 130, 3])), ExitCode::from(3));
-        assert_eq!(exit_code(&compared(&[4, 130])), ExitCode::from(130));
-        assert_eq!(exit_code(&compared(&[4, 2])), ExitCode::from(2));
-        assert_eq!(exit_code(&compared(&[1, 4])), ExitCode::from(4));
+        let interrupted = || ran(false, false, Some(Stop::Interrupted));
+        let unreachable = || ran(true, false, Some(Stop::Unreachable));
+        assert_eq!(
+            exit_code(&compared(vec![
+                ran(false, false, None),
+                interrupted(),
+                ran(false, true, None)
+            ])),
+            ExitCode::from(3)
+        );
+        assert_eq!(
+            exit_code(&compared(vec![unreachable(), interrupted()])),
+            ExitCode::from(130)
+        );
+        assert_eq!(
+            exit_code(&compared(vec![unreachable(), Err(RunError::NoThreads)])),
+            ExitCode::from(2)
+        );
+        assert_eq!(
+            exit_code(&compared(vec![ran(true, false, None), unreachable()])),
+            ExitCode::from(4)
+        );
         // No matrix (a target did not report): never a pass.
-        assert_eq!(exit_code(&compared(&[0, 0])), ExitCode::FAILURE);
+        assert_eq!(
+            exit_code(&compared(vec![
+                ran(false, false, None),
+                ran(false, false, None)
+            ])),
+            ExitCode::FAILURE
+        );
     }
 }

@@ -43,7 +43,7 @@ pub fn execute(args: CoverageArgs) -> ExitCode {
     };
     let (catalogue, cases) = match crate::run::load(&settings) {
         Ok(loaded) => loaded,
-        Err(code) => return code,
+        Err(error) => return super::exit::run_error(&error),
     };
     let coverage = static_coverage(&catalogue, &cases);
     let text = if args.json {

@@ -4,8 +4,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod audit;
 mod compare;
 mod coverage;
+mod exit;
 pub mod logs;
 mod mock;
 mod mock_ctl;
@@ -13,7 +15,6 @@ mod mock_tls;
 mod mutants;
 mod run;
 mod sign;
-mod verify;
 
 pub use run::test_main;
 
@@ -55,7 +56,7 @@ enum Command {
     /// Run the suite against the mock once per named defect: which cases catch which defect.
     Mutants(mutants::MutantsArgs),
     /// Check a certification report (DIR/report.json) against this checkout of the suite.
-    Verify(verify::VerifyArgs),
+    Verify(audit::VerifyArgs),
 }
 
 /// Exit code for usage and case-file errors.
@@ -68,8 +69,8 @@ const EXIT_CODES: &str = "Exit codes of a run:
   1    verdict FAIL, or INCOMPLETE without a code of its own (--run-timeout, the target
        stopped answering, no case or no must case ran)
   2    usage or case-file error, or a report path that cannot be written: nothing was sent
-  3    a UserId may still hold a lock or session on the target (named in the summary);
-       wins over every other code: destroy them with DestroySession
+  3    a UserId may still hold a lock or session on the target (named in the summary and
+       on the verdict line); wins over every other code: destroy them with DestroySession
   4    the target could not be reached (no connection); the run stopped early
   130  interrupted (Ctrl-C or SIGTERM); a second signal leaves cleanup and the report
        10 s, a third exits at once
@@ -91,7 +92,7 @@ pub fn main() -> ExitCode {
         Some(Command::Compare(args)) => compare::execute(*args),
         Some(Command::Coverage(args)) => coverage::execute(args),
         Some(Command::Mutants(args)) => mutants::execute(args),
-        Some(Command::Verify(args)) => verify::execute(args),
+        Some(Command::Verify(args)) => audit::execute(args),
     }
 }
 

@@ -53,7 +53,7 @@ pub fn execute(args: MutantsArgs) -> ExitCode {
     }
     let cases = match run::load(&settings) {
         Ok((_, cases)) => cases,
-        Err(code) => return code,
+        Err(error) => return super::exit::run_error(&error),
     };
     if cases.is_empty() {
         return super::usage_error(format!(

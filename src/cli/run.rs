@@ -56,6 +56,11 @@ pub struct RunArgs {
     /// Write a baseline of this run's failures to FILE (keeping the reasons of --baseline).
     #[arg(long, value_name = "FILE")]
     write_baseline: Option<PathBuf>,
+    /// Record the target's answers to FILE (JSON, schemas/observations.schema.json): per case
+    /// and step the action and the error code or response shape, every value dropped; for
+    /// citing as `observed` evidence in the catalogue.
+    #[arg(long, value_name = "FILE")]
+    record_observations: Option<PathBuf>,
     /// Run only the cases that failed in DIR/report.json (an earlier --report-dir).
     #[arg(long, value_name = "DIR")]
     rerun_failed: Option<PathBuf>,
@@ -68,7 +73,8 @@ pub struct RunArgs {
     /// Fail the run when less than PCT percent of the applicable catalogue is exercised.
     #[arg(long, value_name = "PCT", value_parser = parse_percent)]
     min_coverage: Option<f64>,
-    /// Also trust the CA certificates in FILE (PEM), e.g. a staging server's private CA.
+    /// Also trust the CA certificates in FILE (PEM), e.g. a staging server's private CA (the
+    /// system's roots, or SSL_CERT_FILE, and the bundled web roots are trusted anyway).
     #[arg(long, env = "CAR_CACERT", value_name = "FILE")]
     cacert: Option<PathBuf>,
     /// Pacing, concurrency, time limits, target profile, dry run.
@@ -173,6 +179,10 @@ pub(super) fn report_options(args: &RunArgs, settings: &Settings) -> ReportOptio
             .or_else(|| settings.safety.baseline.clone()),
         write_baseline: args.write_baseline.clone(),
         rerun_failed: args.rerun_failed.clone(),
+        record_observations: args
+            .record_observations
+            .clone()
+            .filter(|p| !p.as_os_str().is_empty()),
         defect_matrix: args.defect_matrix.clone(),
         progress: args.progress,
     }
@@ -180,7 +190,7 @@ pub(super) fn report_options(args: &RunArgs, settings: &Settings) -> ReportOptio
 
 pub fn execute(args: RunArgs) -> ExitCode {
     match settings(&args) {
-        Ok(settings) => run::run(args.into_invocation(settings)),
+        Ok(settings) => super::exit::finish(run::run(args.into_invocation(settings))),
         Err(message) => super::usage_error(message),
     }
 }
@@ -211,12 +221,12 @@ pub fn test_main() -> ExitCode {
         ..RunArgs::default()
     };
     match settings(&args) {
-        Ok(settings) => run::run(Invocation {
+        Ok(settings) => super::exit::finish(run::run(Invocation {
             reports: report_options(&args, &settings),
             settings,
             args: args.libtest,
             empty_filter_ok: true,
-        }),
+        })),
         Err(message) => super::usage_error(message),
     }
 }

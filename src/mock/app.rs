@@ -95,6 +95,32 @@ impl App {
         limit.saturating_add(1)
     }
 
+    /// What the server does with a request's body, from its head: TC3 requests the gateway
+    /// refuses on their headers are answered unread; v1 form POSTs (credentials in the body) keep
+    /// at most v1's 1 MB limit (and one byte), their first bytes, which carry the common
+    /// parameters that decide even an oversized one's answer.
+    pub fn before_body(&self, head: &http::request::Parts) -> super::server::BeforeBody {
+        use super::gateway::Head;
+        use super::server::BeforeBody;
+        let incoming = Incoming {
+            method: head.method.as_str(),
+            path: head.uri.path(),
+            query: head.uri.query().unwrap_or(""),
+            headers: &head.headers,
+            body: &[],
+            body_len: super::server::announced_length(&head.headers).unwrap_or(0),
+        };
+        match self.gateway.head(&incoming, now_unix(), Instant::now()) {
+            Head::Refused => BeforeBody::Refused,
+            Head::V1 if head.method == http::Method::POST => BeforeBody::KeepPrefix(
+                super::gateway::V1_MAX_POST_BYTES
+                    .min(self.max_post_bytes)
+                    .saturating_add(1),
+            ),
+            Head::V1 | Head::Read => BeforeBody::Keep(self.body_limit(&head.method)),
+        }
+    }
+
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         self.state
             .lock()

@@ -406,6 +406,11 @@ fn check_rate_limit(pass: &mut Pass<'_>) -> Result<(), ApiError> {
 #[path = "gateway_v1.rs"]
 mod v1;
 
+#[path = "gateway_head.rs"]
+mod head;
+pub use head::Head;
+pub use v1::V1_MAX_POST_BYTES;
+
 #[cfg(test)]
 #[path = "gateway_tests.rs"]
 mod tests;

@@ -401,3 +401,132 @@ fn each_switched_off_check_lets_its_problem_through() {
         "RequestLimitExceeded"
     );
 }
+
+/// `built` with its Authorization naming another SecretId (the signature is left as it was).
+fn with_secret_id(built: Built, secret_id: &str) -> Built {
+    let authorization = built.headers["authorization"].to_str().unwrap().replace(
+        &format!("Credential={}/", crate::mock::TEST_SECRET_ID),
+        &format!("Credential={secret_id}/"),
+    );
+    built.set("authorization", &authorization)
+}
+
+#[test]
+fn the_head_refuses_only_what_the_whole_gateway_refuses_the_same_way_whatever_the_body() {
+    let gateway = gateway(MockConfig::default());
+    let unsigned = {
+        let credentials = test_pair();
+        let request = SignRequest {
+            unsigned_payload: true,
+            ..SignRequest::post_json(HOST, "CreateSession", GOOD.as_bytes(), NOW, &credentials)
+        };
+        let mut headers = http::HeaderMap::new();
+        for (name, value) in &sign(&request).unwrap().headers {
+            headers.insert(
+                http::HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes()).unwrap(),
+                http::HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        Built {
+            method: "POST".into(),
+            query: String::new(),
+            headers,
+            body: GOOD.as_bytes().to_vec(),
+        }
+    };
+    let unsigned_unknown_key = with_secret_id(unsigned.clone_built(), "AKIDnobody");
+    let cases: Vec<(Built, Head)> = vec![
+        (post("CreateSession", GOOD), Head::Read),
+        (
+            Built {
+                method: "DELETE".into(),
+                ..post("CreateSession", GOOD)
+            },
+            Head::Refused,
+        ),
+        (
+            post("CreateSession", GOOD).without("x-tc-action"),
+            Head::Refused,
+        ),
+        (post("CreateSessions", GOOD), Head::Refused),
+        (
+            post("CreateSession", GOOD).set("x-tc-version", "2020-01-01"),
+            Head::Refused,
+        ),
+        (
+            post("CreateSession", GOOD).without("authorization"),
+            Head::Refused,
+        ),
+        (
+            post("CreateSession", GOOD).set("authorization", "HMAC-MD5 Credential=x"),
+            Head::Refused,
+        ),
+        (
+            with_secret_id(post("CreateSession", GOOD), "AKIDnobody"),
+            Head::Refused,
+        ),
+        // The scope's date is the timestamp's: a moved timestamp is a scope mismatch only
+        // across midnight; here it leaves a signature only the body can show wrong.
+        (
+            post("CreateSession", GOOD).set("x-tc-timestamp", &(NOW + 1).to_string()),
+            Head::Read,
+        ),
+        (
+            post("CreateSession", GOOD).set("x-tc-timestamp", &(NOW + 86_400).to_string()),
+            Head::Refused,
+        ),
+        (
+            post("CreateSession", GOOD).without("content-type"),
+            Head::Refused,
+        ),
+        // A stale clock is decided after the signature, which needs the body.
+        (
+            build("POST", "CreateSession", "", GOOD.as_bytes(), NOW - 301),
+            Head::Read,
+        ),
+        (post("CreateSession", "{"), Head::Read),
+        (unsigned, Head::Read),
+        (unsigned_unknown_key, Head::Refused),
+    ];
+    for (built, expected) in cases {
+        let head = gateway.head(&built.incoming(), NOW, Instant::now());
+        assert_eq!(head, expected, "{:?}", built.headers);
+        if head == Head::Refused {
+            let unread = Built {
+                body: Vec::new(),
+                ..built.clone_built()
+            };
+            let whole = code(&gateway, &built);
+            assert!(!whole.is_empty(), "{:?}", built.headers);
+            assert_eq!(code(&gateway, &unread), whole, "{:?}", built.headers);
+        }
+    }
+}
+
+#[test]
+fn the_head_sends_v1_requests_to_be_read() {
+    let gateway = gateway(MockConfig::default());
+    let mut form = http::HeaderMap::new();
+    form.insert(
+        "content-type",
+        http::HeaderValue::from_static("application/x-www-form-urlencoded"),
+    );
+    let v1 = Built {
+        method: "POST".into(),
+        query: String::new(),
+        headers: form,
+        body: b"Action=DescribeConcurrentCount&SecretId=AKIDnobody".to_vec(),
+    };
+    assert_eq!(gateway.head(&v1.incoming(), NOW, Instant::now()), Head::V1);
+}
+
+impl Built {
+    fn clone_built(&self) -> Built {
+        Built {
+            method: self.method.clone(),
+            query: self.query.clone(),
+            headers: self.headers.clone(),
+            body: self.body.clone(),
+        }
+    }
+}

@@ -103,7 +103,7 @@ pub use decisions::{Check, Checks};
 pub use defects::{DEFECTS, Defect, UnknownDefect};
 pub use messages::{ApiError, Lang};
 pub use reply::CONTENT_TYPE;
-pub use server::{Constant, Handler, ServerHandle, Timeouts};
+pub use server::{BeforeBody, Constant, Handler, ServerHandle, Timeouts};
 pub use state::{LiveState, StateView};
 pub use switch::{SwitchError, Switchable};
 pub use tls::{ServerTls, TlsError};

@@ -36,6 +36,11 @@ pub trait Handler: Send + Sync + 'static {
     /// Body bytes to keep for a request with `method` (more are counted, not kept; a body
     /// announced larger is counted only).
     fn body_limit(&self, method: &http::Method) -> usize;
+    /// What to do with a request's body once its head is read: by default, keep
+    /// [`Handler::body_limit`] bytes of it.
+    fn before_body(&self, head: &http::request::Parts) -> BeforeBody {
+        BeforeBody::Keep(self.body_limit(&head.method))
+    }
     /// The answer to one request.
     fn handle<'a>(
         &'a self,
@@ -43,9 +48,29 @@ pub trait Handler: Send + Sync + 'static {
     ) -> impl Future<Output = http::Response<Bytes>> + Send + 'a;
 }
 
+/// What the server does with a request's body, decided from its head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BeforeBody {
+    /// Read it, keeping this many bytes (more are counted, not kept; a body announced larger
+    /// is counted only).
+    Keep(usize),
+    /// Read it, keeping its first bytes up to this many whatever its announced length (the rest
+    /// counted): a v1 form POST, whose common parameters come first and decide the answer even
+    /// when the whole is too large.
+    KeepPrefix(usize),
+    /// The head alone decides the answer: the handler is called with an empty body (and the
+    /// announced length) before the body is read, and the body is then drained unkept so the
+    /// client can read the answer. Without an announced length the body is counted, unkept, first.
+    Refused,
+}
+
 impl Handler for App {
     fn body_limit(&self, method: &http::Method) -> usize {
         App::body_limit(self, method)
+    }
+
+    fn before_body(&self, head: &http::request::Parts) -> BeforeBody {
+        App::before_body(self, head)
     }
 
     fn handle<'a>(
@@ -218,6 +243,7 @@ async fn read_body(
     mut body: Incoming,
     keep: usize,
     announced: Option<u64>,
+    prefix: bool,
 ) -> Result<ReadBody, hyper::Error> {
     let cap = (keep as u64).saturating_add(DRAIN_EXTRA);
     if let Some(announced) = announced
@@ -232,7 +258,7 @@ async fn read_body(
     // A body announced larger than `keep` is over the limit before a byte of it is read: it is
     // counted, not kept (a 12 MB upload costs the mock no 10 MB copy). Otherwise the buffer is
     // sized once from the announced length instead of grown through doublings.
-    let keep = if announced.is_some_and(|n| n > keep as u64) {
+    let keep = if !prefix && announced.is_some_and(|n| n > keep as u64) {
         0
     } else {
         keep
@@ -267,17 +293,24 @@ async fn serve_one<H: Handler>(
     body_timeout: Duration,
 ) -> Result<http::Response<Full<Bytes>>, BodyError> {
     let (parts, body) = request.into_parts();
-    let keep = handler.body_limit(&parts.method);
-    let announced = parts
-        .headers
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
+    let announced = announced_length(&parts.headers);
+    let (keep, prefix) = match handler.before_body(&parts) {
+        BeforeBody::Keep(keep) => (keep, false),
+        BeforeBody::KeepPrefix(keep) => (keep, true),
+        BeforeBody::Refused => match announced {
+            Some(len) => return Ok(refuse_unread(handler, &parts, body, len, body_timeout).await),
+            None => (0, false),
+        },
+    };
     // The body's share of the process-wide budget comes first, within the same time limit.
-    let reserved = super::limits::kept_bytes(keep, announced);
+    let reserved = if prefix {
+        keep
+    } else {
+        super::limits::kept_bytes(keep, announced)
+    };
     let (_budget, read) = tokio::time::timeout(body_timeout, async {
         let budget = super::limits::reserve(reserved).await;
-        (budget, read_body(body, keep, announced).await)
+        (budget, read_body(body, keep, announced, prefix).await)
     })
     .await
     .map_err(|_| BodyError::Timeout)?;
@@ -297,4 +330,53 @@ async fn serve_one<H: Handler>(
         );
     }
     Ok(response.map(Full::new))
+}
+
+/// The request's `Content-Length`, when it announces one.
+pub fn announced_length(headers: &http::HeaderMap) -> Option<u64> {
+    headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+}
+
+/// Answers a request its head refused without reading its body; the body is then drained in
+/// the background, kept nowhere, so a client that sends it before reading still gets the answer
+/// (closing with unread data would reset the connection under it).
+async fn refuse_unread<H: Handler>(
+    handler: Arc<H>,
+    parts: &http::request::Parts,
+    mut body: Incoming,
+    announced: u64,
+    body_timeout: Duration,
+) -> http::Response<Full<Bytes>> {
+    let view = RequestView {
+        method: parts.method.as_str(),
+        uri: &parts.uri,
+        headers: &parts.headers,
+        body: &[],
+        body_len: announced,
+    };
+    let mut response = handler.handle(view).await;
+    response.headers_mut().insert(
+        http::header::CONNECTION,
+        http::HeaderValue::from_static("close"),
+    );
+    // A body announced beyond what would be drained anyway is not waited for: the connection
+    // closes after the answer, as for an oversized body.
+    if announced > 0 && announced <= DRAIN_EXTRA {
+        tokio::spawn(async move {
+            let drain = async {
+                let mut len: u64 = 0;
+                while let Some(Ok(frame)) = body.frame().await {
+                    len = len.saturating_add(frame.data_ref().map_or(0, |d| d.len() as u64));
+                    if len > DRAIN_EXTRA {
+                        break;
+                    }
+                }
+            };
+            let _ = tokio::time::timeout(body_timeout, drain).await;
+        });
+    }
+    response.map(Full::new)
 }

@@ -100,6 +100,10 @@ impl Handler for Switchable {
         self.app().body_limit(method)
     }
 
+    fn before_body(&self, head: &http::request::Parts) -> super::server::BeforeBody {
+        self.app().before_body(head)
+    }
+
     fn handle<'a>(
         &'a self,
         request: RequestView<'a>,

@@ -151,7 +151,7 @@ pub struct Settings {
     pub max_response_bytes: usize,
     pub report_dir: Option<PathBuf>,
     pub min_coverage: Option<f64>,
-    /// A PEM file of CA certificates trusted besides the bundled web roots (`--cacert`): a
+    /// A PEM file of CA certificates trusted besides the system's roots and the bundled web roots (`--cacert`): a
     /// vendor's staging server signed by a private CA.
     pub cacert: Option<PathBuf>,
     /// Rate, concurrency, time limits, capabilities, dry run (`run::guard`).

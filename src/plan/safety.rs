@@ -35,6 +35,9 @@ pub struct Safety {
     pub run_timeout: Option<Duration>,
     /// Print the signed requests instead of sending them.
     pub dry_run: bool,
+    /// `--max-records-mib`, in bytes: what the run keeps of requests and answers, all cases
+    /// together. `None`: `crate::outcome::MAX_RECORDED`.
+    pub max_records: Option<usize>,
     /// What the target supports (`None`: everything); cases needing more are skipped.
     pub capabilities: Option<BTreeSet<String>>,
     /// The target's application id (from the profile or `--application-id`), shown in the run

@@ -472,7 +472,7 @@ fn request_ids(v: &mut Verification, report: &Value, certification: &Value) {
 mod tests {
     use super::*;
     use crate::report::fingerprint::FileHash;
-    use crate::report::tests::report;
+    use crate::report::fixtures::report;
 
     fn schema() -> Value {
         let path =
@@ -505,7 +505,7 @@ mod tests {
 
     /// A certification of `suite()` with the case's `status`: every check can be recomputed.
     fn certified(fingerprint: &Fingerprint, catalogue: &Catalogue, status: Status) -> Value {
-        let outcomes = vec![crate::report::tests::outcome("x/a", Level::Must, status)];
+        let outcomes = vec![crate::report::fixtures::outcome("x/a", Level::Must, status)];
         let mut r = report(outcomes.clone(), 0.0, None);
         r.coverage = run_coverage(catalogue, &suite(), &outcomes);
         r.fingerprint = Some(fingerprint.clone());

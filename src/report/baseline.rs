@@ -254,30 +254,14 @@ pub fn write(
 mod tests {
     use super::*;
     use crate::case::Level;
-    use crate::outcome::{Failure, FailureKind, StepRef};
-    use crate::report::tests::outcome;
+    use crate::report::fixtures::{self, outcome, success_instead_of};
 
     fn baseline(text: &str) -> Result<Baseline, BaselineError> {
         Baseline::parse(Path::new("base.json"), text)
     }
 
     fn failed(id: &str) -> Outcome {
-        let mut o = outcome(id, Level::Must, Status::Failed);
-        o.failures.push(Failure {
-            step: StepRef {
-                phase: "steps",
-                index: 0,
-                label: "CreateSession".into(),
-                copy: None,
-            },
-            exchange: None,
-            level: o.level,
-            kind: FailureKind::Outcome {
-                expected: "MissingParameter".into(),
-                actual: "success".into(),
-            },
-        });
-        o
+        fixtures::failed(id, Level::Must, success_instead_of("MissingParameter"))
     }
 
     #[test]

@@ -80,7 +80,7 @@ mod tests {
     use super::*;
     use crate::case::Level;
     use crate::outcome::Status;
-    use crate::report::tests::{outcome, report};
+    use crate::report::fixtures::{outcome, report};
 
     fn temp(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("car-bundle-{name}-{}", std::process::id()));

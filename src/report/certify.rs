@@ -238,7 +238,7 @@ pub fn sample_request_ids(outcomes: &[Outcome], count: usize) -> Vec<RequestIdSa
 mod tests {
     use super::*;
     use crate::outcome::{BodyRecord, Exchange, RequestRecord, ResponseRecord, StepRef};
-    use crate::report::tests::outcome;
+    use crate::report::fixtures::outcome;
 
     fn answered(id: &str, body: &str) -> Outcome {
         let mut o = outcome(id, Level::Must, Status::Passed);

@@ -311,7 +311,7 @@ pub(super) mod tests {
     use crate::outcome::{
         BodyRecord, Exchange, Failure, FailureKind, RequestRecord, ResponseRecord, StepRef,
     };
-    use crate::report::tests::{outcome, report};
+    use crate::report::fixtures::{outcome, report};
 
     fn step(index: usize) -> StepRef {
         StepRef {

@@ -267,7 +267,7 @@ mod tests {
     use super::*;
     use crate::case::Level;
     use crate::report::compare::tests::{case, catalogue, exchange};
-    use crate::report::tests::report;
+    use crate::report::fixtures::report;
 
     /// Two targets, one answering a hostile code (an escape sequence, markup, a table pipe).
     fn hostile() -> Comparison {

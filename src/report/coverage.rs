@@ -47,6 +47,8 @@ pub struct CoverageItem {
     pub id: String,
     pub kind: ItemKind,
     pub level: Level,
+    /// What it rests on: `documented`, `observed` or `inferred`.
+    pub evidence: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_applicable: Option<String>,
     /// Ids of the cases covering it, sorted.
@@ -71,6 +73,10 @@ pub struct Totals {
     pub not_applicable: usize,
     /// `covered / applicable`, in percent (100 when nothing is applicable).
     pub percent: f64,
+    /// Applicable items by what they rest on: a primary source, an observation, inference.
+    pub documented: usize,
+    pub observed: usize,
+    pub inferred: usize,
 }
 
 /// Coverage of the whole catalogue.
@@ -91,6 +97,7 @@ fn base_items(catalogue: &Catalogue, covering: &BTreeMap<&str, Vec<String>>) -> 
             id: item.id.to_owned(),
             kind: item.kind,
             level: item.level,
+            evidence: item.evidence.kind(),
             not_applicable: item.not_applicable.map(str::to_owned),
             cases: covering.get(item.id).cloned().unwrap_or_default(),
             state: None,
@@ -171,6 +178,11 @@ fn finish(
                 continue;
             }
             totals.applicable += 1;
+            match item.evidence {
+                "documented" => totals.documented += 1,
+                "observed" => totals.observed += 1,
+                _ => totals.inferred += 1,
+            }
             if covered(item) {
                 totals.covered += 1;
             }
@@ -255,7 +267,7 @@ pub fn render_totals(coverage: &Coverage) -> String {
     let mut out = String::new();
     let outcome_heads = if run { "  passed  failed" } else { "" };
     out.push_str(&format!(
-        "level    items  covered  n/a{outcome_heads}  percent\n"
+        "level    items  covered  n/a{outcome_heads}  percent  documented  observed  inferred\n"
     ));
     for totals in coverage.levels.iter().chain([&coverage.total]) {
         let name = totals.level.map_or("total", Level::as_str);
@@ -265,8 +277,14 @@ pub fn render_totals(coverage: &Coverage) -> String {
             String::new()
         };
         out.push_str(&format!(
-            "{name:7} {:>6} {:>8} {:>4}{outcome}  {:>6.1}%\n",
-            totals.applicable, totals.covered, totals.not_applicable, totals.percent
+            "{name:7} {:>6} {:>8} {:>4}{outcome}  {:>6.1}%  {:>10}  {:>8}  {:>8}\n",
+            totals.applicable,
+            totals.covered,
+            totals.not_applicable,
+            totals.percent,
+            totals.documented,
+            totals.observed,
+            totals.inferred
         ));
     }
     out
@@ -307,10 +325,11 @@ mod tests {
         serde_json::from_value(json!({
             "rules": [
                 {"id": "r.one", "level": "must", "text": "t", "evidence": {"kind": "inferred", "reasoning": "r"}, "source": "s"},
-                {"id": "r.two", "level": "should", "text": "t", "evidence": {"kind": "inferred", "reasoning": "r"}, "source": "s"}
+                {"id": "r.two", "level": "should", "text": "t", "evidence": {"kind": "documented", "quote": "q", "url": "u"}, "source": "s"}
             ],
             "error_codes": [
-                {"code": "A.B", "origin": "business", "level": "must", "text": "t", "evidence": {"kind": "inferred", "reasoning": "r"}, "source": "s"},
+                {"code": "A.B", "origin": "business", "level": "must", "text": "t", "source": "s",
+                 "evidence": {"kind": "observed", "observation": "o", "file": "o.json", "case": "c", "date": "2026-11-29", "region": "r"}},
                 {"code": "C", "origin": "common", "level": "info", "text": "t", "evidence": {"kind": "inferred", "reasoning": "r"}, "source": "s", "not_applicable": "never"}
             ]
         }))
@@ -412,8 +431,37 @@ mod tests {
         );
         assert!(table.contains("r.two  rule  should  no\n"), "{table}");
         assert!(
-            table.contains("total        3        1    1    33.3%\n"),
+            table.contains(
+                "level    items  covered  n/a  percent  documented  observed  inferred\n"
+            ),
             "{table}"
         );
+        assert!(
+            table.contains(
+                "total        3        1    1    33.3%           1         1         1\n"
+            ),
+            "{table}"
+        );
+        assert!(
+            table.contains(
+                "should       1        0    0     0.0%           1         0         0\n"
+            ),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn totals_count_applicable_items_by_evidence() {
+        let coverage = static_coverage(&catalogue(), &[]);
+        let per_level: Vec<(usize, usize, usize)> = coverage
+            .levels
+            .iter()
+            .map(|t| (t.documented, t.observed, t.inferred))
+            .collect();
+        // The not-applicable `C` (info, inferred) leaves every count.
+        assert_eq!(per_level, [(0, 1, 1), (1, 0, 0), (0, 0, 0)]);
+        let json = serde_json::to_value(&coverage).unwrap();
+        assert_eq!(json["items"][2]["evidence"], "observed");
+        assert_eq!(json["total"]["inferred"], 1);
     }
 }

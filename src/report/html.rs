@@ -168,6 +168,23 @@ fn summary(out: &mut String, report: &RunReport) {
         verdict.to_ascii_lowercase(),
         esc(text::incomplete_reason(report).unwrap_or("verdict"))
     );
+    // What may be left on the target qualifies any verdict: a card of its own beside it.
+    if let Some(left) = text::left_behind(report) {
+        let _ = write!(
+            out,
+            "<div class=\"card verdict fail\"><b>{}</b><span>{}</span></div>",
+            report.left_behind.len(),
+            esc(&left)
+        );
+    }
+    if let Some(cut) = text::records_cut(report) {
+        let _ = write!(
+            out,
+            "<div class=\"card verdict incomplete\"><b>{}</b><span>{}</span></div>",
+            report.records_cut,
+            esc(&cut)
+        );
+    }
     for (n, label, class) in [
         (s.total, "cases", ""),
         (s.passed, "passed", "passed"),
@@ -443,7 +460,7 @@ fn variants(out: &mut String, matrix: &DefectMatrix) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::tests::{outcome, report};
+    use crate::report::fixtures::{outcome, report};
 
     #[test]
     fn the_page_is_self_contained_with_every_section() {

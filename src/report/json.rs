@@ -39,9 +39,8 @@ pub fn write(dir: &Path, report: &RunReport) -> Result<PathBuf, WriteError> {
 mod tests {
     use super::*;
     use crate::case::Level;
-    use crate::outcome::{
-        BodyRecord, Exchange, Failure, FailureKind, RequestRecord, Status, StepRef,
-    };
+    use crate::outcome::{BodyRecord, Exchange, FailureKind, RequestRecord, Status};
+    use crate::report::fixtures;
     use serde_json::Value;
 
     fn schema() -> jsonschema::Validator {
@@ -54,15 +53,14 @@ mod tests {
     }
 
     fn sample() -> RunReport {
-        let mut failed = super::super::tests::outcome("f/b", Level::Must, Status::Failed);
-        let step = StepRef {
-            phase: "steps",
-            index: 0,
-            label: "CreateSession".into(),
-            copy: Some(1),
+        let kind = FailureKind::Transport {
+            error: "connection refused".into(),
         };
+        let mut failed = fixtures::failed("f/b", Level::Must, kind);
+        failed.failures[0].step.copy = Some(1);
+        failed.failures[0].exchange = Some(0);
         failed.exchanges.push(Exchange {
-            step: step.clone(),
+            step: failed.failures[0].step.clone(),
             request: RequestRecord {
                 method: "POST".into(),
                 url: "http://127.0.0.1:1/".into(),
@@ -75,20 +73,12 @@ mod tests {
             response: None,
             error: Some("connection refused".into()),
         });
-        failed.failures.push(Failure {
-            step,
-            exchange: Some(0),
-            level: failed.level,
-            kind: FailureKind::Transport {
-                error: "connection refused".into(),
-            },
-        });
         let cases = vec![
-            super::super::tests::outcome("f/a", Level::Must, Status::Passed),
+            fixtures::outcome("f/a", Level::Must, Status::Passed),
             failed,
-            super::super::tests::outcome("f/c", Level::Info, Status::Skipped),
+            fixtures::outcome("f/c", Level::Info, Status::Skipped),
         ];
-        let mut report = super::super::tests::report(cases, 12.5, Some(10.0));
+        let mut report = fixtures::report(cases, 12.5, Some(10.0));
         let catalogue: crate::case::catalogue::Catalogue = serde_json::from_value(serde_json::json!({
             "rules": [{"id": "r", "level": "must", "text": "t", "evidence": {"kind": "inferred", "reasoning": "r"}, "source": "s"}],
             "error_codes": [{"code": "C", "origin": "common", "level": "info", "text": "t", "evidence": {"kind": "inferred", "reasoning": "r"}, "source": "s", "not_applicable": "n"}]

@@ -131,26 +131,16 @@ pub fn render(report: &RunReport) -> String {
 mod tests {
     use super::*;
     use crate::case::Level;
-    use crate::outcome::{Failure, FailureKind, StepRef};
-    use crate::report::tests::{outcome, report};
+    use crate::outcome::FailureKind;
+    use crate::report::fixtures::{failed, outcome, report};
 
     #[test]
     fn verdicts_map_to_failure_or_skipped_like_the_exit_code() {
-        let mut failed = outcome("auth/signature/expired", Level::Must, Status::Failed);
-        failed.failures.push(Failure {
-            step: StepRef {
-                phase: "steps",
-                index: 0,
-                label: "CreateSession".into(),
-                copy: None,
-            },
-            exchange: None,
-            level: failed.level,
-            kind: FailureKind::Outcome {
-                expected: "AuthFailure.SignatureExpire".into(),
-                actual: "success <&>".into(),
-            },
-        });
+        let kind = FailureKind::Outcome {
+            expected: "AuthFailure.SignatureExpire".into(),
+            actual: "success <&>".into(),
+        };
+        let failed = failed("auth/signature/expired", Level::Must, kind);
         let mut info = failed.clone();
         info.id = "auth/signature/info".into();
         info.level = Level::Info;

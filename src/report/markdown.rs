@@ -73,6 +73,12 @@ fn header(out: &mut String, report: &RunReport) {
             cell(reason)
         );
     }
+    if let Some(left) = text::left_behind(report) {
+        let _ = writeln!(out, "**Sessions may be left behind** — {}.\n", cell(&left));
+    }
+    if let Some(cut) = text::records_cut(report) {
+        let _ = writeln!(out, "**Records cut** — {}.\n", cell(&cut));
+    }
     let _ = writeln!(
         out,
         "Suite {} {} · started {} · {} cases in {} · {} passed, {} failed, {} skipped, {} known failures · coverage {:.1}% of {} applicable items\n",
@@ -240,20 +246,23 @@ fn coverage(out: &mut String, report: &RunReport) {
     let c = &report.coverage;
     out.push_str("### Coverage of the catalogue\n\n");
     out.push_str(
-        "| level | applicable | exercised | passed | failed | not applicable | coverage |\n",
+        "| level | applicable | exercised | passed | failed | not applicable | coverage | documented | observed | inferred |\n",
     );
-    out.push_str("|---|---:|---:|---:|---:|---:|---:|\n");
+    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for t in c.levels.iter().chain(std::iter::once(&c.total)) {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {:.1}% |",
+            "| {} | {} | {} | {} | {} | {} | {:.1}% | {} | {} | {} |",
             t.level.map_or("**total**", |l| l.as_str()),
             t.applicable,
             t.covered,
             t.passed,
             t.failed,
             t.not_applicable,
-            t.percent
+            t.percent,
+            t.documented,
+            t.observed,
+            t.inferred
         );
     }
     let _ = writeln!(
@@ -369,27 +378,13 @@ pub fn render(report: &RunReport, matrix: Option<&DefectMatrix>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outcome::{Failure, FailureKind, StepRef};
-    use crate::report::tests::{outcome, report};
+    use crate::outcome::FailureKind;
+    use crate::report::fixtures::{failed, outcome, report, success_instead_of};
 
     #[test]
     fn totals_failures_and_coverage_are_shown_and_cells_stay_in_their_table() {
-        let mut failed = outcome("p/a", Level::Must, Status::Failed);
+        let mut failed = failed("p/a", Level::Must, success_instead_of("MissingParameter"));
         failed.title = "pipe | and <tag>".into();
-        failed.failures.push(Failure {
-            step: StepRef {
-                phase: "steps",
-                index: 0,
-                label: "CreateSession".into(),
-                copy: None,
-            },
-            exchange: None,
-            level: failed.level,
-            kind: FailureKind::Outcome {
-                expected: "MissingParameter".into(),
-                actual: "success".into(),
-            },
-        });
         let r = report(
             vec![
                 failed,
@@ -458,21 +453,11 @@ mod tests {
 
     #[test]
     fn multi_line_failures_keep_their_lines_in_a_code_block() {
-        let mut failed = outcome("p/a", Level::Info, Status::Failed);
-        failed.failures.push(Failure {
-            step: StepRef {
-                phase: "steps",
-                index: 0,
-                label: "CreateSession".into(),
-                copy: None,
-            },
-            exchange: None,
-            level: failed.level,
-            kind: FailureKind::Snapshot {
-                snapshot: "s.snap".into(),
-                diff: "-  A\n+  B ```".into(),
-            },
-        });
+        let kind = FailureKind::Snapshot {
+            snapshot: "s.snap".into(),
+            diff: "-  A\n+  B ```".into(),
+        };
+        let failed = failed("p/a", Level::Info, kind);
         let md = render(&report(vec![failed], 0.0, None), None);
         assert!(
             md.contains(
@@ -484,22 +469,12 @@ mod tests {
 
     #[test]
     fn a_lone_carriage_return_cannot_close_the_code_block() {
-        let mut failed = outcome("p/a", Level::Must, Status::Failed);
-        failed.failures.push(Failure {
-            step: StepRef {
-                phase: "steps",
-                index: 0,
-                label: "CreateSession".into(),
-                copy: None,
-            },
-            level: Level::Must,
-            exchange: None,
-            kind: FailureKind::Snapshot {
-                snapshot: "s.snap".into(),
-                diff: "-  A\n+  B\r```\r<img src=x onerror=alert(1)>\r# Heading\r[link](http://x)"
-                    .into(),
-            },
-        });
+        let kind = FailureKind::Snapshot {
+            snapshot: "s.snap".into(),
+            diff: "-  A\n+  B\r```\r<img src=x onerror=alert(1)>\r# Heading\r[link](http://x)"
+                .into(),
+        };
+        let failed = failed("p/a", Level::Must, kind);
         let md = render(&report(vec![failed], 0.0, None), None);
         assert!(!md.contains('\r'), "{md:?}");
         let block = md.split("```text").nth(1).unwrap();

@@ -15,10 +15,13 @@ pub mod compare_render;
 pub mod coverage;
 pub mod defect_matrix;
 pub mod fingerprint;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod observations;
 pub mod previous;
 pub mod progress;
 pub mod reporting;
@@ -122,6 +125,14 @@ pub struct RunReport {
     /// PASS, FAIL or INCOMPLETE with its reason ([`RunReport::judge`] sets it once the report
     /// holds every outcome).
     pub verdict: Verdict,
+    /// UserIds that may still hold a lock or session on the target when the run ended (it exits
+    /// 3): whatever the verdict, the run is not clean.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub left_behind: Vec<String>,
+    /// Cases whose records were cut to their first words: the run reached its cap on what it
+    /// keeps of requests and answers (`run::text_budget`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub records_cut: usize,
     /// The `--min-coverage` asked for, if any, and whether the run met it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min_coverage: Option<f64>,
@@ -141,6 +152,10 @@ pub struct RunReport {
 
 /// The report format version written by this build.
 pub const FORMAT_VERSION: u32 = 1;
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
 
 fn millis<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_u64(u64::try_from(duration.as_millis()).unwrap_or(u64::MAX))
@@ -247,63 +262,17 @@ pub fn render_summary(report: &RunReport) -> String {
         }
         None => out.push('\n'),
     }
-    let _ = writeln!(out, "verdict: {}", report.verdict.line());
+    if let Some(cut) = text::records_cut(report) {
+        let _ = writeln!(out, "{cut}");
+    }
+    let _ = writeln!(out, "verdict: {}", text::verdict_line(report));
     out
 }
 
 #[cfg(test)]
 mod tests {
+    use super::fixtures::{outcome, report};
     use super::*;
-    use crate::report::coverage::{Coverage, Totals};
-
-    pub(crate) fn outcome(id: &str, level: Level, status: Status) -> Outcome {
-        Outcome {
-            id: id.into(),
-            title: "t".into(),
-            level,
-            source: "s".into(),
-            covers: vec![],
-            status,
-            skip_reason: (status == Status::Skipped).then(|| "mock-only".to_owned()),
-            failures: vec![],
-            exchanges: vec![],
-            notes: vec![],
-            duration: Duration::from_millis(1),
-        }
-    }
-
-    pub(crate) fn report(cases: Vec<Outcome>, percent: f64, min: Option<f64>) -> RunReport {
-        let mut report = RunReport {
-            format_version: FORMAT_VERSION,
-            suite: SuiteInfo::default(),
-            target: TargetInfo {
-                kind: "embedded-mock",
-                url: "http://127.0.0.1:1".into(),
-                name: "mock".into(),
-            },
-            started_at: "2024-01-01T00:00:00Z".into(),
-            duration: Duration::from_millis(5),
-            summary: Summary::of(&cases),
-            verdict: Verdict::Pass,
-            min_coverage: min,
-            cases,
-            coverage: Coverage {
-                kind: "run",
-                items: vec![],
-                levels: vec![],
-                total: Totals {
-                    percent,
-                    applicable: 10,
-                    ..Totals::default()
-                },
-            },
-            fingerprint: None,
-            certification: None,
-            baseline: None,
-        };
-        report.judge(None);
-        report
-    }
 
     #[test]
     fn info_failures_never_fail_a_run() {

@@ -16,6 +16,12 @@ use libtest_mimic::{Arguments, ColorSetting, FormatSetting};
 
 use crate::outcome::{Outcome, Status};
 
+/// A note or warning the run prints as it goes (a snapshot directory it will not write, say):
+/// one line on stderr, beside the progress and away from libtest's own lines on stdout.
+pub fn notice(line: &str) {
+    eprintln!("{line}");
+}
+
 /// How long a run goes before its bar appears.
 pub const MOMENT: Duration = Duration::from_millis(800);
 
@@ -201,7 +207,7 @@ impl Progress {
 mod tests {
     use super::*;
     use crate::case::Level;
-    use crate::report::tests::outcome;
+    use crate::report::fixtures::outcome;
 
     fn args(list: &[&str]) -> Arguments {
         Arguments::from_iter(std::iter::once("x").chain(list.iter().copied()))

@@ -34,6 +34,8 @@ pub struct ReportOptions {
     pub write_baseline: Option<PathBuf>,
     /// `--rerun-failed DIR`: only the cases that failed in DIR/report.json.
     pub rerun_failed: Option<PathBuf>,
+    /// `--record-observations FILE`: the target's answers, normalised, for citing as evidence.
+    pub record_observations: Option<PathBuf>,
     /// `--defect-matrix FILE`: the `mutants` matrix, shown in report.html and summary.md.
     pub defect_matrix: Option<PathBuf>,
     /// `--progress`.
@@ -85,6 +87,16 @@ fn usage(message: impl std::fmt::Display) -> ReportingError {
     ReportingError::Usage(message.to_string())
 }
 
+/// Whether a file can be written at `path` (its directory created when missing), checked before
+/// anything is sent.
+fn probe_file(path: &std::path::Path) -> std::io::Result<()> {
+    if path.is_dir() {
+        return Err(std::io::Error::other("it is a directory"));
+    }
+    let parent = path.parent().unwrap_or(std::path::Path::new("."));
+    super::atomic::probe_dir(parent, true)
+}
+
 impl Reporting {
     /// Checks the flags against each other and the suite, and reads every input, before
     /// anything is sent.
@@ -126,7 +138,10 @@ impl Reporting {
             args.include_ignored = true;
             git = Some(state);
         }
-        let fingerprint = if options.certify || settings.report_dir.is_some() {
+        let fingerprint = if options.certify
+            || settings.report_dir.is_some()
+            || options.record_observations.is_some()
+        {
             Some(Fingerprint::of_suite(&settings.cases_dir, &settings.schemas_dir).map_err(usage)?)
         } else {
             None
@@ -187,18 +202,18 @@ impl Reporting {
                 ))
             })?;
         }
-        if let Some(path) = &options.write_baseline {
-            let parent = path.parent().unwrap_or(std::path::Path::new("."));
-            let written = match path.is_dir() {
-                true => Err(std::io::Error::other("it is a directory")),
-                false => super::atomic::probe_dir(parent, true),
-            };
-            written.map_err(|e| {
-                usage(format!(
-                    "cannot write the baseline {}: {e}; nothing was sent",
-                    path.display()
-                ))
-            })?;
+        for (what, file) in [
+            ("the baseline", &options.write_baseline),
+            ("the observations", &options.record_observations),
+        ] {
+            if let Some(path) = file {
+                probe_file(path).map_err(|e| {
+                    usage(format!(
+                        "cannot write {what} {}: {e}; nothing was sent",
+                        path.display()
+                    ))
+                })?;
+            }
         }
         Ok(Self {
             options,
@@ -279,6 +294,28 @@ impl Reporting {
                     );
                 }
                 Err(error) => code = Some(usage(error)),
+            }
+        }
+        if let Some(path) = &self.options.record_observations {
+            let observations = super::observations::record(&report, settings.region.as_deref());
+            let secrets = std::iter::once(settings.credentials.secret_key.clone())
+                .chain(settings.credentials.token.clone())
+                .collect::<Vec<_>>();
+            match super::observations::write(path, &observations, &secrets) {
+                Ok(()) => {
+                    let _ = writeln!(
+                        out,
+                        "observations: {} cases recorded in {}",
+                        observations.cases.len(),
+                        path.display()
+                    );
+                }
+                Err(e) => {
+                    code = Some(usage(format!(
+                        "cannot write the observations {}: {e}",
+                        path.display()
+                    )))
+                }
             }
         }
         if let Some(path) = &self.options.write_baseline {

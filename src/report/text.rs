@@ -16,6 +16,47 @@ pub fn incomplete_reason(report: &RunReport) -> Option<&str> {
     report.verdict.incomplete().map(|(_, reason)| reason)
 }
 
+/// What a run may have left on the target, for the verdict's line: `None` when nothing.
+pub fn left_behind(report: &RunReport) -> Option<String> {
+    let left = &report.left_behind;
+    if left.is_empty() {
+        return None;
+    }
+    const NAMED: usize = 5;
+    let mut named = left
+        .iter()
+        .take(NAMED)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if left.len() > NAMED {
+        named.push_str(&format!(" and {} more", left.len() - NAMED));
+    }
+    Some(format!(
+        "{} UserId(s) may still hold a lock or session on the target ({named}): destroy them with DestroySession (exit 3)",
+        left.len()
+    ))
+}
+
+/// The verdict as the console's last line says it: the label, an incomplete run's reason, and
+/// what may be left on the target.
+pub fn verdict_line(report: &RunReport) -> String {
+    match left_behind(report) {
+        Some(left) => format!("{}; {left}", report.verdict.line()),
+        None => report.verdict.line(),
+    }
+}
+
+/// The note of a run that reached its cap on kept records: `None` when it did not.
+pub fn records_cut(report: &RunReport) -> Option<String> {
+    (report.records_cut > 0).then(|| {
+        format!(
+            "records cut: the run reached its cap on the requests and answers it keeps (--max-records-mib); the records of {} case(s) after that are cut to their first words (their verdicts stand)",
+            report.records_cut
+        )
+    })
+}
+
 /// The reason of a known failure, from the run's baseline.
 pub fn known_reason<'a>(report: &'a RunReport, id: &str) -> Option<&'a str> {
     report
@@ -123,29 +164,19 @@ pub fn pretty_json(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::case::Level;
-    use crate::outcome::{BodyRecord, Failure, FailureKind, RequestRecord, StepRef};
-    use crate::report::tests::{outcome, report};
+    use crate::outcome::{BodyRecord, FailureKind, RequestRecord, StepRef};
+    use crate::report::fixtures::{failed, outcome, report};
 
     #[test]
     fn reasons_name_the_first_failure_and_count_the_rest() {
-        let step = StepRef {
-            phase: "steps",
-            index: 0,
-            label: "CreateSession".into(),
-            copy: None,
+        let status = |actual| FailureKind::Status {
+            expected: 200,
+            actual,
         };
-        let mut failed = outcome("a", Level::Must, Status::Failed);
-        for actual in [500, 502] {
-            failed.failures.push(Failure {
-                step: step.clone(),
-                exchange: None,
-                level: failed.level,
-                kind: FailureKind::Status {
-                    expected: 200,
-                    actual,
-                },
-            });
-        }
+        let mut failed = failed("a", Level::Must, status(500));
+        let mut second = failed.failures[0].clone();
+        second.kind = status(502);
+        failed.failures.push(second);
         let r = report(vec![], 0.0, None);
         assert_eq!(
             reason(&r, &failed),

@@ -172,7 +172,7 @@ impl<'de> Deserialize<'de> for Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::tests::outcome;
+    use crate::report::fixtures::outcome;
 
     fn early(why: Incomplete, detail: &str) -> Option<EarlyEnd> {
         Some(EarlyEnd {

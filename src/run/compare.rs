@@ -6,14 +6,13 @@
 //! answers.
 
 use std::io::Write;
-use std::process::ExitCode;
 
-use super::guard::{EXIT_INTERRUPTED, EXIT_OUTPUT_CLOSED};
-use super::{CATALOGUE, EXIT_USAGE, Invocation, run_to_report};
+use super::{CATALOGUE, Ending, Invocation, RunError, run_to_report};
 use crate::case::catalogue::Catalogue;
 use crate::mock::MockConfig;
 use crate::report::RunReport;
 use crate::report::compare::Comparison;
+use crate::send::timeout::Stop;
 
 /// How the embedded mock of a target differs from the documented one.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -51,8 +50,9 @@ pub struct Side {
 #[derive(Debug)]
 pub struct TargetRun {
     pub name: String,
-    pub code: ExitCode,
-    /// `None` when the run ended before its cases (a usage error, an empty selection).
+    /// How the run ended, or why it could not run (`cli` maps it onto an exit code).
+    pub ended: Result<Ending, RunError>,
+    /// `None` when the run ended before its cases (an error, an empty selection).
     pub report: Option<RunReport>,
 }
 
@@ -77,16 +77,20 @@ impl Compared {
     }
 }
 
-/// Why no further target should run after a run that ended with `code`.
-fn stops(code: ExitCode, reported: bool) -> Option<&'static str> {
-    if code == ExitCode::from(EXIT_INTERRUPTED) {
-        Some("interrupted (Ctrl-C or SIGTERM)")
-    } else if code == ExitCode::from(EXIT_OUTPUT_CLOSED) {
-        Some("the output was closed")
-    } else if code == ExitCode::from(EXIT_USAGE) || !reported {
-        Some("a target's run ended before its cases")
-    } else {
-        None
+/// Why no further target should run after one that ended as `ended`.
+fn stops(ended: &Result<Ending, RunError>, reported: bool) -> Option<&'static str> {
+    match ended {
+        Ok(Ending::Ran {
+            stop: Some(Stop::Interrupted),
+            ..
+        }) => Some("interrupted (Ctrl-C or SIGTERM)"),
+        Ok(Ending::Ran {
+            stop: Some(Stop::OutputClosed),
+            ..
+        }) => Some("the output was closed"),
+        Err(_) => Some("a target could not run"),
+        _ if !reported => Some("a target's run ended before its cases"),
+        _ => None,
     }
 }
 
@@ -110,12 +114,15 @@ pub fn compare(sides: Vec<Side>, oracle: Option<&str>, out: &mut dyn Write) -> C
         );
         let _ = out.flush();
         let mock = side.mock;
-        let ran = run_to_report(side.invocation, &|config| mock.apply(config));
-        let why = stops(ran.code, ran.report.is_some());
+        let (ended, report) = match run_to_report(side.invocation, &|config| mock.apply(config)) {
+            Ok(ran) => (Ok(ran.ending), ran.report),
+            Err(error) => (Err(error), None),
+        };
+        let why = stops(&ended, report.is_some());
         targets.push(TargetRun {
             name: side.name,
-            code: ran.code,
-            report: ran.report,
+            ended,
+            report,
         });
         if let Some(why) = why {
             if index + 1 < total {
@@ -165,10 +172,20 @@ mod tests {
 
     #[test]
     fn an_interruption_or_a_run_without_report_stops_the_comparison() {
-        assert!(stops(ExitCode::from(EXIT_INTERRUPTED), true).is_some());
-        assert!(stops(ExitCode::from(EXIT_OUTPUT_CLOSED), true).is_some());
-        assert!(stops(ExitCode::SUCCESS, false).is_some());
-        assert!(stops(ExitCode::FAILURE, true).is_none());
-        assert!(stops(ExitCode::from(3), true).is_none());
+        let ran = |stop| {
+            Ok(Ending::Ran {
+                failed: true,
+                left_behind: true,
+                stop,
+                unwritten: None,
+            })
+        };
+        assert!(stops(&ran(Some(Stop::Interrupted)), true).is_some());
+        assert!(stops(&ran(Some(Stop::OutputClosed)), true).is_some());
+        assert!(stops(&Err(RunError::NoThreads), false).is_some());
+        assert!(stops(&Ok(Ending::Nothing), false).is_some());
+        // A failed run, or one that left a UserId, does not keep the next target from running.
+        assert!(stops(&ran(None), true).is_none());
+        assert!(stops(&ran(Some(Stop::Unreachable)), true).is_none());
     }
 }

@@ -4,15 +4,14 @@
 //! account. Values only an answer can give (captures) are shown as `<capture.NAME>`.
 
 use std::io::Write;
-use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::cleanup;
 use super::execute::user_id;
 use crate::case::Step;
-use crate::case::template::{Scope, Var};
+use crate::case::template::{RenderError, Scope, Var};
 use crate::plan::{Planned, Settings, Target};
-use crate::send::request::{self, Endpoint};
+use crate::send::request::{self, BuildError, Endpoint};
 
 /// Where requests to the embedded mock would go: its address is only chosen when it starts.
 const EMBEDDED_PLACEHOLDER: &str = "http://127.0.0.1:0/";
@@ -26,7 +25,7 @@ struct DryScope<'a> {
 }
 
 impl Scope for DryScope<'_> {
-    fn value(&self, var: &Var) -> Result<String, String> {
+    fn value(&self, var: &Var) -> Result<String, RenderError> {
         Ok(match var {
             Var::UserId(None) => self.user_id.to_owned(),
             Var::UserId(Some(name)) => format!("{}-{name}", self.user_id),
@@ -39,14 +38,14 @@ impl Scope for DryScope<'_> {
     }
 }
 
-/// Prints the requests of `selected` to `out`; returns the exit code (0 unless a request
-/// cannot be built, which a real run would report as a failure).
-pub fn print(settings: &Settings, selected: &[&Planned], out: &mut dyn Write) -> ExitCode {
+/// Prints the requests of `selected` to `out`; returns how many could not be built (a real run
+/// would report each as a failure).
+pub fn print(settings: &Settings, selected: &[&Planned], out: &mut dyn Write) -> usize {
     let url = match &settings.target {
         Target::Url(url) => url.clone(),
         Target::Embedded => match url::Url::parse(EMBEDDED_PLACEHOLDER) {
             Ok(url) => url,
-            Err(_) => return ExitCode::FAILURE,
+            Err(_) => return 1,
         },
     };
     let endpoint = Endpoint {
@@ -128,11 +127,7 @@ pub fn print(settings: &Settings, selected: &[&Planned], out: &mut dyn Write) ->
     ));
     let _ = out.write_all(crate::redact::scrub(&text).as_bytes());
     let _ = out.flush();
-    if problems > 0 {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    }
+    problems
 }
 
 /// One request as it would go out: method, URL, headers (redacted), body.
@@ -142,7 +137,7 @@ fn describe(
     settings: &Settings,
     endpoint: &Endpoint,
     now: i64,
-) -> Result<String, String> {
+) -> Result<String, BuildError> {
     let scope = DryScope {
         user_id: user,
         settings,

@@ -10,7 +10,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::execute::execute;
-use super::{build_shared, shared_mock_config};
+use super::{RunError, build_shared, shared_mock_config};
 use crate::case::Case;
 use crate::check::snapshot::UpdateMode;
 use crate::mock::{self, MockConfig};
@@ -29,13 +29,13 @@ pub async fn run_embedded(
     cases: &[Case],
     overlay: Overlay<'_>,
     parallel: usize,
-) -> Result<Vec<Outcome>, String> {
+) -> Result<Vec<Outcome>, RunError> {
     let mut config = shared_mock_config(settings);
     overlay(&mut config);
     let handle = mock::start(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
         .await
-        .map_err(|e| format!("cannot start the embedded mock: {e}"))?;
-    let url = url::Url::parse(&handle.url()).map_err(|e| e.to_string())?;
+        .map_err(RunError::SharedMock)?;
+    let url = url::Url::parse(&handle.url()).map_err(RunError::TargetUrl)?;
     let mut shared = build_shared(settings, cases, url)?;
     shared.snapshots.mode = UpdateMode::No;
     let shared = Arc::new(shared);
@@ -64,7 +64,7 @@ pub async fn run_embedded(
     while let Some(done) = running.join_next().await {
         match done {
             Ok(outcome) => outcomes.push(outcome),
-            Err(error) => problem = Some(format!("a case's task ended abnormally: {error}")),
+            Err(error) => problem = Some(RunError::CaseTask(error)),
         }
     }
     handle.shutdown().await;

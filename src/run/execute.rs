@@ -12,7 +12,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use super::cleanup::{self, Answer, CaseSessions};
 use super::guard::Guard;
-use crate::case::template::{Scope, Var};
+use crate::case::template::{RenderError, Scope, Var};
 use crate::case::{Case, Step};
 use crate::check::levels::CheckLevels;
 use crate::check::snapshot::{self, Snapshots, Verdict};
@@ -58,7 +58,7 @@ struct CaseScope<'a> {
 }
 
 impl Scope for CaseScope<'_> {
-    fn value(&self, var: &Var) -> Result<String, String> {
+    fn value(&self, var: &Var) -> Result<String, RenderError> {
         match var {
             Var::UserId(None) => Ok(self.user_id.to_owned()),
             Var::UserId(Some(name)) => Ok(format!("{}-{name}", self.user_id)),
@@ -66,9 +66,11 @@ impl Scope for CaseScope<'_> {
             Var::ProjectId => Ok(self.project_id.to_owned()),
             Var::ClientSession => Ok(self.client_session.to_owned()),
             Var::Copy => Ok(self.copy.to_string()),
-            Var::Capture(name) => self.captures.get(name).cloned().ok_or_else(|| {
-                format!("`{{{{capture.{name}}}}}` has no value: the step that captures it did not")
-            }),
+            Var::Capture(name) => self
+                .captures
+                .get(name)
+                .cloned()
+                .ok_or_else(|| RenderError::NoCapture { name: name.clone() }),
         }
     }
 }
@@ -100,30 +102,9 @@ pub async fn execute(shared: &Shared, planned: &Planned) -> Outcome {
         return Outcome::skipped(case, stop.not_started());
     }
     let started = Instant::now();
-    let mut outcome = Outcome::skipped(case, String::new());
-    outcome.skip_reason = None;
-
-    let own_mock = match case.mock_config() {
-        None => None,
-        Some(config) => match start_mock(config, &shared.endpoint.credentials).await {
-            Ok(handle) => Some(handle),
-            Err(error) => {
-                outcome.status = Status::Failed;
-                outcome.failures.push(Failure {
-                    step: StepRef {
-                        phase: "steps",
-                        index: 0,
-                        label: "requires.mock".to_owned(),
-                        copy: None,
-                    },
-                    exchange: None,
-                    level: case.spec.level,
-                    kind: FailureKind::Setup { error },
-                });
-                outcome.duration = started.elapsed();
-                return outcome;
-            }
-        },
+    let own_mock = match own_mock(shared, case).await {
+        Ok(handle) => handle,
+        Err(error) => return setup_failed(case, error, started),
     };
     let mut endpoint = shared.endpoint.clone();
     if let Some(handle) = &own_mock {
@@ -147,42 +128,8 @@ pub async fn execute(shared: &Shared, planned: &Planned) -> Outcome {
         current: None,
         fresh: std::collections::BTreeSet::new(),
     };
-    let mut panicked = None;
-    let steps = async {
-        // A bug in a check must not skip the cleanup below.
-        if let Err(message) = timeout::catch_panic(run.steps()).await {
-            panicked = Some(message);
-        }
-    };
-    let ended = timeout::bounded(&guard.cancel, guard.case_limit(case), steps).await;
-    if let Some(message) = panicked {
-        let at = run.current.take().unwrap_or(StepRef {
-            phase: "steps",
-            index: 0,
-            label: "case".to_owned(),
-            copy: None,
-        });
-        run.fail(
-            at,
-            None,
-            FailureKind::NotSent {
-                reason: format!(
-                    "the runner failed internally (a bug in car-conformance; please report it): {message}"
-                ),
-            },
-        );
-    }
-    let mut interrupted = run.ended(ended);
-    for (index, step) in case.spec.cleanup.iter().enumerate() {
-        run.step("cleanup", index, step).await;
-    }
-    // A case's own mock is discarded with the case: nothing can be left on it.
-    let mut left = Vec::new();
-    if on_shared {
-        run.destroy_leftovers().await;
-        left = run.sessions.settle(&guard.ledger);
-        run.notes.extend(left.iter().cloned());
-    }
+    let mut interrupted = run.bounded_steps().await;
+    let left = run.clean_up().await;
     // Say "cleaned up" only when it is true.
     if let Some(reason) = &mut interrupted {
         reason.push_str(match left.len() {
@@ -193,22 +140,39 @@ pub async fn execute(shared: &Shared, planned: &Planned) -> Outcome {
     if let Some(handle) = own_mock {
         handle.shutdown().await;
     }
-    outcome.status = if run.failures.is_empty() {
-        Status::Passed
-    } else {
-        Status::Failed
-    };
-    if let Some(reason) = interrupted
-        && run.failures.is_empty()
-    {
-        outcome.status = Status::Skipped;
-        outcome.skip_reason = Some(reason);
+    let mut outcome = run.into_outcome(interrupted, started);
+    // Charged after scrubbing, so the cap counts what the reports will hold.
+    shared.guard.text.charge(&mut outcome);
+    outcome
+}
+
+/// The case's own mock when it asks for one (`requires.mock`).
+async fn own_mock(shared: &Shared, case: &Case) -> Result<Option<mock::MockHandle>, String> {
+    match case.mock_config() {
+        None => Ok(None),
+        Some(config) => start_mock(config, &shared.endpoint.credentials)
+            .await
+            .map(Some),
     }
-    outcome.failures = run.failures;
-    outcome.exchanges = run.exchanges;
-    outcome.notes = run.notes;
+}
+
+/// The outcome of a case whose own mock did not start: failed before any step.
+fn setup_failed(case: &Case, error: String, started: Instant) -> Outcome {
+    let mut outcome = Outcome::skipped(case, String::new());
+    outcome.skip_reason = None;
+    outcome.status = Status::Failed;
+    outcome.failures.push(Failure {
+        step: StepRef {
+            phase: "steps",
+            index: 0,
+            label: "requires.mock".to_owned(),
+            copy: None,
+        },
+        exchange: None,
+        level: case.spec.level,
+        kind: FailureKind::Setup { error },
+    });
     outcome.duration = started.elapsed();
-    super::scrub::scrub_outcome(&mut outcome);
     outcome
 }
 
@@ -259,6 +223,79 @@ impl<T> Drop for InFlight<T> {
 }
 
 impl<'a> CaseRun<'a> {
+    /// The steps within the case's time limit and the run's stop signal; the reason when the
+    /// run was interrupted (see `ended`).
+    async fn bounded_steps(&mut self) -> Option<String> {
+        let guard = &self.shared.guard;
+        let limit = guard.case_limit(self.case);
+        let mut panicked = None;
+        let steps = async {
+            // A bug in a check must not skip the cleanup that follows.
+            if let Err(message) = timeout::catch_panic(self.steps()).await {
+                panicked = Some(message);
+            }
+        };
+        let ended = timeout::bounded(&guard.cancel, limit, steps).await;
+        if let Some(message) = panicked {
+            let at = self.current.take().unwrap_or(StepRef {
+                phase: "steps",
+                index: 0,
+                label: "case".to_owned(),
+                copy: None,
+            });
+            self.fail(
+                at,
+                None,
+                FailureKind::NotSent {
+                    reason: format!(
+                        "the runner failed internally (a bug in car-conformance; please report it): {message}"
+                    ),
+                },
+            );
+        }
+        self.ended(ended)
+    }
+
+    /// Every cleanup step whatever happened, then, on the shared target, the runner's own
+    /// DestroySession for each UserId left holding something; the notes on what may be left.
+    async fn clean_up(&mut self) -> Vec<String> {
+        let case = self.case;
+        for (index, step) in case.spec.cleanup.iter().enumerate() {
+            self.step("cleanup", index, step).await;
+        }
+        // A case's own mock is discarded with the case: nothing can be left on it.
+        if !self.on_shared {
+            return Vec::new();
+        }
+        self.destroy_leftovers().await;
+        let left = self.sessions.settle(&self.shared.guard.ledger);
+        self.notes.extend(left.iter().cloned());
+        left
+    }
+
+    /// The case's outcome: passed or failed, or skipped when interrupted before any failure.
+    fn into_outcome(self, interrupted: Option<String>, started: Instant) -> Outcome {
+        let mut outcome = Outcome::skipped(self.case, String::new());
+        outcome.skip_reason = None;
+        outcome.status = if self.failures.is_empty() {
+            Status::Passed
+        } else {
+            Status::Failed
+        };
+        if let Some(reason) = interrupted
+            && self.failures.is_empty()
+        {
+            outcome.status = Status::Skipped;
+            outcome.skip_reason = Some(reason);
+        }
+        outcome.failures = self.failures;
+        outcome.exchanges = self.exchanges;
+        outcome.notes = self.notes;
+        outcome.duration = started.elapsed();
+        super::scrub::scrub_outcome(&mut outcome);
+        outcome
+    }
+
     /// The case's steps in order, stopping at the first that fails.
     async fn steps(&mut self) {
         let steps = &self.case.spec.steps;
@@ -436,7 +473,9 @@ impl<'a> CaseRun<'a> {
                     step: at,
                     exchange: None,
                     level: self.case.spec.level,
-                    kind: FailureKind::NotSent { reason },
+                    kind: FailureKind::NotSent {
+                        reason: reason.to_string(),
+                    },
                 }),
             }
         }

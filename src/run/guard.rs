@@ -2,7 +2,6 @@
 //! stop signal with its Ctrl-C and run-limit triggers, the breaker, and the ledger of sessions),
 //! built from the plan's [`crate::plan::Safety`] settings.
 
-use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -48,6 +47,8 @@ pub struct Guard {
     pub breaker: Breaker,
     pub reach: Reach,
     pub ledger: Arc<Ledger>,
+    /// The cap on what the run's outcomes keep.
+    pub text: super::text_budget::TextBudget,
     /// Set by a second signal: cleanup sends each DestroySession once more, no retries.
     hurry: Arc<AtomicBool>,
     /// Requests in a row that found no connection, and the last one's error.
@@ -99,6 +100,7 @@ impl Default for Guard {
             breaker: Breaker::new(timeout::BREAKER_THRESHOLD, Duration::from_secs(10)),
             reach: Reach::default(),
             ledger: Arc::default(),
+            text: super::text_budget::TextBudget::default(),
             hurry: Arc::default(),
             unreachable: Mutex::default(),
         }
@@ -123,6 +125,9 @@ impl Guard {
             ),
             reach: Reach::default(),
             ledger: Arc::default(),
+            text: super::text_budget::TextBudget::new(
+                safety.max_records.unwrap_or(crate::outcome::MAX_RECORDED),
+            ),
             hurry: Arc::default(),
             unreachable: Mutex::default(),
         }
@@ -300,19 +305,9 @@ impl Guard {
         out
     }
 
-    /// The exit code once the run is reported: 3 when a UserId may be left on the target, 130
-    /// after Ctrl-C, a failure after the run's time limit (not every case ran), else `code`.
-    pub fn exit_code(&self, code: ExitCode) -> ExitCode {
-        if !self.ledger.totals().left.is_empty() {
-            return ExitCode::from(EXIT_LEFT_BEHIND);
-        }
-        match self.stopped() {
-            Some(Stop::Interrupted) => ExitCode::from(EXIT_INTERRUPTED),
-            Some(Stop::Unreachable) => ExitCode::from(EXIT_UNREACHABLE),
-            Some(Stop::OutputClosed) => ExitCode::from(EXIT_OUTPUT_CLOSED),
-            Some(Stop::RunTimeout(_)) if code == ExitCode::SUCCESS => ExitCode::FAILURE,
-            _ => code,
-        }
+    /// Whether a UserId may still hold a lock or session on the target once the run is over.
+    pub fn left_behind(&self) -> bool {
+        !self.ledger.totals().left.is_empty()
     }
 }
 
@@ -463,15 +458,15 @@ mod tests {
     }
 
     #[test]
-    fn exit_codes_say_how_the_run_stopped() {
+    fn the_summary_says_how_the_run_stopped() {
         let guard = Guard::default();
-        assert_eq!(guard.exit_code(ExitCode::SUCCESS), ExitCode::SUCCESS);
+        assert_eq!(guard.stopped(), None);
         guard.cancel.stop(Stop::RunTimeout(Duration::from_secs(1)));
-        assert_eq!(guard.exit_code(ExitCode::SUCCESS), ExitCode::FAILURE);
         assert!(guard.summary().contains("timed out after 1 s"));
         let guard = Guard::default();
         guard.cancel.stop(Stop::Interrupted);
-        assert_eq!(guard.exit_code(ExitCode::SUCCESS), ExitCode::from(130));
+        assert_eq!(guard.stopped(), Some(Stop::Interrupted));
+        assert!(!guard.left_behind());
         assert!(guard.summary().contains("sessions: 0 created"));
     }
 
@@ -514,14 +509,13 @@ mod tests {
     }
 
     #[test]
-    fn a_run_that_may_leave_a_session_exits_3_whatever_else_happened() {
+    fn a_session_not_destroyed_is_left_behind() {
         let guard = Guard::default();
         let mut case = crate::run::cleanup::CaseSessions::default();
         case.sent("CreateSession", Some("u"));
         case.to_destroy();
         case.settle(&guard.ledger);
-        guard.cancel.stop(Stop::Interrupted);
-        assert_eq!(guard.exit_code(ExitCode::FAILURE), ExitCode::from(3));
+        assert!(guard.left_behind());
     }
 
     #[test]
@@ -540,7 +534,6 @@ mod tests {
         );
         guard.reached(&refused());
         assert_eq!(guard.stopped(), Some(Stop::Unreachable));
-        assert_eq!(guard.exit_code(ExitCode::FAILURE), ExitCode::from(4));
         assert!(
             guard
                 .summary()

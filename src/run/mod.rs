@@ -7,22 +7,24 @@ pub mod cleanup;
 pub mod compare;
 pub mod dry_run;
 pub mod embedded;
+pub mod ending;
 pub mod execute;
 pub mod guard;
 pub mod mutants;
 pub mod scrub;
 mod steps;
+pub mod text_budget;
 
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
 use libtest_mimic::{Arguments, Completion, Failed, FormatSetting, Trial};
 
+pub use self::ending::{Ending, RunError};
 use self::execute::{Shared, execute};
 use crate::case::catalogue::Catalogue;
-use crate::case::{Case, LoadError, load_dir};
+use crate::case::{Case, load_dir};
 use crate::check::SchemaSet;
 use crate::check::levels::CheckLevels;
 use crate::check::snapshot::{Snapshots, UpdateMode};
@@ -31,12 +33,11 @@ use crate::outcome::{Outcome, Status, render_failures};
 use crate::plan::{Planned, Settings, plan};
 use crate::report::RunReport;
 use crate::report::reporting::{CaseHooks, ReportOptions, Reporting, ReportingError};
+use crate::send::SendError;
 use crate::send::request::Endpoint;
 use crate::send::timeout::{Cancel, Stop};
 use crate::send::{Client, ClientConfig};
 
-/// Exit code for usage and case-file errors.
-pub const EXIT_USAGE: u8 = 2;
 /// The catalogue's file name in the schemas directory.
 pub const CATALOGUE: &str = "catalogue.json";
 
@@ -52,24 +53,10 @@ pub struct Invocation {
     pub reports: ReportOptions,
 }
 
-fn usage(message: impl std::fmt::Display) -> ExitCode {
-    eprintln!("error: {message}");
-    ExitCode::from(EXIT_USAGE)
-}
-
-/// Loads the catalogue and the cases: a usage error (exit 2, nothing sent) when either is wrong.
-pub fn load(settings: &Settings) -> Result<(Catalogue, Vec<Case>), ExitCode> {
-    let catalogue = Catalogue::load(&settings.schemas_dir.join(CATALOGUE)).map_err(usage)?;
-    let cases =
-        load_dir(&settings.cases_dir, &settings.schemas_dir, &catalogue).map_err(|error| {
-            match &error {
-                LoadError::Invalid(_) => {
-                    eprintln!("{error}");
-                    ExitCode::from(EXIT_USAGE)
-                }
-                _ => usage(error),
-            }
-        })?;
+/// Loads the catalogue and the cases: an error (nothing sent) when either is wrong.
+pub fn load(settings: &Settings) -> Result<(Catalogue, Vec<Case>), RunError> {
+    let catalogue = Catalogue::load(&settings.schemas_dir.join(CATALOGUE))?;
+    let cases = load_dir(&settings.cases_dir, &settings.schemas_dir, &catalogue)?;
     Ok((catalogue, cases))
 }
 
@@ -80,30 +67,35 @@ fn placeholder(planned: &Planned) -> Trial {
         .with_ignored_flag(planned.case.spec.ignore.is_some())
 }
 
-/// Runs an invocation and returns the process's exit code: 0 when no `must` or `should` case
-/// failed (and coverage met `--min-coverage`), 1 otherwise, 2 for usage and case-file errors.
-pub fn run(invocation: Invocation) -> ExitCode {
-    run_to_report(invocation, &|_| {}).code
+/// Runs an invocation: how it ended (a failed case, a stop, a UserId left behind), or why it
+/// could not run; `cli` maps both onto the exit code.
+pub fn run(invocation: Invocation) -> Result<Ending, RunError> {
+    run_to_report(invocation, &|_| {}).map(|ran| ran.ending)
 }
 
-/// How one invocation ended: its exit code, and its report when cases ran (not after a usage
-/// error, `--list`, a dry run or an empty selection).
+/// How one invocation ended, and its report when its cases ran.
 #[derive(Debug)]
 pub struct Ran {
-    pub code: ExitCode,
+    pub ending: Ending,
     pub report: Option<RunReport>,
 }
 
-impl From<ExitCode> for Ran {
-    fn from(code: ExitCode) -> Self {
-        Self { code, report: None }
+impl From<Ending> for Ran {
+    fn from(ending: Ending) -> Self {
+        Self {
+            ending,
+            report: None,
+        }
     }
 }
 
 /// [`run`], keeping the report as data, with `overlay` applied to every embedded mock the run
 /// starts (the shared one and each case's own): `compare` runs the mock with a defect or a
 /// variant as one of its targets through this same machinery.
-pub fn run_to_report(invocation: Invocation, overlay: embedded::Overlay<'_>) -> Ran {
+pub fn run_to_report(
+    invocation: Invocation,
+    overlay: embedded::Overlay<'_>,
+) -> Result<Ran, RunError> {
     let Invocation {
         settings,
         mut args,
@@ -112,19 +104,16 @@ pub fn run_to_report(invocation: Invocation, overlay: embedded::Overlay<'_>) -> 
     } = invocation;
     // libtest refuses 0 threads by waiting forever: said here instead.
     if args.test_threads == Some(0) || settings.safety.concurrency == Some(0) {
-        return usage("--test-threads and --concurrency must be at least 1").into();
+        return Err(RunError::NoThreads);
     }
     quiet_on_closed_output();
     // `--concurrency N` also runs N cases at once unless `--test-threads` says otherwise.
     args.test_threads = args.test_threads.or(settings.safety.concurrency);
-    let (catalogue, cases) = match load(&settings) {
-        Ok(loaded) => loaded,
-        Err(code) => return code.into(),
-    };
+    let (catalogue, cases) = load(&settings)?;
     let mut reporting = match Reporting::prepare(reports, &settings, &mut args, &cases) {
         Ok(reporting) => reporting,
-        Err(ReportingError::NothingToRerun) => return ExitCode::SUCCESS.into(),
-        Err(ReportingError::Usage(message)) => return usage(message).into(),
+        Err(ReportingError::NothingToRerun) => return Ok(Ending::Nothing.into()),
+        Err(ReportingError::Usage(message)) => return Err(RunError::Reporting(message)),
     };
     let mut planned = reporting.select(crate::plan::profile::skip_missing_capabilities(
         plan(cases.clone(), &settings.target),
@@ -133,17 +122,15 @@ pub fn run_to_report(invocation: Invocation, overlay: embedded::Overlay<'_>) -> 
     for own in planned.iter_mut().filter_map(|p| p.case.mock.as_mut()) {
         overlay(own);
     }
-    let (selected, to_run) = match steps::select(&planned, &args, empty_filter_ok, &settings) {
+    let (selected, to_run) = match steps::select(&planned, &args, empty_filter_ok, &settings)? {
         steps::Selection::Run { selected, to_run } => (selected, to_run),
-        steps::Selection::Done(code) => return code.into(),
+        steps::Selection::Done(ending) => return Ok(ending.into()),
     };
     if settings.safety.dry_run {
-        return dry_run::print(&settings, &selected, &mut std::io::stdout()).into();
+        let problems = dry_run::print(&settings, &selected, &mut std::io::stdout());
+        return Ok(Ending::DryRun { problems }.into());
     }
-    let mut started = match steps::start(&settings, &cases, &selected, overlay) {
-        Ok(started) => started,
-        Err(code) => return code.into(),
-    };
+    let mut started = steps::start(&settings, &cases, &selected, overlay)?;
     let mut out: Box<dyn Write> = if args.format == Some(FormatSetting::Json) {
         Box::new(std::io::stderr())
     } else {
@@ -178,17 +165,19 @@ pub fn run_to_report(invocation: Invocation, overlay: embedded::Overlay<'_>) -> 
         &settings,
     );
     steps::print_closing(&mut out, &report, &args, &leftovers, &started.shared);
-    // Report directory, certification record, baseline; the exit code (130 after Ctrl-C).
+    // Report directory, certification record, baseline.
     let kept = report.clone();
-    let code = match reporting.conclude(report, &settings, &mut out, has_failed) {
-        Ok(false) => ExitCode::SUCCESS,
-        Ok(true) => ExitCode::FAILURE,
-        Err(error) => usage(error),
-    };
-    Ran {
-        code: started.shared.guard.exit_code(code),
+    let concluded = reporting.conclude(report, &settings, &mut out, has_failed);
+    let guard = &started.shared.guard;
+    Ok(Ran {
+        ending: Ending::Ran {
+            failed: concluded.as_ref().is_ok_and(|failed| *failed),
+            unwritten: concluded.err().map(|error| error.to_string()),
+            left_behind: guard.left_behind(),
+            stop: guard.stopped(),
+        },
         report: Some(kept),
-    }
+    })
 }
 
 /// The stop signal of the run in progress, for the panic hook to pull when output is closed.
@@ -227,12 +216,12 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 async fn start_shared_mock(
     settings: &Settings,
     overlay: embedded::Overlay<'_>,
-) -> Result<mock::MockHandle, String> {
+) -> Result<mock::MockHandle, RunError> {
     let mut config = shared_mock_config(settings);
     overlay(&mut config);
     mock::start(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
         .await
-        .map_err(|e| e.to_string())
+        .map_err(RunError::SharedMock)
 }
 
 /// The configuration of the embedded mock that cases without `requires.mock` share.
@@ -250,10 +239,12 @@ fn shared_mock_config(settings: &Settings) -> MockConfig {
     }
 }
 
-fn build_shared(settings: &Settings, cases: &[Case], url: url::Url) -> Result<Shared, String> {
+fn build_shared(settings: &Settings, cases: &[Case], url: url::Url) -> Result<Shared, RunError> {
     let pem = match &settings.cacert {
-        Some(path) => std::fs::read(path)
-            .map_err(|e| format!("cannot read --cacert {}: {e}", path.display()))?,
+        Some(path) => std::fs::read(path).map_err(|source| RunError::ReadCacert {
+            path: path.clone(),
+            source,
+        })?,
         None => Vec::new(),
     };
     let client = Client::with_roots(
@@ -265,18 +256,20 @@ fn build_shared(settings: &Settings, cases: &[Case], url: url::Url) -> Result<Sh
         },
         &pem,
     )
-    .map_err(|e| match &settings.cacert {
-        Some(path) => format!("--cacert {}: {e}", path.display()),
-        None => format!("cannot build the HTTP client: {e}"),
+    .map_err(|source: SendError| match &settings.cacert {
+        Some(path) => RunError::Cacert {
+            path: path.clone(),
+            source,
+        },
+        None => RunError::Client(source),
     })?;
     let named = cases
         .iter()
         .flat_map(|c| c.spec.steps.iter().chain(&c.spec.cleanup))
         .filter_map(|s| s.expect.as_ref()?.schema.as_deref())
         .filter(|s| *s != "auto" && *s != "none");
-    let schemas = SchemaSet::load(&settings.schemas_dir, named).map_err(|e| e.to_string())?;
-    let catalogue =
-        Catalogue::load(&settings.schemas_dir.join(CATALOGUE)).map_err(|e| e.to_string())?;
+    let schemas = SchemaSet::load(&settings.schemas_dir, named)?;
+    let catalogue = Catalogue::load(&settings.schemas_dir.join(CATALOGUE))?;
     let run_id = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
     crate::redact::remember_secret(&settings.credentials.secret_key);
     if let Some(token) = &settings.credentials.token {
@@ -319,38 +312,20 @@ fn trial(
     let kind = planned.case.spec.level.as_str();
     let ignored = planned.case.spec.ignore.is_some();
     Trial::ignorable_test(name, move || {
-        if let Some(reason) = &planned.skip {
+        let not_run = planned
+            .skip
+            .clone()
+            .or_else(|| shared.guard.stopped().map(|stop| stop.not_started()));
+        if let Some(reason) = not_run {
             let mut outcome = Outcome::skipped(&planned.case, reason.clone());
             hooks.case_done(&mut outcome);
             lock(&outcomes).push(outcome);
             return Ok(Completion::ignored_with(reason));
         }
-        if let Some(stop) = shared.guard.stopped() {
-            let reason = stop.not_started();
-            let mut outcome = Outcome::skipped(&planned.case, reason.clone());
-            hooks.case_done(&mut outcome);
-            lock(&outcomes).push(outcome);
-            return Ok(Completion::ignored_with(reason));
-        }
-        // The case runs as a task on the runtime's workers, beside the requests it spawns and
-        // the embedded mock, instead of being polled from this libtest thread: no cross-thread
-        // wake-up at every await (a whole run takes about a fifth less time). A panic comes back
-        // as the task's error with its payload, which libtest would print as it is: scrubbed
-        // below first.
-        let task = {
-            let (shared, planned) = (Arc::clone(&shared), planned.clone());
-            runtime.spawn(async move { execute(&shared, &planned).await })
-        };
-        let ran = runtime
-            .block_on(task)
-            .map_err(|error| match error.try_into_panic() {
-                Ok(payload) => payload,
-                Err(error) => Box::new(format!("the case's task ended: {error}")),
-            });
-        let mut outcome = match ran {
+        let mut outcome = match run_on_runtime(&runtime, &shared, &planned) {
             Ok(outcome) => outcome,
-            Err(payload) => {
-                let mut outcome = guard::panicked(&planned.case, payload.as_ref());
+            Err(panicked) => {
+                let mut outcome = *panicked;
                 hooks.case_done(&mut outcome);
                 let message = render_failures(&outcome);
                 lock(&outcomes).push(outcome);
@@ -358,31 +333,59 @@ fn trial(
             }
         };
         let known = hooks.case_done(&mut outcome);
-        let verdict = match outcome.status {
-            Status::KnownFailure => Ok(Completion::ignored_with(format!(
-                "known failure: {}",
-                known.unwrap_or_default()
-            ))),
-            Status::Skipped => Ok(Completion::ignored_with(
-                outcome.skip_reason.clone().unwrap_or_default(),
-            )),
-            Status::Failed if outcome.fails_run() => Err(Failed::from(render_failures(&outcome))),
-            Status::Failed => {
-                let first = outcome
-                    .failures
-                    .first()
-                    .map(ToString::to_string)
-                    .unwrap_or_default();
-                let first = first.lines().next().unwrap_or_default().to_owned();
-                Ok(Completion::ignored_with(format!(
-                    "failed at info only, which does not fail the run: {first}"
-                )))
-            }
-            _ => Ok(Completion::Completed),
-        };
+        let verdict = verdict(&outcome, known);
         lock(&outcomes).push(outcome);
         verdict
     })
     .with_kind(kind)
     .with_ignored_flag(ignored)
+}
+
+/// Runs the case as a task on the runtime's workers, beside the requests it spawns and the
+/// embedded mock, instead of polling it from the libtest thread: no cross-thread wake-up at
+/// every await (a whole run takes about a fifth less time). A panic comes back as the task's
+/// error with its payload, which libtest would print as it is: it becomes a scrubbed outcome.
+fn run_on_runtime(
+    runtime: &tokio::runtime::Runtime,
+    shared: &Arc<Shared>,
+    planned: &Planned,
+) -> Result<Outcome, Box<Outcome>> {
+    let task = {
+        let (shared, planned) = (Arc::clone(shared), planned.clone());
+        runtime.spawn(async move { execute(&shared, &planned).await })
+    };
+    runtime
+        .block_on(task)
+        .map_err(|error| match error.try_into_panic() {
+            Ok(payload) => payload,
+            Err(error) => Box::new(format!("the case's task ended: {error}")),
+        })
+        .map_err(|payload| Box::new(guard::panicked(&planned.case, payload.as_ref())))
+}
+
+/// What libtest is told of a case that ran: a known failure, a skip or an info-only failure is
+/// "ignored" with its reason; only a failure that fails the run fails the trial.
+fn verdict(outcome: &Outcome, known: Option<String>) -> Result<Completion, Failed> {
+    match outcome.status {
+        Status::KnownFailure => Ok(Completion::ignored_with(format!(
+            "known failure: {}",
+            known.unwrap_or_default()
+        ))),
+        Status::Skipped => Ok(Completion::ignored_with(
+            outcome.skip_reason.clone().unwrap_or_default(),
+        )),
+        Status::Failed if outcome.fails_run() => Err(Failed::from(render_failures(outcome))),
+        Status::Failed => {
+            let first = outcome
+                .failures
+                .first()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let first = first.lines().next().unwrap_or_default().to_owned();
+            Ok(Completion::ignored_with(format!(
+                "failed at info only, which does not fail the run: {first}"
+            )))
+        }
+        _ => Ok(Completion::Completed),
+    }
 }

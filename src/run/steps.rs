@@ -3,7 +3,6 @@
 //! the report and print its closing lines.
 
 use std::io::Write;
-use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -11,8 +10,8 @@ use libtest_mimic::{Arguments, FormatSetting};
 
 use super::execute::Shared;
 use super::{
-    ON_CLOSED_OUTPUT, build_shared, is_broken_pipe, lock, placeholder, start_shared_mock, trial,
-    usage,
+    Ending, ON_CLOSED_OUTPUT, RunError, build_shared, is_broken_pipe, lock, placeholder,
+    start_shared_mock, trial,
 };
 use crate::case::Case;
 use crate::case::catalogue::Catalogue;
@@ -21,14 +20,15 @@ use crate::mock;
 use crate::outcome::Outcome;
 use crate::plan::{Planned, Settings, Target};
 use crate::report::coverage::{self, render_table, render_totals};
+use crate::report::progress;
 use crate::report::reporting::Reporting;
 use crate::report::{self, RunReport, SuiteInfo, Summary, TargetInfo};
 use crate::send::timeout::Stop;
 
 /// What the selection leaves to do.
 pub enum Selection<'a> {
-    /// Nothing to send: the run ends with this code (`--list`, an empty selection).
-    Done(ExitCode),
+    /// Nothing to send: the run ends so (`--list`, an empty selection under `cargo test`).
+    Done(Ending),
     /// The selected cases, and how many of them will run (not skipped or ignored).
     Run {
         selected: Vec<&'a Planned>,
@@ -43,7 +43,7 @@ pub fn select<'a>(
     args: &Arguments,
     empty_filter_ok: bool,
     settings: &Settings,
-) -> Selection<'a> {
+) -> Result<Selection<'a>, RunError> {
     if args.list {
         // `--list | head -1`: the rest of the list has no reader; that is not an error.
         let listed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -54,7 +54,7 @@ pub fn select<'a>(
         {
             std::panic::resume_unwind(payload);
         }
-        return Selection::Done(ExitCode::SUCCESS);
+        return Ok(Selection::Done(Ending::Nothing));
     }
     let selected: Vec<&Planned> = planned
         .iter()
@@ -62,21 +62,19 @@ pub fn select<'a>(
         .collect();
     if selected.is_empty() {
         if empty_filter_ok && (args.filter.is_some() || !args.skip.is_empty() || args.ignored) {
-            println!("\nrunning 0 cases: no case matches the filter");
-            return Selection::Done(ExitCode::SUCCESS);
+            return Ok(Selection::Done(Ending::NoCaseMatched));
         }
-        return Selection::Done(usage(format!(
-            "no case selected: {} cases loaded from {}, none matches the filter{}",
-            planned.len(),
-            settings.cases_dir.display(),
-            if args.ignored { " and --ignored" } else { "" }
-        )));
+        return Err(RunError::NoCaseSelected {
+            loaded: planned.len(),
+            dir: settings.cases_dir.clone(),
+            ignored: args.ignored,
+        });
     }
     let to_run = selected
         .iter()
         .filter(|p| p.skip.is_none() && !args.is_ignored(&placeholder(p)))
         .count();
-    Selection::Run { selected, to_run }
+    Ok(Selection::Run { selected, to_run })
 }
 
 /// The run's machinery once started: the runtime, the shared embedded mock (if any case needs
@@ -97,7 +95,7 @@ pub fn start(
     cases: &[Case],
     selected: &[&Planned],
     overlay: super::embedded::Overlay<'_>,
-) -> Result<Started, ExitCode> {
+) -> Result<Started, RunError> {
     let needs_shared_mock = settings.target == Target::Embedded
         && selected
             .iter()
@@ -107,14 +105,11 @@ pub fn start(
         .enable_all()
         .build()
         .map(Arc::new)
-        .map_err(|error| usage(format!("cannot start the async runtime: {error}")))?;
+        .map_err(RunError::Runtime)?;
     let started_at = time::OffsetDateTime::now_utc();
     let started = Instant::now();
     let shared_mock = if needs_shared_mock {
-        let handle = runtime
-            .block_on(start_shared_mock(settings, overlay))
-            .map_err(|error| usage(format!("cannot start the embedded mock: {error}")))?;
-        Some(handle)
+        Some(runtime.block_on(start_shared_mock(settings, overlay))?)
     } else {
         None
     };
@@ -124,8 +119,8 @@ pub fn start(
         (Target::Embedded, Some(handle)) => url::Url::parse(&handle.url()),
         (Target::Embedded, None) => url::Url::parse("http://127.0.0.1:9/"),
     }
-    .map_err(|error| usage(format!("bad target URL: {error}")))?;
-    let mut shared = build_shared(settings, cases, base_url.clone()).map_err(usage)?;
+    .map_err(RunError::TargetUrl)?;
+    let mut shared = build_shared(settings, cases, base_url.clone())?;
     settle_snapshot_mode(&mut shared);
     let shared = Arc::new(shared);
     // Ctrl-C and --run-timeout stop the run: no new case, cleanup, report.
@@ -147,19 +142,19 @@ fn settle_snapshot_mode(shared: &mut Shared) {
     if shared.snapshots.mode != UpdateMode::No
         && crate::plan::is_source_tree_fallback(&shared.snapshots.dir, "snapshots")
     {
-        eprintln!(
+        progress::notice(&format!(
             "note: no ./snapshots here: answers are compared with {}, and no snapshot is written there (give --snapshots DIR to record)",
             shared.snapshots.dir.display()
-        );
+        ));
         shared.snapshots.mode = UpdateMode::No;
     }
     if shared.snapshots.mode != UpdateMode::No
         && let Err(error) = crate::report::atomic::probe_dir(&shared.snapshots.dir, true)
     {
-        eprintln!(
+        progress::notice(&format!(
             "warning: cannot write snapshots in {} ({error}): no snapshot file is written this run",
             shared.snapshots.dir.display()
-        );
+        ));
         shared.snapshots.mode = UpdateMode::No;
     }
 }
@@ -293,6 +288,15 @@ pub fn build_report(
         duration: started.started.elapsed(),
         summary: Summary::of(&outcomes),
         verdict: report::verdict::Verdict::default(),
+        left_behind: started
+            .shared
+            .guard
+            .ledger
+            .totals()
+            .left
+            .into_iter()
+            .collect(),
+        records_cut: started.shared.guard.text.cut(),
         min_coverage: settings.min_coverage,
         cases: outcomes,
         coverage,

@@ -65,7 +65,8 @@ impl Client {
         Self::with_roots(config, &[])
     }
 
-    /// [`Client::new`] trusting `pem` (CA certificates, PEM) besides the bundled web roots.
+    /// [`Client::new`] trusting `pem` (CA certificates, PEM) besides the system's roots (read
+    /// from its store, or `SSL_CERT_FILE` / `SSL_CERT_DIR` when set) and the bundled web roots.
     pub fn with_roots(config: ClientConfig, pem: &[u8]) -> Result<Self, SendError> {
         let mut builder = reqwest::Client::builder();
         if !pem.is_empty() {

@@ -29,9 +29,16 @@ pub fn transport(url: &str, chain: &str) -> String {
         || lower.contains("invalid peer certificate")
         || lower.contains("certificate verify failed")
     {
-        format!(
-            "the TLS certificate of {host} is not trusted by the bundled web roots; if a private CA signed it, give that CA with --cacert FILE"
-        )
+        // The client's error chain (request, client, connect, rustls) says nothing a user can
+        // act on beyond its last words: only those follow the sentence.
+        let reason = chain
+            .find("invalid peer certificate: ")
+            .map_or(chain, |at| {
+                &chain[at + "invalid peer certificate: ".len()..]
+            });
+        return format!(
+            "the TLS certificate of {host} is not trusted by this system's roots (or SSL_CERT_FILE) nor the bundled web roots; if a private CA signed it, give that CA with --cacert FILE or add it to the system's store ({reason})"
+        );
     } else if lower.contains("invalid http") || lower.contains("invalid status") {
         "the answer is not HTTP".to_owned()
     } else {
@@ -133,9 +140,9 @@ mod tests {
             "https://staging.example:8443/",
             "error sending request: client error (Connect): invalid peer certificate: UnknownIssuer",
         );
-        assert!(
-            shown.starts_with("the TLS certificate of staging.example:8443 is not trusted by the bundled web roots; if a private CA signed it, give that CA with --cacert FILE ("),
-            "{shown}"
+        assert_eq!(
+            shown,
+            "the TLS certificate of staging.example:8443 is not trusted by this system's roots (or SSL_CERT_FILE) nor the bundled web roots; if a private CA signed it, give that CA with --cacert FILE or add it to the system's store (UnknownIssuer)"
         );
     }
 

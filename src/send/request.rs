@@ -5,7 +5,7 @@
 use bytes::Bytes;
 use serde_json::Value;
 
-use crate::case::template::{self, Scope};
+use crate::case::template::{self, RenderError, Scope};
 use crate::case::{AuthorizationKnob, SignVersion, Step, TokenKnob};
 use crate::outcome::{BodyRecord, RequestRecord};
 use crate::send::Prepared;
@@ -22,6 +22,33 @@ pub const UNKNOWN_SECRET_ID: &str = "AKIDcarconformanceUNKNOWN00000000000";
 pub const WRONG_SECRET_KEY: &str = "carconformanceWRONGsecretKEY0000";
 /// What `sign.authorization: malformed` sends.
 pub const MALFORMED_AUTHORIZATION: &str = "TC3-HMAC-SHA256 Credential=malformed";
+
+/// Why a step cannot become a request; the message names the part of the step at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// A templated part of the step (`params`, `body`, `headers.NAME`, `sign.token`) that
+    /// cannot be expanded.
+    #[error("{field}: {source}")]
+    Render {
+        field: String,
+        #[source]
+        source: RenderError,
+    },
+    #[error("params: cannot be written as JSON: {0}")]
+    Json(#[source] serde_json::Error),
+    /// `sign.timestamp_offset_secs` moved the timestamp off the calendar.
+    #[error("timestamp {0} has no calendar date")]
+    NoCalendarDate(i64),
+    /// `sign.scope_date_offset_days` moved the scope date off the calendar.
+    #[error("the scope date has no calendar date")]
+    NoScopeDate,
+}
+
+/// The error of rendering the step's `field`.
+fn at(field: impl Into<String>) -> impl FnOnce(RenderError) -> BuildError {
+    let field = field.into();
+    move |source| BuildError::Render { field, source }
+}
 
 /// Where and as whom requests go.
 #[derive(Debug, Clone)]
@@ -57,24 +84,15 @@ pub fn build(
     scope: &dyn Scope,
     endpoint: &Endpoint,
     now: i64,
-) -> Result<Built, String> {
+) -> Result<Built, BuildError> {
     let is_get = step.method.eq_ignore_ascii_case("GET");
-    let (params, query, mut body) = render_payload(step, scope, is_get)?;
-    let content_type = step.content_type.clone().unwrap_or_else(|| {
-        if is_get {
-            "application/x-www-form-urlencoded".to_owned()
-        } else {
-            "application/json".to_owned()
-        }
-    });
-    let knobs = &step.sign;
-    let timestamp = now + knobs.timestamp_offset_secs;
+    let (params, query, body) = render_payload(step, scope, is_get)?;
+    let timestamp = now + step.sign.timestamp_offset_secs;
     let version = step.version.as_deref().unwrap_or(VERSION);
-    let service = knobs.service.as_deref().unwrap_or(SERVICE);
     let credentials = knob_credentials(step, endpoint, scope)?;
     // Header overrides, rendered; a header also listed in extra_signed_headers is signed with it.
     let overrides = render_overrides(step, scope)?;
-    if knobs.version == SignVersion::V1 {
+    if step.sign.version == SignVersion::V1 {
         let settled = v1::Settled {
             params: params.as_ref(),
             credentials: &credentials,
@@ -83,55 +101,37 @@ pub fn build(
             content_type: step.content_type.as_deref(),
             overrides,
         };
-        return v1::build(step, endpoint, settled);
+        return Ok(v1::build(step, endpoint, settled));
     }
-    let host = endpoint.host();
-    let extra_signed =
-        extra_signed_headers(step, endpoint, &credentials, &overrides, timestamp, version);
-    let request = SignRequest {
-        method: &step.method,
-        host: &host,
-        content_type: &content_type,
-        query: &query,
-        body: &body,
+    let settled = Tc3 {
+        is_get,
+        query,
+        body,
+        credentials,
         timestamp,
-        service,
-        action: &step.action,
         version,
-        region: endpoint.region.as_deref(),
-        language: None,
-        credentials: &credentials,
-        extra_signed_headers: &extra_signed,
-        unsigned_payload: knobs.unsigned_payload,
+        overrides,
     };
-    let signed =
-        sign(&request).ok_or_else(|| format!("timestamp {timestamp} has no calendar date"))?;
-    let mut headers = signed.headers.clone();
-    // What RUST_LOG=debug shows of the signature actually sent: its inputs, never the result.
-    let mut shown = (
-        signed.canonical_request.clone(),
-        signed.string_to_sign.clone(),
-    );
-    crate::redact::remember_signature(&signed.signature);
-    if knobs.scope_date_offset_days != 0 || !knobs.omit_signed_headers.is_empty() {
-        let bend = Bend {
-            scope_date_offset_days: knobs.scope_date_offset_days,
-            omit_signed_headers: &knobs.omit_signed_headers,
-        };
-        let resigned = resign(
-            &signed,
-            &step.method,
-            &query,
-            timestamp,
-            service,
-            &credentials,
-            bend,
-        )
-        .ok_or_else(|| "the scope date has no calendar date".to_owned())?;
-        crate::redact::remember_signature(&resigned.signature);
-        shown = (resigned.canonical_request, resigned.string_to_sign);
-        set_header(&mut headers, "Authorization", Some(resigned.authorization));
-    }
+    build_tc3(step, endpoint, settled)
+}
+
+/// What a TC3-signed request is made of once its templates are rendered.
+struct Tc3<'a> {
+    is_get: bool,
+    query: String,
+    body: Vec<u8>,
+    credentials: Credentials,
+    timestamp: i64,
+    version: &'a str,
+    overrides: Vec<(String, Option<String>)>,
+}
+
+/// The TC3 request: signed, its signature bent by the knobs, then the knobs that spoil the
+/// request after signing (Authorization, body, header overrides).
+fn build_tc3(step: &Step, endpoint: &Endpoint, mut parts: Tc3<'_>) -> Result<Built, BuildError> {
+    let host = endpoint.host();
+    let (mut headers, shown) = sign_tc3(step, endpoint, &host, &parts)?;
+    let knobs = &step.sign;
     match knobs.authorization {
         Some(AuthorizationKnob::Missing) => set_header(&mut headers, "Authorization", None),
         Some(AuthorizationKnob::Malformed) => set_header(
@@ -143,9 +143,9 @@ pub fn build(
     }
     if knobs.body_changed_after_signing {
         // Trailing whitespace: the same JSON to a parser, another hash to the signature.
-        body.push(b' ');
+        parts.body.push(b' ');
     }
-    for (name, value) in overrides {
+    for (name, value) in parts.overrides {
         if !knobs
             .extra_signed_headers
             .iter()
@@ -154,8 +154,89 @@ pub fn build(
             set_header(&mut headers, &name, value);
         }
     }
-    log_signed_request(&step.action, &host, &shown.0, &shown.1);
-    Ok(finish(step, endpoint, &query, headers, body))
+    log_signed_request(&step.action, &host, &shown.canonical, &shown.to_sign);
+    Ok(finish(step, endpoint, &parts.query, headers, parts.body))
+}
+
+/// The signature's inputs as actually used, for `RUST_LOG=debug` (never the signature itself).
+struct Shown {
+    canonical: String,
+    to_sign: String,
+}
+
+/// Signs `parts` with TC3, then re-signs with a shifted scope date or fewer signed headers when
+/// the knobs ask: the headers to send, and what the signature sent was computed from.
+fn sign_tc3(
+    step: &Step,
+    endpoint: &Endpoint,
+    host: &str,
+    parts: &Tc3<'_>,
+) -> Result<(Vec<(String, String)>, Shown), BuildError> {
+    let knobs = &step.sign;
+    let content_type = step.content_type.clone().unwrap_or_else(|| {
+        if parts.is_get {
+            "application/x-www-form-urlencoded".to_owned()
+        } else {
+            "application/json".to_owned()
+        }
+    });
+    let service = knobs.service.as_deref().unwrap_or(SERVICE);
+    let timestamp = parts.timestamp;
+    let extra_signed = extra_signed_headers(
+        step,
+        endpoint,
+        &parts.credentials,
+        &parts.overrides,
+        timestamp,
+        parts.version,
+    );
+    let request = SignRequest {
+        method: &step.method,
+        host,
+        content_type: &content_type,
+        query: &parts.query,
+        body: &parts.body,
+        timestamp,
+        service,
+        action: &step.action,
+        version: parts.version,
+        region: endpoint.region.as_deref(),
+        language: None,
+        credentials: &parts.credentials,
+        extra_signed_headers: &extra_signed,
+        unsigned_payload: knobs.unsigned_payload,
+    };
+    let signed = sign(&request).ok_or(BuildError::NoCalendarDate(timestamp))?;
+    let mut headers = signed.headers.clone();
+    crate::redact::remember_signature(&signed.signature);
+    if knobs.scope_date_offset_days == 0 && knobs.omit_signed_headers.is_empty() {
+        let shown = Shown {
+            canonical: signed.canonical_request,
+            to_sign: signed.string_to_sign,
+        };
+        return Ok((headers, shown));
+    }
+    let bend = Bend {
+        scope_date_offset_days: knobs.scope_date_offset_days,
+        omit_signed_headers: &knobs.omit_signed_headers,
+    };
+    let resigned = resign(
+        &signed,
+        &step.method,
+        &parts.query,
+        timestamp,
+        service,
+        &parts.credentials,
+        bend,
+    )
+    .ok_or(BuildError::NoScopeDate)?;
+    crate::redact::remember_signature(&resigned.signature);
+    set_header(&mut headers, "Authorization", Some(resigned.authorization));
+    let shown = Shown {
+        canonical: resigned.canonical_request,
+        to_sign: resigned.string_to_sign,
+    };
+    Ok((headers, shown))
 }
 
 /// The step's parameters rendered, and where they travel: the query of a GET, or the body (a
@@ -164,23 +245,24 @@ fn render_payload(
     step: &Step,
     scope: &dyn Scope,
     is_get: bool,
-) -> Result<(Option<Value>, String, Vec<u8>), String> {
+) -> Result<(Option<Value>, String, Vec<u8>), BuildError> {
     let params = match &step.params {
-        Some(params) => Some(template::render_value(
-            &Value::Object(params.clone()),
-            scope,
-        )?),
+        Some(params) => Some(
+            template::render_value(&Value::Object(params.clone()), scope).map_err(at("params"))?,
+        ),
         None => None,
     };
     let (query, body) = match (&step.body, &params) {
         (Some(raw), _) => (
             String::new(),
-            template::render_string_value(raw, scope)?.into_bytes(),
+            template::render_string_value(raw, scope)
+                .map_err(at("body"))?
+                .into_bytes(),
         ),
         (None, Some(params)) if is_get => (encode_query(params), Vec::new()),
         (None, Some(params)) => (
             String::new(),
-            serde_json::to_vec(params).map_err(|e| e.to_string())?,
+            serde_json::to_vec(params).map_err(BuildError::Json)?,
         ),
         (None, None) if is_get => (String::new(), Vec::new()),
         (None, None) => (String::new(), b"{}".to_vec()),
@@ -194,7 +276,7 @@ fn knob_credentials(
     step: &Step,
     endpoint: &Endpoint,
     scope: &dyn Scope,
-) -> Result<Credentials, String> {
+) -> Result<Credentials, BuildError> {
     let knobs = &step.sign;
     let secret_id = if let Some(id) = &knobs.secret_id {
         id.clone()
@@ -211,10 +293,10 @@ fn knob_credentials(
     let token = match &knobs.token {
         TokenKnob::RunToken => endpoint.credentials.token.clone(),
         TokenKnob::NoToken => None,
-        TokenKnob::Value(text) => Some(template::render_string_value(
-            &Value::String(text.clone()),
-            scope,
-        )?),
+        TokenKnob::Value(text) => Some(
+            template::render_string_value(&Value::String(text.clone()), scope)
+                .map_err(at("sign.token"))?,
+        ),
     };
     Ok(Credentials {
         secret_id,
@@ -227,12 +309,15 @@ fn knob_credentials(
 fn render_overrides(
     step: &Step,
     scope: &dyn Scope,
-) -> Result<Vec<(String, Option<String>)>, String> {
+) -> Result<Vec<(String, Option<String>)>, BuildError> {
     let mut overrides = Vec::new();
     for (name, value) in &step.headers {
         let value = match value {
             Value::Null => None,
-            other => Some(template::render_string_value(other, scope)?),
+            other => Some(
+                template::render_string_value(other, scope)
+                    .map_err(at(format!("headers.{name}")))?,
+            ),
         };
         overrides.push((name.clone(), value));
     }

@@ -22,7 +22,7 @@ pub use v1::{
 };
 pub use verify::{
     HeaderSource, KeyEntry, KeyLookup, ParsedAuthorization, Received, Rejection, VerifyPolicy,
-    parse_authorization, verify,
+    parse_authorization, verify, verify_head,
 };
 
 #[cfg(test)]

@@ -226,21 +226,35 @@ pub fn parse_authorization(value: &str) -> Result<ParsedAuthorization<'_>, Rejec
     })
 }
 
-/// Verifies `request`: the verified SecretId, or why it is rejected. Checks run in the order
-/// a gateway can afford them: shape, scope, key, signature (constant time), token, clock.
-pub fn verify<H: HeaderSource + ?Sized>(
-    request: &Received<'_, H>,
+/// What [`verify_head`] found in the headers, for the checks that need the body.
+struct Head<'a> {
+    parsed: ParsedAuthorization<'a>,
+    timestamp: i64,
+    entry: KeyEntry,
+    names: Vec<&'a str>,
+}
+
+/// The checks of [`verify`] that read only the headers (shape, scope, key, signed headers), in
+/// the same order: a request they refuse is refused with the same code whatever its body, so a
+/// server can answer it before reading the body.
+pub fn verify_head<H: HeaderSource + ?Sized>(
+    headers: &H,
     keys: &dyn KeyLookup,
     policy: &VerifyPolicy<'_>,
-    cache: Option<&KeyCache>,
-) -> Result<String, Rejection> {
-    let authorization = request
-        .headers
+) -> Result<(), Rejection> {
+    head(headers, keys, policy).map(|_| ())
+}
+
+fn head<'a, H: HeaderSource + ?Sized>(
+    headers: &'a H,
+    keys: &dyn KeyLookup,
+    policy: &VerifyPolicy<'_>,
+) -> Result<Head<'a>, Rejection> {
+    let authorization = headers
         .header("authorization")
         .ok_or(Rejection::MissingAuthorization)?;
     let parsed = parse_authorization(authorization)?;
-    let timestamp: i64 = request
-        .headers
+    let timestamp: i64 = headers
         .header("x-tc-timestamp")
         .and_then(|value| value.trim().parse().ok())
         .ok_or(Rejection::InvalidTimestamp)?;
@@ -270,14 +284,40 @@ pub fn verify<H: HeaderSource + ?Sized>(
             return Err(Rejection::RequiredHeaderNotSigned(required));
         }
     }
-    let mut pairs = Vec::with_capacity(names.len());
     for name in &names {
-        let value = request
-            .headers
-            .header(name)
-            .ok_or_else(|| Rejection::SignedHeaderAbsent(name.chars().take(64).collect()))?;
-        pairs.push((*name, value));
+        if headers.header(name).is_none() {
+            return Err(Rejection::SignedHeaderAbsent(
+                name.chars().take(64).collect(),
+            ));
+        }
     }
+    Ok(Head {
+        parsed,
+        timestamp,
+        entry,
+        names,
+    })
+}
+
+/// Verifies `request`: the verified SecretId, or why it is rejected. Checks run in the order
+/// a gateway can afford them: shape, scope, key (all in [`verify_head`]), signature (constant
+/// time), token, clock.
+pub fn verify<H: HeaderSource + ?Sized>(
+    request: &Received<'_, H>,
+    keys: &dyn KeyLookup,
+    policy: &VerifyPolicy<'_>,
+    cache: Option<&KeyCache>,
+) -> Result<String, Rejection> {
+    let Head {
+        parsed,
+        timestamp,
+        entry,
+        names,
+    } = head(request.headers, keys, policy)?;
+    let pairs: Vec<(&str, &str)> = names
+        .iter()
+        .filter_map(|name| Some((*name, request.headers.header(name)?)))
+        .collect();
     let (header_block, _) = canonical_headers(pairs);
     let unsigned = request
         .headers

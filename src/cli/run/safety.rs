@@ -39,6 +39,11 @@ pub struct SafetyArgs {
     /// and the report is written (default: none).
     #[arg(long, env = "CAR_RUN_TIMEOUT", value_name = "DURATION", value_parser = parse_duration)]
     pub run_timeout: Option<Duration>,
+    /// Most MiB of requests and answers the run keeps for its reports, all cases together
+    /// (default 32); past it, later cases' records are cut to their first words and the reports
+    /// say so. Bounds report size and memory against a target answering huge texts.
+    #[arg(long, env = "CAR_MAX_RECORDS_MIB", value_name = "MIB", value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub max_records_mib: Option<u32>,
     /// The target's application id (shown in the run header).
     #[arg(long, env = "CAR_APPLICATION_ID", value_name = "ID")]
     pub application_id: Option<String>,
@@ -93,6 +98,7 @@ pub(super) fn resolve(args: &RunArgs) -> Result<(RunArgs, Safety, Duration), Str
         case_timeout: flags.case_timeout.or(profile.case_timeout),
         run_timeout: flags.run_timeout.or(profile.run_timeout),
         dry_run: flags.dry_run,
+        max_records: flags.max_records_mib.map(|mib| mib as usize * 1024 * 1024),
         capabilities: profile.capabilities,
         application_id: flags
             .application_id

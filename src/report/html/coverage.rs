@@ -92,7 +92,8 @@ pub(super) fn section(out: &mut String, coverage: &Coverage) {
     grid(out, "Rules", &rules);
     out.push_str(
         "<h3>Totals</h3><table><tr><th>level</th><th class=\"num\">applicable</th><th class=\"num\">exercised</th>\
-         <th class=\"num\">passed</th><th class=\"num\">failed</th><th class=\"num\">not applicable</th><th class=\"num\">coverage</th></tr>\n",
+         <th class=\"num\">passed</th><th class=\"num\">failed</th><th class=\"num\">not applicable</th><th class=\"num\">coverage</th>\
+         <th class=\"num\">documented</th><th class=\"num\">observed</th><th class=\"num\">inferred</th></tr>\n",
     );
     for t in coverage
         .levels
@@ -102,14 +103,18 @@ pub(super) fn section(out: &mut String, coverage: &Coverage) {
         let _ = writeln!(
             out,
             "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{:.1}%</td></tr>",
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{:.1}%</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
             t.level.map_or("total", |l| l.as_str()),
             t.applicable,
             t.covered,
             t.passed,
             t.failed,
             t.not_applicable,
-            t.percent
+            t.percent,
+            t.documented,
+            t.observed,
+            t.inferred
         );
     }
     out.push_str("</table>\n</section>\n");
@@ -125,6 +130,7 @@ mod tests {
             id: id.into(),
             kind,
             level: Level::Must,
+            evidence: "documented",
             not_applicable: None,
             cases: cases.iter().map(|c| (*c).to_owned()).collect(),
             state,

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::*;
-use crate::case::template::Var;
+use crate::case::template::{RenderError, Var};
 use crate::sign::{KeyEntry, Received, Rejection, VerifyPolicy, verify};
 
 pub(super) const NOW: i64 = 1_700_000_000;
@@ -14,14 +14,14 @@ pub(super) const KEY: &str = "test-secret-key";
 /// Fixed template values, for the TC3 and v1 request tests alike.
 pub(super) struct Fixed;
 impl Scope for Fixed {
-    fn value(&self, var: &Var) -> Result<String, String> {
+    fn value(&self, var: &Var) -> Result<String, RenderError> {
         match var {
             Var::UserId(_) => Ok("user-1".into()),
             Var::ClientIp => Ok("203.0.113.7".into()),
             Var::ProjectId => Ok("cap-1".into()),
             Var::ClientSession => Ok("eyJhYmMiOjEyM30=".into()),
             Var::Copy => Ok("0".into()),
-            Var::Capture(name) => Err(format!("no capture {name}")),
+            Var::Capture(name) => Err(RenderError::NoCapture { name: name.clone() }),
         }
     }
 }
@@ -255,8 +255,14 @@ fn records_never_show_the_signature_or_token() {
 #[test]
 fn a_missing_capture_is_an_error_not_a_request() {
     let s = step(json!({"params": {"UserId": "{{capture.nope}}"}}));
+    let error = build(&s, &Fixed, &endpoint(None), NOW).unwrap_err();
+    assert!(
+        matches!(&error, BuildError::Render { field, source: RenderError::NoCapture { name } }
+            if field == "params" && name == "nope"),
+        "{error:?}"
+    );
     assert_eq!(
-        build(&s, &Fixed, &endpoint(None), NOW).unwrap_err(),
-        "no capture nope"
+        error.to_string(),
+        "params: `{{capture.nope}}` has no value: the step that captures it did not"
     );
 }

@@ -27,11 +27,7 @@ pub(super) struct Settled<'a> {
     pub overrides: Vec<(String, Option<String>)>,
 }
 
-pub(super) fn build(
-    step: &Step,
-    endpoint: &Endpoint,
-    settled: Settled<'_>,
-) -> Result<Built, String> {
+pub(super) fn build(step: &Step, endpoint: &Endpoint, settled: Settled<'_>) -> Built {
     let knobs = &step.sign;
     let method = match knobs.method.unwrap_or(V1Method::HmacSha1) {
         V1Method::HmacSha1 => SignatureMethod::HmacSha1,
@@ -134,7 +130,7 @@ pub(super) fn build(
             .collect(),
         body: BodyRecord::new(shown_body.as_bytes()),
     };
-    Ok(Built {
+    Built {
         prepared: Prepared {
             method: step.method.clone(),
             url: url.to_string(),
@@ -142,7 +138,7 @@ pub(super) fn build(
             body: Bytes::from(body),
         },
         record,
-    })
+    }
 }
 
 #[cfg(test)]
