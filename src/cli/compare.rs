@@ -348,6 +348,14 @@ pub fn execute(args: CompareArgs) -> ExitCode {
     let mut out = std::io::stdout();
     let compared = compare(sides, args.oracle.as_deref(), &mut out);
     print_endings(&compared);
+    // `--list`, or a rerun with nothing to rerun: the first target said so, nothing ran.
+    if compared
+        .targets
+        .iter()
+        .all(|t| matches!(t.ended, Ok(Ending::Nothing)))
+    {
+        return ExitCode::SUCCESS;
+    }
     if let Some(why) = &compared.stopped {
         let _ = writeln!(out, "\ncompare stopped: {why}");
     }

@@ -190,8 +190,9 @@ th{background:#f4f4f4}code{font-size:90%}tr.differs td:first-child{border-left:4
 #differences-only:checked~table tr.same{display:none}
 ";
 
-fn html_cell(c: &Cell) -> String {
-    let link = format!("{}/report.html", esc(&c.target));
+fn html_cell(id: &str, c: &Cell) -> String {
+    // The case in that target's own report (report.html's anchors are `case-ID`).
+    let link = format!("{}/report.html#case-{}", esc(&c.target), esc(id));
     let reason = c
         .reason
         .as_deref()
@@ -205,8 +206,8 @@ fn html_cell(c: &Cell) -> String {
     )
 }
 
-/// report.html of a comparison: one page, no script; each verdict links to that target's own
-/// report (`NAME/report.html` beside it).
+/// report.html of a comparison: one page, no script; each verdict links to the case in that
+/// target's own report (`NAME/report.html` beside it).
 pub fn html(comparison: &Comparison) -> String {
     let verdict = verdict_word(comparison);
     let mut out = format!(
@@ -250,7 +251,7 @@ pub fn html(comparison: &Comparison) -> String {
             row.evidence
         );
         for c in &row.cells {
-            out.push_str(&html_cell(c));
+            out.push_str(&html_cell(&row.id, c));
         }
         out.push_str("</tr>\n");
     }
