@@ -382,3 +382,45 @@ fn a_user_id_left_on_any_target_is_exit_3_as_in_run() {
         "{console}"
     );
 }
+
+#[test]
+fn record_observations_records_the_oracles_answers_only() {
+    let dir = temp_dir("compare-observations");
+    let file = dir.join("observations.json");
+    let output = run(&[
+        "compare",
+        "params/role/player-without-host-user-id",
+        "--target",
+        "cloud=mock:variant=role-without-host-ignored",
+        "--target",
+        "vendor=mock",
+        "--oracle",
+        "cloud",
+        "--record-observations",
+        file.to_str().unwrap(),
+    ]);
+    let console = both(&output);
+    assert_eq!(output.status.code(), Some(0), "{console}");
+    assert_eq!(
+        console.matches("observations: 1 cases recorded").count(),
+        1,
+        "{console}"
+    );
+    let recorded = read_json(&file);
+    assert_eq!(recorded["target"]["name"], "cloud");
+    // The oracle takes the Role without HostUserId (the vendor would refuse it).
+    let create = &recorded["cases"][0]["steps"][1];
+    assert_eq!(create["action"], "CreateSession");
+    assert_eq!(create["answers"][0]["outcome"], "success", "{recorded}");
+    let refused = run(&[
+        "compare",
+        "--target",
+        "a=mock",
+        "--target",
+        "b=mock",
+        "--record-observations",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(both(&refused).contains("name the oracle with --oracle"));
+}

@@ -19,7 +19,7 @@ use crate::run::guard::{EXIT_INTERRUPTED, EXIT_LEFT_BEHIND, EXIT_OUTPUT_CLOSED, 
 use crate::sign::Credentials;
 
 /// `run`'s flags that name one target's settings, or end a run some other way: refused here.
-const REFUSED: [(&str, &str); 9] = [
+const REFUSED: [(&str, &str); 8] = [
     (
         "target_name",
         "--target-name (the name is NAME in --target NAME=SPEC)",
@@ -37,10 +37,6 @@ const REFUSED: [(&str, &str); 9] = [
     ("rerun_failed", "--rerun-failed"),
     ("defect_matrix", "--defect-matrix"),
     ("dry_run", "--dry-run (use `run --dry-run` per target)"),
-    (
-        "record_observations",
-        "--record-observations (record the oracle's answers with `run` against it)",
-    ),
 ];
 
 const TARGET_HELP: &str = "A target, NAME=SPEC, given two or more times. NAME: lower-case letters, digits and `-`. \
@@ -219,13 +215,13 @@ fn credentials(name: &str) -> Result<(Credentials, CredentialSource), String> {
 }
 
 /// The run of one target.
-fn side(run: &RunArgs, name: String, spec: Spec) -> Result<Side, String> {
+fn side(run: &RunArgs, name: String, spec: Spec, oracle: Option<&str>) -> Result<Side, String> {
     let (url, profile, mock) = match spec.clone() {
         Spec::Url(url) => (Some(url), None, MockChange::default()),
         Spec::Profile(path) => (None, Some(path), MockChange::default()),
         Spec::Mock(change) => (None, None, change),
     };
-    let args = run.for_target(url, &name, profile);
+    let args = run.for_target(url, &name, profile, oracle == Some(name.as_str()));
     let found = credentials(&name)?;
     let hint = match found.1 {
         // `run`'s refusal names TENCENTCLOUD_*: say which variables compare reads instead.
@@ -275,6 +271,12 @@ fn sides(args: &CompareArgs) -> Result<Vec<Side>, String> {
             crate::redact::for_terminal(oracle)
         ));
     }
+    if args.run.records_observations() && args.oracle.is_none() {
+        return Err(
+            "--record-observations records the oracle's answers: name the oracle with --oracle"
+                .to_owned(),
+        );
+    }
     if let Some(dir) = args.run.report_dir() {
         crate::report::atomic::probe_dir(dir, true).map_err(|e| {
             format!(
@@ -285,7 +287,7 @@ fn sides(args: &CompareArgs) -> Result<Vec<Side>, String> {
     }
     parsed
         .into_iter()
-        .map(|(name, spec)| side(&args.run, name, spec))
+        .map(|(name, spec)| side(&args.run, name, spec, args.oracle.as_deref()))
         .collect()
 }
 

@@ -240,13 +240,23 @@ impl RunArgs {
         url: Option<String>,
         name: &str,
         profile: Option<PathBuf>,
+        is_oracle: bool,
     ) -> Self {
         let mut args = self.clone();
+        // Only the oracle's answers are observations worth recording.
+        if !is_oracle {
+            args.record_observations = None;
+        }
         args.target = url;
         args.target_name = Some(name.to_owned());
         args.safety.target_config = profile;
         args.report_dir = self.report_dir.as_ref().map(|dir| dir.join(name));
         args
+    }
+
+    /// Whether `--record-observations` was given.
+    pub(super) fn records_observations(&self) -> bool {
+        self.record_observations.is_some()
     }
 
     /// `compare`'s report directory: the one `--report-dir` names.
