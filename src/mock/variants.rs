@@ -232,7 +232,7 @@ pub const VARIANTS: &[Variant] = &[
     variant(
         "create-session-within-budget",
         Response,
-        "A successful CreateSession answers after 3 s, within its documented 5 s.",
+        "A successful CreateSession answers after 2 s, within its documented 5 s.",
         "This API is used to create a session. The timeout period of the API is 5 seconds.",
         CREATE_SESSION,
         Leeway::SlowCreateSession,

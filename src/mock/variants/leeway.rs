@@ -21,7 +21,7 @@ use crate::mock::state::LockRules;
 pub const DEFAULT_SLOW_APPLY: Duration = Duration::from_millis(7_000);
 /// How long a successful CreateSession takes under `create-session-within-budget`: well past
 /// anything a fast server needs, with a margin to the documented 5 s that a loaded machine keeps.
-const CREATE_WITHIN_BUDGET: Duration = Duration::from_millis(3_000);
+const CREATE_WITHIN_BUDGET: Duration = Duration::from_millis(2_000);
 /// How long DestroySession takes under `slow-destroy-session`: more than any documented budget
 /// of another action, so a suite that judges it by one is caught.
 const SLOW_DESTROY: Duration = Duration::from_millis(6_000);
@@ -67,7 +67,7 @@ pub enum Leeway {
     GuestNeedsLock,
     /// ApplyConcurrent takes [`DEFAULT_SLOW_APPLY`] (or the configured time) before it runs.
     SlowApplyConcurrent,
-    /// A successful CreateSession answers after 3 s.
+    /// A successful CreateSession answers after 2 s.
     SlowCreateSession,
     /// DestroySession takes 6 s before it runs.
     SlowDestroySession,
