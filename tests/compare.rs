@@ -424,3 +424,25 @@ fn record_observations_records_the_oracles_answers_only() {
     assert_eq!(refused.status.code(), Some(2));
     assert!(both(&refused).contains("name the oracle with --oracle"));
 }
+
+#[test]
+fn the_usual_credentials_never_reach_a_compare_target() {
+    // TENCENTCLOUD_* set for `run` must not sign for a compare target named otherwise: one
+    // vendor's key never reaches another target.
+    let output = common::bin()
+        .args([
+            "compare",
+            "--target",
+            "a=mock",
+            "--target",
+            "vendor=https://car.vendor.example",
+        ])
+        .env("TENCENTCLOUD_SECRET_ID", "AKIDnotForTheVendor0")
+        .env("TENCENTCLOUD_SECRET_KEY", "notForTheVendorKey00")
+        .output()
+        .unwrap();
+    let text = both(&output);
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(text.contains("CAR_VENDOR_SECRET_ID"), "{text}");
+    assert!(!text.contains("=== target"), "nothing runs: {text}");
+}
