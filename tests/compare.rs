@@ -446,3 +446,28 @@ fn the_usual_credentials_never_reach_a_compare_target() {
     assert!(text.contains("CAR_VENDOR_SECRET_ID"), "{text}");
     assert!(!text.contains("=== target"), "nothing runs: {text}");
 }
+
+#[cfg(unix)]
+#[test]
+fn an_interrupted_target_stops_the_comparison_with_exit_130() {
+    let mut command = common::bin();
+    command.args([
+        "compare",
+        "params/",
+        "--test-threads",
+        "1",
+        "--target",
+        "first=mock",
+        "--target",
+        "second=mock",
+    ]);
+    let (output, _) = common::interrupted_after_first_pass(&mut command);
+    let console = both(&output);
+    assert_eq!(output.status.code(), Some(130), "{console}");
+    assert!(
+        console
+            .contains("compare stopped: interrupted (Ctrl-C or SIGTERM): 1 of 2 targets not run"),
+        "{console}"
+    );
+    assert!(!console.contains("=== target 2 of 2"), "{console}");
+}
