@@ -1,6 +1,6 @@
 //! The mock authenticates what the headers allow before it reads a body (issue 15): a request
 //! with an unknown SecretId and a 10 MiB body is answered before the body is sent, many of them
-//! at once hold no memory, and requests whose checks need the body (the official SDKs' signed
+//! at once hold no memory, a stale timestamp is answered before the body too, and requests whose checks need the body (the official SDKs' signed
 //! JSON, a v1 form POST) are still read and answered as before.
 
 mod common;
@@ -114,6 +114,33 @@ async fn an_unknown_secret_id_is_answered_before_its_body_and_holds_no_memory() 
         "memory grew by {} MiB while {CONNECTIONS} bodies of 10 MiB were sent",
         grown / (1024 * 1024)
     );
+    mock.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_stale_timestamp_is_answered_before_its_body() {
+    let mock = start().await;
+    let body = vec![b' '; BODY];
+    let host = mock.addr().to_string();
+    let signed = sign(&SignRequest::post_json(
+        &host,
+        "DestroySession",
+        &body,
+        now() - 3600,
+        &test_pair(),
+    ))
+    .unwrap();
+    let mut head = String::from("POST / HTTP/1.1\r\n");
+    for (name, value) in &signed.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    let mut stream = TcpStream::connect(mock.addr()).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let answer = read_answer(&mut stream, Duration::from_secs(5))
+        .await
+        .expect("answered before the body was sent");
+    assert!(answer.contains("AuthFailure.SignatureExpire"), "{answer}");
     mock.shutdown().await;
 }
 

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use car_conformance::mock::{DEFECTS, VARIANTS};
+use car_conformance::plan::suite::SuiteDirs;
 use car_conformance::run::mutants::{self, Parallelism};
 
 use common::{bin, root};
@@ -26,7 +27,7 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
 #[test]
 fn every_defect_is_caught_every_variant_passes_and_the_baseline_is_clean() {
     let _serial = serial();
-    let settings = mutants::settings(None);
+    let settings = mutants::settings(SuiteDirs::under(root()));
     let (_, cases) = car_conformance::run::load(&settings)
         .unwrap_or_else(|code| panic!("the corpus does not load ({code:?}); see stderr"));
     let defects = mutants::select(&[]).unwrap();

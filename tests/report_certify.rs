@@ -275,12 +275,12 @@ fn an_incomplete_run_is_never_certified_and_verify_rejects_it() {
     assert!(stdout.contains("certification: NOT PASSED"), "{stdout}");
     assert!(
         stdout.contains(
-            "certification: refused — the run is incomplete: the run timed out after 300 ms (--run-timeout)"
+            "certification: refused — the run is incomplete: the run timed out after 300ms (--run-timeout)"
         ),
         "{stdout}"
     );
     assert!(
-        stdout.contains("verdict: INCOMPLETE — the run timed out after 300 ms"),
+        stdout.contains("verdict: INCOMPLETE — the run timed out after 300ms"),
         "{stdout}"
     );
     let report = read_json(&dir.join("report/report.json"));
@@ -290,7 +290,7 @@ fn an_incomplete_run_is_never_certified_and_verify_rejects_it() {
     assert!(
         report["certification"]["incomplete"]
             .as_str()
-            .is_some_and(|r| r.starts_with("the run timed out after 300 ms")),
+            .is_some_and(|r| r.starts_with("the run timed out after 300ms")),
         "{}",
         report["certification"]
     );
@@ -299,7 +299,7 @@ fn an_incomplete_run_is_never_certified_and_verify_rejects_it() {
     let stdout = text(&output.stdout);
     assert!(
         stdout.contains(
-            "FAIL  the run did not complete (run-timeout): the run timed out after 300 ms"
+            "FAIL  the run did not complete (run-timeout): the run timed out after 300ms"
         ),
         "{stdout}"
     );

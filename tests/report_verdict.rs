@@ -191,7 +191,7 @@ fn the_run_time_limit_ends_incomplete() {
         &stdout,
         &report_dir,
         "run-timeout",
-        "the run timed out after 1.5 s (--run-timeout)",
+        "the run timed out after 1.5s (--run-timeout)",
     );
     let _ = std::fs::remove_dir_all(&cases);
     let _ = std::fs::remove_dir_all(&report_dir);

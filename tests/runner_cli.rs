@@ -88,7 +88,24 @@ fn failures_fail_the_run_unless_the_case_is_info() {
         "{stdout}{}",
         text(&output.stderr)
     );
-    assert!(stdout.contains("ignored (failed at info only, which does not fail the run: [info] step 1 (CreateSession): outcome: expected success, got FailedOperation.LockTimeout)"), "{stdout}");
+    let info = stdout
+        .lines()
+        .find(|l| l.contains("lock/wrong-info"))
+        .unwrap_or_default();
+    assert!(
+        info.starts_with("INFO-FAIL [info]   lock/wrong-info"),
+        "{stdout}"
+    );
+    assert!(
+        info.ends_with("[info] step 1 (CreateSession): outcome: expected success, got FailedOperation.LockTimeout"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "failed at info only (these never fail a run):\n    INFO-FAIL [info] lock/wrong-info: "
+        ),
+        "the closing summary names it: {stdout}"
+    );
 
     write_case_file(
         &dir,
@@ -121,7 +138,7 @@ fn list_filters_and_empty_selections_behave_like_cargo_test() {
     let stdout = text(&output.stdout);
     assert_eq!(output.status.code(), Some(0));
     assert!(
-        stdout.contains("[must] flow/session/apply-create-destroy: test"),
+        stdout.contains("[must]   flow/session/apply-create-destroy\n"),
         "{stdout}"
     );
     assert!(!stdout.contains("running"), "--list runs nothing: {stdout}");
@@ -129,12 +146,12 @@ fn list_filters_and_empty_selections_behave_like_cargo_test() {
     let output = run(&["--exact", "flow/session/lock-required"]);
     let stdout = text(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{stdout}");
-    assert!(stdout.contains("running 1 test"), "{stdout}");
+    assert!(stdout.contains("running 1 case\n"), "{stdout}");
     assert!(
-        stdout.contains("1 passed; 0 failed; 0 ignored; 0 measured; "),
+        stdout.contains("PASS      [must]   flow/session/lock-required  "),
         "{stdout}"
     );
-    assert!(stdout.contains(" filtered out"), "{stdout}");
+    assert!(stdout.contains(": 1 cases, 1 passed, 0 failed"), "{stdout}");
 
     let output = run(&["no-such-case-anywhere"]);
     assert_eq!(output.status.code(), Some(2));
@@ -238,12 +255,15 @@ fn a_separately_started_mock_passes_with_mock_only_cases_skipped() {
         .find(|l| l.contains("business/concurrency/slow-down "))
         .unwrap_or_default();
     assert!(
-        slow_down.ends_with("... ignored (mock-only: needs its own mock configuration (requires.mock); the target is a URL)"),
+        slow_down.starts_with("SKIP      [must]   business/concurrency/slow-down ")
+            && slow_down.ends_with(
+                "  mock-only: needs its own mock configuration (requires.mock); the target is a URL"
+            ),
         "{stdout}"
     );
     assert!(
-        stdout.contains("skipped:\n    business/concurrency/internal-error: mock-only"),
-        "{stdout}"
+        stdout.contains("skipped:\n    ") && stdout.contains(" cases (business/concurrency/"),
+        "the closing summary gives the reason once for all: {stdout}"
     );
     assert!(
         stdout.contains(" 0 failed (must 0, should 0, info 0), ") && stdout.contains(" skipped"),
@@ -296,9 +316,15 @@ fn ignored_cases_are_reported_and_run_only_with_ignored() {
         "{stdout}{}",
         text(&output.stderr)
     );
-    assert!(stdout.contains("1 passed; 0 failed; 1 ignored"), "{stdout}");
+    assert!(stdout.contains(": 2 cases, 1 passed, 0 failed"), "{stdout}");
     assert!(
-        stdout.contains("lock/parked: ignored: waiting for a documentation answer"),
+        stdout.contains(
+            "SKIP      [must]   lock/parked  ignored: waiting for a documentation answer"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("skipped:\n    lock/parked: ignored: waiting for a documentation answer"),
         "{stdout}"
     );
     let written: Value =
@@ -310,11 +336,12 @@ fn ignored_cases_are_reported_and_run_only_with_ignored() {
     let output = run(&["--cases", dir.to_str().unwrap(), "--ignored"]);
     let stdout = text(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{stdout}");
-    assert!(stdout.contains("running 1 test"), "{stdout}");
+    assert!(stdout.contains("running 1 case\n"), "{stdout}");
     assert!(
-        stdout.contains("1 passed; 0 failed; 0 ignored; 0 measured; 1 filtered out"),
+        stdout.contains("PASS      [must]   lock/parked  "),
         "{stdout}"
     );
+    assert!(!stdout.contains("lock/plain"), "{stdout}");
     std::fs::remove_dir_all(&dir).unwrap();
     std::fs::remove_dir_all(&report).unwrap();
 }

@@ -136,7 +136,7 @@ fn a_case_stopped_by_its_time_limit_is_cleaned_up() {
     let stdout = text(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{}", shown(&output));
     assert!(
-        stdout.contains("timed out after 800 ms: the case's time limit (--case-timeout) ended step 3 (CreateSession)"),
+        stdout.contains("timed out after 800ms: the case's time limit (--case-timeout) ended step 3 (CreateSession)"),
         "{}",
         shown(&output)
     );

@@ -49,7 +49,7 @@ fn a_toml_profile_sets_the_target_and_its_values_and_flags_override_it() {
     assert!(stdout.contains("\"UserIp\":\"198.51.100.7\""), "{stdout}");
     assert!(stdout.contains("X-TC-Region: ap-guangzhou"), "{stdout}");
     assert!(
-        stdout.contains("safety: at most 25 requests/s per action, at most 8 requests in flight, time limits 7 s per request"),
+        stdout.contains("safety: at most 25 requests/s per action, at most 8 requests in flight, time limits 7s per request"),
         "{stdout}"
     );
     assert!(stdout.contains("application app-profile0001"), "{stdout}");

@@ -118,9 +118,11 @@ fn a_run_piped_into_head_stops_cleans_up_and_ends_quietly() {
 #[test]
 fn a_run_from_elsewhere_never_writes_snapshots_into_the_source_tree() {
     let elsewhere = temp_dir("rough-elsewhere");
+    let cache = temp_dir("rough-elsewhere-cache");
     let suffix = format!("rough-edges-{}", std::process::id());
     let output = bin()
         .current_dir(&elsewhere)
+        .env("XDG_CACHE_HOME", &cache)
         .env("INSTA_UPDATE", "always")
         .env_remove("CI")
         .args([
@@ -130,22 +132,30 @@ fn a_run_from_elsewhere_never_writes_snapshots_into_the_source_tree() {
         ])
         .output()
         .unwrap();
+    // Neither the source tree nor the built-in suite's copy in the cache gets a snapshot.
     let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots");
-    let written: Vec<_> = std::fs::read_dir(&source)
+    let builtin = std::fs::read_dir(cache.join("car-conformance"))
         .unwrap()
         .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|name| name.contains(&suffix))
-        .collect();
-    for name in &written {
-        let _ = std::fs::remove_file(source.join(name));
+        .map(|e| e.path().join("snapshots"))
+        .collect::<Vec<_>>();
+    assert_eq!(builtin.len(), 1, "{builtin:?}\n{}", shown(&output));
+    let mut written = Vec::new();
+    for dir in builtin.iter().chain([&source]) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            if entry.file_name().to_string_lossy().contains(&suffix) {
+                let _ = std::fs::remove_file(entry.path());
+                written.push(entry.path());
+            }
+        }
     }
     assert!(written.is_empty(), "{written:?}\n{}", shown(&output));
     assert!(
-        text(&output.stderr).contains("no ./snapshots here"),
+        text(&output.stderr).contains("built-in snapshots, which are read-only"),
         "{}",
         shown(&output)
     );
     assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
     let _ = std::fs::remove_dir_all(&elsewhere);
+    let _ = std::fs::remove_dir_all(&cache);
 }

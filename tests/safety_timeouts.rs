@@ -56,12 +56,12 @@ fn a_target_that_stops_answering_fails_its_cases_and_never_hangs_the_run() {
         .map(failure_text)
         .collect();
     assert!(
-        all.iter().all(|f| f.contains("timed out after 300 ms")),
+        all.iter().all(|f| f.contains("timed out after 300ms")),
         "{all:#?}"
     );
     assert!(
         all.iter()
-            .any(|f| f.contains("timed out after 300 ms: no complete answer")),
+            .any(|f| f.contains("timed out after 300ms: no complete answer")),
         "{all:#?}"
     );
     // Once three requests in a row timed out, the rest are not even sent.
@@ -70,7 +70,7 @@ fn a_target_that_stops_answering_fails_its_cases_and_never_hangs_the_run() {
         .filter(|f| {
             f.contains(r#""check":"not_sent""#)
                 && f.contains("the target stopped answering: its last")
-                && f.contains("timed out after 300 ms each")
+                && f.contains("timed out after 300ms each")
         })
         .count();
     assert!(fast >= 3, "{all:#?}");
@@ -119,7 +119,7 @@ fn the_run_time_limit_stops_the_run_cleans_up_and_writes_the_report() {
     assert_eq!(output.status.code(), Some(3), "{}", shown(&output));
     let stdout = text(&output.stdout);
     assert!(
-        stdout.contains("stopped: the run timed out after 500 ms (--run-timeout)"),
+        stdout.contains("stopped: the run timed out after 500ms (--run-timeout)"),
         "{}",
         shown(&output)
     );
@@ -129,13 +129,13 @@ fn the_run_time_limit_stops_the_run_cleans_up_and_writes_the_report() {
         .iter()
         .filter(|c| {
             failure_text(c).contains(
-                "timed out after 500 ms: the run's time limit (--run-timeout) ended step 1 (ApplyConcurrent); step 2 not sent",
+                "timed out after 500ms: the run's time limit (--run-timeout) ended step 1 (ApplyConcurrent); step 2 not sent",
             )
         })
         .count();
     let not_run = cases_in_report
         .iter()
-        .filter(|c| c["skip_reason"] == "not run: the run timed out after 500 ms (--run-timeout)")
+        .filter(|c| c["skip_reason"] == "not run: the run timed out after 500ms (--run-timeout)")
         .count();
     assert_eq!((stopped, not_run), (2, 4), "{}", shown(&output));
     let _ = std::fs::remove_dir_all(&cases);

@@ -25,6 +25,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use car_conformance::mock;
+use car_conformance::plan::suite::SuiteDirs;
 use car_conformance::run::mutants;
 use serde_json::{Value, json};
 
@@ -176,7 +177,7 @@ impl Bench {
         println!("binary: {}", self.binary.display());
         self.summary.insert("machine".into(), json!(machine));
         std::fs::create_dir_all(&self.out).map_err(|e| e.to_string())?;
-        let settings = mutants::settings(Some(self.root.clone()));
+        let settings = mutants::settings(SuiteDirs::under(&self.root));
         let (_, cases) = car_conformance::run::load(&settings)
             .map_err(|code| format!("the corpus does not load ({code:?})"))?;
         println!("corpus: {} cases", cases.len());

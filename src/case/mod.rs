@@ -8,6 +8,7 @@ pub mod locate;
 pub mod model;
 pub mod observations;
 pub mod observations_citations;
+pub mod suite;
 pub mod template;
 pub mod validate;
 

@@ -89,19 +89,23 @@ pub enum Answer {
         status: u16,
         shape: BTreeMap<String, Shape>,
     },
-    /// An answer that is not (or not wholly recorded as) the API's JSON envelope.
+    /// An answer that is not the API's JSON envelope `{"Response": {...}}`.
     NotJson { status: u16 },
+    /// An answer the run did not keep whole (longer than a record keeps, or past the run's
+    /// records cap): neither its code nor its shape is known.
+    Cut { status: u16 },
     /// No answer: a refused or reset connection, a timeout.
     NoAnswer,
 }
 
 impl Answer {
-    /// What a citation's `answer` names: the code, `success`, `not-json` or `no-answer`.
+    /// What a citation's `answer` names: the code, `success`, `not-json`, `cut` or `no-answer`.
     pub fn summary(&self) -> &str {
         match self {
             Answer::Error { code, .. } => code,
             Answer::Success { .. } => "success",
             Answer::NotJson { .. } => "not-json",
+            Answer::Cut { .. } => "cut",
             Answer::NoAnswer => "no-answer",
         }
     }

@@ -12,7 +12,7 @@ use super::model::{CaseSpec, SUCCESS, SignVersion, Step};
 use super::template::{self, Var, escape};
 use crate::case::catalogue::Catalogue;
 use crate::mock::Action;
-use crate::mock::MockConfig;
+use crate::mock::{ConfigError, MockConfig};
 
 /// One problem in a case, at a JSON pointer of its file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,7 +66,10 @@ pub fn check_references(case: &Value, base: &str, ctx: Context<'_>) -> Vec<Probl
     if let Some(mock) = case.pointer("/requires/mock")
         && let Err(message) = parse_mock(mock)
     {
-        problems.push(Problem::new(format!("{base}/requires/mock"), message));
+        problems.push(Problem::new(
+            format!("{base}/requires/mock"),
+            message.to_string(),
+        ));
     }
     let steps = array(case.get("steps"));
     let cleanup = array(case.get("cleanup"));
@@ -106,13 +109,21 @@ fn captured(step: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Why a case's `requires.mock` is not a configuration of the mock.
+#[derive(Debug, thiserror::Error)]
+pub enum MockConfigError {
+    /// A field the mock does not have, or a value of the wrong type.
+    #[error("the mock does not accept this configuration: {0}")]
+    Shape(#[source] serde_json::Error),
+    #[error("mock configuration: {0}")]
+    Invalid(#[source] ConfigError),
+}
+
 /// A case's `requires.mock` as the mock's configuration, or what is wrong with it.
-pub fn parse_mock(mock: &Value) -> Result<MockConfig, String> {
-    let config: MockConfig = serde_json::from_value(mock.clone())
-        .map_err(|e| format!("the mock does not accept this configuration: {e}"))?;
-    config
-        .validate()
-        .map_err(|e| format!("mock configuration: {e}"))?;
+pub fn parse_mock(mock: &Value) -> Result<MockConfig, MockConfigError> {
+    let config: MockConfig =
+        serde_json::from_value(mock.clone()).map_err(MockConfigError::Shape)?;
+    config.validate().map_err(MockConfigError::Invalid)?;
     Ok(config)
 }
 

@@ -27,19 +27,39 @@ pub struct Judged {
     pub body: Option<Value>,
 }
 
+/// Why a JSON answer has no API 3.0 outcome.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NoOutcome {
+    #[error("the body has no `Response` object")]
+    NoResponse,
+    #[error("`Response.Error` has no string `Code`")]
+    NoErrorCode,
+}
+
+/// Why a capture (`expect.capture`) found no value in the answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CaptureError {
+    #[error("the answer is not JSON")]
+    NotJson,
+    #[error("expected a string or number, found {found}")]
+    NotAStringOrNumber { found: String },
+    #[error("the answer has nothing there")]
+    Nothing,
+}
+
 /// The outcome of an API 3.0 answer: `success`, or `Response.Error.Code`.
-pub fn outcome_of(body: &Value) -> Result<String, String> {
+pub fn outcome_of(body: &Value) -> Result<String, NoOutcome> {
     let response = body
         .get("Response")
         .and_then(Value::as_object)
-        .ok_or("the body has no `Response` object")?;
+        .ok_or(NoOutcome::NoResponse)?;
     match response.get("Error") {
         None => Ok(SUCCESS.to_owned()),
         Some(error) => error
             .get("Code")
             .and_then(Value::as_str)
             .map(str::to_owned)
-            .ok_or_else(|| "`Response.Error` has no string `Code`".to_owned()),
+            .ok_or(NoOutcome::NoErrorCode),
     }
 }
 
@@ -113,7 +133,7 @@ pub fn judge(expect: &Expect, action: &str, received: &Received, schemas: &Schem
             Some(Err(problem)) => {
                 failures.push(FailureKind::Outcome {
                     expected: expected.to_string(),
-                    actual: problem.clone(),
+                    actual: problem.to_string(),
                 });
                 None
             }
@@ -186,13 +206,15 @@ pub fn judge_tally(
 }
 
 /// Resolves a capture: a string or number at `pointer` of the answer.
-pub fn capture(body: Option<&Value>, pointer: &str) -> Result<String, String> {
-    let body = body.ok_or("the answer is not JSON")?;
+pub fn capture(body: Option<&Value>, pointer: &str) -> Result<String, CaptureError> {
+    let body = body.ok_or(CaptureError::NotJson)?;
     match body.pointer(pointer) {
         Some(Value::String(text)) => Ok(text.clone()),
         Some(Value::Number(n)) => Ok(n.to_string()),
-        Some(other) => Err(format!("expected a string or number, found {other}")),
-        None => Err("the answer has nothing there".to_owned()),
+        Some(other) => Err(CaptureError::NotAStringOrNumber {
+            found: other.to_string(),
+        }),
+        None => Err(CaptureError::Nothing),
     }
 }
 
@@ -404,8 +426,14 @@ mod tests {
             Ok("s".into())
         );
         assert_eq!(capture(Some(&body), "/Response/N"), Ok("3".into()));
-        assert!(capture(Some(&body), "/Response/O").is_err());
-        assert!(capture(Some(&body), "/Response/X").is_err());
-        assert!(capture(None, "/Response").is_err());
+        assert_eq!(
+            capture(Some(&body), "/Response/O"),
+            Err(CaptureError::NotAStringOrNumber { found: "{}".into() })
+        );
+        assert_eq!(
+            capture(Some(&body), "/Response/X"),
+            Err(CaptureError::Nothing)
+        );
+        assert_eq!(capture(None, "/Response"), Err(CaptureError::NotJson));
     }
 }

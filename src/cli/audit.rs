@@ -1,14 +1,14 @@
-//! cli: `car-conformance verify DIR` — run in a checkout of the suite, accepts a certification
-//! report (DIR/report.json) only when this checkout's case and schema files are the ones it was
-//! made with and its summary, coverage and record agree with its cases (`report::audit`).
-//! Exit 0 accepted, 1 rejected, 2 when the report or this checkout cannot be read.
+//! cli: `car-conformance verify DIR` — accepts a certification report (DIR/report.json) only
+//! when the suite in use (built in, or `--cases`/`--schemas`) has the case and schema files it
+//! was made with and its summary, coverage and record agree with its cases (`report::audit`).
+//! Exit 0 accepted, 1 rejected, 2 when the report or the suite cannot be read.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::case::catalogue::Catalogue;
 use crate::case::load_dir;
-use crate::plan;
+use crate::plan::suite::{self, SuiteFlags};
 use crate::report::audit::{Checkout, verify};
 use crate::report::fingerprint::Fingerprint;
 use crate::report::previous::PreviousReport;
@@ -19,17 +19,25 @@ pub struct VerifyArgs {
     /// The report directory (or its report.json) to verify.
     #[arg(value_name = "DIR")]
     dir: PathBuf,
-    /// Directory of case files of this checkout (default: ./cases, else the source tree's).
-    #[arg(long, value_name = "DIR")]
+    /// Directory of case files, or a suite directory made by `init` (default: the built-in suite).
+    #[arg(long, env = "CAR_CASES", value_name = "DIR")]
     cases: Option<PathBuf>,
-    /// Directory of schemas and the catalogue (default: ./schemas, else the source tree's).
-    #[arg(long, value_name = "DIR")]
+    /// Directory of schemas and the catalogue (default: the suite's of --cases, else built in).
+    #[arg(long, env = "CAR_SCHEMAS", value_name = "DIR")]
     schemas: Option<PathBuf>,
 }
 
 pub fn execute(args: VerifyArgs) -> ExitCode {
-    let cases_dir = args.cases.unwrap_or_else(|| plan::default_dir("cases"));
-    let schemas_dir = args.schemas.unwrap_or_else(|| plan::default_dir("schemas"));
+    let flags = SuiteFlags {
+        cases: args.cases,
+        schemas: args.schemas,
+        // Not read: snapshots are not part of the fingerprint.
+        snapshots: Some(PathBuf::from("-")),
+    };
+    let (cases_dir, schemas_dir) = match suite::resolve(flags) {
+        Ok(dirs) => (dirs.cases, dirs.schemas),
+        Err(error) => return super::usage_error(error),
+    };
     let report = match PreviousReport::load(&args.dir) {
         Ok(report) => report,
         Err(error) => return super::usage_error(error),
@@ -47,7 +55,7 @@ pub fn execute(args: VerifyArgs) -> ExitCode {
         Err(error) => {
             eprintln!("{error}");
             return super::usage_error(format!(
-                "the case files of this checkout ({}) do not load",
+                "the case files of the suite in use ({}) do not load",
                 cases_dir.display()
             ));
         }
@@ -73,8 +81,8 @@ pub fn execute(args: VerifyArgs) -> ExitCode {
     println!(
         "verify {} against the suite in {} and {}:",
         report.path.display(),
-        cases_dir.display(),
-        schemas_dir.display()
+        suite::describe(&cases_dir),
+        suite::describe(&schemas_dir)
     );
     // A forged report.json is hostile text: its control characters are shown, not obeyed.
     print!("{}", crate::redact::for_terminal(&verification.render()));

@@ -5,26 +5,38 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::plan::suite::{self, SuiteFlags};
 use crate::plan::{self, Settings, Target};
 use crate::report::coverage::{render_table, static_coverage};
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct CoverageArgs {
-    /// Directory of case files (default: ./cases, else the source tree's cases/).
+    /// Directory of case files, or a suite directory made by `init` (default: the built-in suite).
     #[arg(long, env = "CAR_CASES", value_name = "DIR")]
     cases: Option<PathBuf>,
-    /// Directory of schemas and the catalogue (default: ./schemas, else the source tree's).
-    #[arg(long, value_name = "DIR")]
+    /// Directory of schemas and the catalogue (default: the suite's of --cases, else built in).
+    #[arg(long, env = "CAR_SCHEMAS", value_name = "DIR")]
     schemas: Option<PathBuf>,
-    /// Print JSON (each item: id, kind, level, covering case ids; then totals per level).
+    /// Print JSON (each item: id, kind, level, evidence, covering case ids; then totals per level,
+    /// with the items resting on documentation, observation and inference).
     #[arg(long)]
     json: bool,
 }
 
 pub fn execute(args: CoverageArgs) -> ExitCode {
+    let flags = SuiteFlags {
+        cases: args.cases,
+        schemas: args.schemas,
+        // Not read: no answer is compared.
+        snapshots: Some(PathBuf::from("-")),
+    };
+    let dirs = match suite::resolve(flags) {
+        Ok(dirs) => dirs,
+        Err(error) => return super::usage_error(error),
+    };
     let settings = Settings {
-        cases_dir: args.cases.unwrap_or_else(|| plan::default_dir("cases")),
-        schemas_dir: args.schemas.unwrap_or_else(|| plan::default_dir("schemas")),
+        cases_dir: dirs.cases,
+        schemas_dir: dirs.schemas,
         snapshots_dir: PathBuf::new(),
         target: Target::Embedded,
         target_name: None,
@@ -52,7 +64,7 @@ pub fn execute(args: CoverageArgs) -> ExitCode {
         format!(
             "static coverage of the catalogue by {} cases in {}:\n{}",
             cases.len(),
-            settings.cases_dir.display(),
+            plan::suite::describe(&settings.cases_dir),
             render_table(&coverage)
         )
     };

@@ -14,7 +14,7 @@ pub fn finish(ended: Result<Ending, RunError>) -> ExitCode {
         Ok(Ending::Ran {
             unwritten: Some(error),
             ..
-        }) => eprintln!("error: {error}"),
+        }) => anstream::eprintln!("{} {error}", crate::report::console::error_label()),
         Err(error) => return run_error(error),
         Ok(_) => {}
     }

@@ -312,7 +312,10 @@ pub fn execute(args: MockArgs) -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
+            anstream::eprintln!(
+                "{} cannot start the async runtime: {error}",
+                crate::report::console::error_label()
+            );
             return ExitCode::FAILURE;
         }
     };
@@ -357,13 +360,13 @@ async fn serve(config: MockConfig, args: &MockArgs) -> ExitCode {
     let handle = match mock::start_with(config, args.listen, options).await {
         Ok(handle) => handle,
         Err(error) => {
-            eprintln!("error: {error}");
+            anstream::eprintln!("{} {error}", crate::report::console::error_label());
             return ExitCode::FAILURE;
         }
     };
     let ca_path = match tls.map(|tls| args.tls.write_ca(&tls, handle.addr())) {
         Some(Err(error)) => {
-            eprintln!("error: {error}");
+            anstream::eprintln!("{} {error}", crate::report::console::error_label());
             return ExitCode::FAILURE;
         }
         Some(Ok(path)) => path,
@@ -467,7 +470,7 @@ mod tests {
         assert_eq!(config.defect.as_deref(), Some("no-rate-limit"));
         assert!(config.validate().is_ok());
         let config = super::config(&parse(&["--defect", "no-rate-limits"]), &no_env).unwrap();
-        let error = config.validate().unwrap_err();
+        let error = config.validate().unwrap_err().to_string();
         assert!(error.contains("did you mean `no-rate-limit`"), "{error}");
         let listed = list_defects();
         for defect in mock::DEFECTS {
@@ -492,7 +495,7 @@ mod tests {
         assert_eq!(config.slow_apply_concurrent_ms, Some(5500));
         assert!(config.validate().is_ok());
         let config = super::config(&parse(&["--variant", "prety-json"]), &no_env).unwrap();
-        let error = config.validate().unwrap_err();
+        let error = config.validate().unwrap_err().to_string();
         assert!(error.contains("did you mean `pretty-json`"), "{error}");
         let listed = list_variants();
         for variant in mock::VARIANTS {

@@ -109,7 +109,10 @@ pub fn execute(args: MockCtlArgs) -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
+            anstream::eprintln!(
+                "{} cannot start the async runtime: {error}",
+                crate::report::console::error_label()
+            );
             return ExitCode::FAILURE;
         }
     };
@@ -139,11 +142,17 @@ pub fn execute(args: MockCtlArgs) -> ExitCode {
                 .ok()
                 .and_then(|v| v["error"].as_str().map(str::to_owned))
                 .unwrap_or(text);
-            eprintln!("error: the mock refused ({status}): {message}");
+            anstream::eprintln!(
+                "{} the mock refused ({status}): {message}",
+                crate::report::console::error_label()
+            );
             ExitCode::FAILURE
         }
         Err(error) => {
-            eprintln!("error: cannot reach the mock's control interface at {base}: {error}");
+            anstream::eprintln!(
+                "{} cannot reach the mock's control interface at {base}: {error}",
+                crate::report::console::error_label()
+            );
             ExitCode::from(super::EXIT_USAGE)
         }
     }

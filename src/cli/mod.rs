@@ -8,17 +8,22 @@ mod audit;
 mod compare;
 mod coverage;
 mod exit;
+mod init;
 pub mod logs;
 mod mock;
 mod mock_ctl;
 mod mock_tls;
 mod mutants;
 mod run;
+mod shell;
 mod sign;
 
 pub use run::test_main;
 
 /// Conformance suite for Tencent Cloud CAR's CreateSession API (2022-01-10).
+///
+/// With no subcommand, `run`: every case against the embedded reference mock, or against
+/// --target URL.
 #[derive(Debug, Parser)]
 #[command(
     name = "car-conformance",
@@ -28,10 +33,9 @@ pub use run::test_main;
     after_help = EXIT_CODES
 )]
 pub struct Cli {
-    /// Print the version. Declared here because libtest's flattened arguments switch clap's
-    /// automatic flag off.
-    #[arg(short = 'V', long = "version", action = clap::ArgAction::Version, global = false)]
-    version: Option<bool>,
+    /// Colours: on a terminal without NO_COLOR (auto; CLICOLOR_FORCE=1 forces them), always, never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
+    color: ColorWhen,
     #[command(subcommand)]
     command: Option<Command>,
     /// Arguments of `run`, the default command.
@@ -55,8 +59,36 @@ enum Command {
     Coverage(coverage::CoverageArgs),
     /// Run the suite against the mock once per named defect: which cases catch which defect.
     Mutants(mutants::MutantsArgs),
-    /// Check a certification report (DIR/report.json) against this checkout of the suite.
+    /// Check a certification report (DIR/report.json) against the suite in use.
     Verify(audit::VerifyArgs),
+    /// Write an editable copy of the built-in suite to DIR (then run it with --cases DIR).
+    Init(init::InitArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(shell::CompletionsArgs),
+    /// Print the manual page (roff), or write one per subcommand with --dir.
+    Man(shell::ManArgs),
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+enum ColorWhen {
+    /// On a terminal, unless NO_COLOR is set (CLICOLOR_FORCE=1 forces them).
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorWhen {
+    /// Sets the choice every `anstream` stream of this process follows.
+    fn apply(self) {
+        let choice = match self {
+            ColorWhen::Auto => anstream::ColorChoice::Auto,
+            ColorWhen::Always => anstream::ColorChoice::Always,
+            ColorWhen::Never => anstream::ColorChoice::Never,
+        };
+        choice.write_global();
+    }
 }
 
 /// Exit code for usage and case-file errors.
@@ -78,7 +110,15 @@ const EXIT_CODES: &str = "Exit codes of a run:
 
 /// Parses the process's arguments and runs the chosen command.
 pub fn main() -> ExitCode {
+    let words: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    if let Some(message) = run::refused_flag(&words) {
+        // `--color` is not parsed yet: errors are plain here.
+        return usage_error(message);
+    }
     let cli = Cli::parse();
+    cli.color.apply();
     match &cli.command {
         Some(Command::Mock(_)) => self::logs::init_with_default(mock::DEFAULT_LOG_FILTER),
         _ => self::logs::init(),
@@ -93,11 +133,14 @@ pub fn main() -> ExitCode {
         Some(Command::Coverage(args)) => coverage::execute(args),
         Some(Command::Mutants(args)) => mutants::execute(args),
         Some(Command::Verify(args)) => audit::execute(args),
+        Some(Command::Init(args)) => init::execute(args),
+        Some(Command::Completions(args)) => shell::completions(&args),
+        Some(Command::Man(args)) => shell::man(&args),
     }
 }
 
 /// Prints a one-line error to stderr and returns the usage exit code.
 pub(crate) fn usage_error(message: impl std::fmt::Display) -> ExitCode {
-    eprintln!("error: {message}");
+    anstream::eprintln!("{} {message}", crate::report::console::error_label());
     ExitCode::from(EXIT_USAGE)
 }

@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::plan::suite::{self, SuiteFlags};
 use crate::run;
 use crate::run::mutants::{self, Parallelism};
 
@@ -24,7 +25,7 @@ pub struct MutantsArgs {
     /// List every case that caught a defect, not only its declared catchers.
     #[arg(long)]
     full: bool,
-    /// Directory of case files (default: ./cases, else the source tree's cases/).
+    /// Directory of case files, or a suite directory made by `init` (default: the built-in suite).
     #[arg(long, env = "CAR_CASES", value_name = "DIR")]
     cases: Option<PathBuf>,
     /// Runs (the baseline or one defect) in flight at once.
@@ -47,10 +48,14 @@ pub fn execute(args: MutantsArgs) -> ExitCode {
         Ok(variants) => variants,
         Err(message) => return super::usage_error(message),
     };
-    let mut settings = mutants::settings(None);
-    if let Some(dir) = &args.cases {
-        settings.cases_dir = dir.clone();
-    }
+    let flags = SuiteFlags {
+        cases: args.cases.clone(),
+        ..SuiteFlags::default()
+    };
+    let settings = match suite::resolve(flags) {
+        Ok(dirs) => mutants::settings(dirs),
+        Err(error) => return super::usage_error(error),
+    };
     let cases = match run::load(&settings) {
         Ok((_, cases)) => cases,
         Err(error) => return super::exit::run_error(&error),
@@ -91,7 +96,7 @@ pub fn execute(args: MutantsArgs) -> ExitCode {
     )) {
         Ok(matrix) => matrix,
         Err(error) => {
-            eprintln!("error: {error}");
+            anstream::eprintln!("{} {error}", crate::report::console::error_label());
             return ExitCode::FAILURE;
         }
     };

@@ -1,6 +1,7 @@
-//! cli: `car-conformance run` (the default command) — parses where and what to run, plus libtest's
-//! own flags (filters, `--list`, `--exact`, `--ignored`, `--test-threads`, `--format`), into a
-//! `run::Invocation`. Credentials come only from the environment, never from the command line.
+//! cli: `car-conformance run` (the default command) — parses where and what to run, plus the
+//! libtest-style flags it keeps (filters, `--list`, `--exact`, `--ignored`, `--test-threads`,
+//! `--format`: see `selection`), into a `run::Invocation`. Credentials come only from the
+//! environment, never from the command line.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,6 +12,9 @@ use crate::report::reporting::ReportOptions;
 use crate::run::{self, Invocation};
 
 mod safety;
+mod selection;
+
+pub use selection::refused_flag;
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct RunArgs {
@@ -20,14 +24,17 @@ pub struct RunArgs {
     /// The target's name in snapshot files and reports (default: `mock`, or the URL's host).
     #[arg(long, env = "CAR_TARGET_NAME", value_name = "NAME")]
     target_name: Option<String>,
-    /// Directory of case files (default: ./cases, else the source tree's cases/).
+    /// Directory of case files, or a suite directory made by `init` (default: the suite built
+    /// into this binary).
     #[arg(long, env = "CAR_CASES", value_name = "DIR")]
     cases: Option<PathBuf>,
-    /// Directory of schemas and the catalogue (default: ./schemas, else the source tree's).
-    #[arg(long, value_name = "DIR")]
+    /// Directory of schemas and the catalogue (default: the schemas/ of the suite --cases names,
+    /// else the built-in ones).
+    #[arg(long, env = "CAR_SCHEMAS", value_name = "DIR")]
     schemas: Option<PathBuf>,
-    /// Directory of snapshots (default: ./snapshots, else the source tree's).
-    #[arg(long, value_name = "DIR")]
+    /// Directory of snapshots, read and recorded (default: the snapshots/ of the suite --cases
+    /// names, else the built-in ones, read-only).
+    #[arg(long, env = "CAR_SNAPSHOTS", value_name = "DIR")]
     snapshots: Option<PathBuf>,
     /// Value of {{project_id}} in cases.
     #[arg(long, env = "CAR_PROJECT_ID", value_name = "ID")]
@@ -67,9 +74,12 @@ pub struct RunArgs {
     /// The defect matrix (`car-conformance mutants` JSON) to show in report.html and summary.md.
     #[arg(long, value_name = "FILE")]
     defect_matrix: Option<PathBuf>,
-    /// Progress: a bar on a terminal (auto), always through the bar (bar), libtest's lines (plain).
+    /// Progress bar on stderr: when it is a terminal (auto), always (bar), never (plain).
     #[arg(long, value_enum, default_value_t = ProgressMode::Auto, value_name = "WHEN")]
     progress: ProgressMode,
+    /// After the run, every catalogue item with its cases and state (default: the totals).
+    #[arg(long)]
+    show_coverage: bool,
     /// Fail the run when less than PCT percent of the applicable catalogue is exercised.
     #[arg(long, value_name = "PCT", value_parser = parse_percent)]
     min_coverage: Option<f64>,
@@ -80,10 +90,9 @@ pub struct RunArgs {
     /// Pacing, concurrency, time limits, target profile, dry run.
     #[command(flatten)]
     safety: safety::SafetyArgs,
-    /// libtest's arguments: [FILTER] --list --exact --ignored --include-ignored --skip
-    /// --test-threads --format -q ...
+    /// Which cases, and how they are shown.
     #[command(flatten)]
-    libtest: libtest_mimic::Arguments,
+    selection: selection::SelectionArgs,
 }
 
 fn parse_percent(text: &str) -> Result<f64, String> {
@@ -110,7 +119,8 @@ fn settings(args: &RunArgs) -> Result<Settings, String> {
             env("TENCENTCLOUD_SECRET_ID"),
             env("TENCENTCLOUD_SECRET_KEY"),
             env("TENCENTCLOUD_SESSION_TOKEN"),
-        )?,
+        )
+        .map_err(|e| e.to_string())?,
     )
 }
 
@@ -122,23 +132,21 @@ pub(super) fn settings_with(
     let (args, safety, request_timeout) = safety::resolve(args)?;
     let args = &args;
     let target = match args.target.as_deref().filter(|t| !t.is_empty()) {
-        Some(text) => plan::parse_target(text)?,
+        Some(text) => plan::parse_target(text).map_err(|e| e.to_string())?,
         None => Target::Embedded,
     };
-    let (credentials, credential_source) = plan::credentials_for(&target, found, safety.dry_run)?;
+    let (credentials, credential_source) =
+        plan::credentials_for(&target, found, safety.dry_run).map_err(|e| e.to_string())?;
+    let suite = plan::suite::resolve(plan::suite::SuiteFlags {
+        cases: args.cases.clone(),
+        schemas: args.schemas.clone(),
+        snapshots: args.snapshots.clone(),
+    })
+    .map_err(|error| error.to_string())?;
     Ok(Settings {
-        cases_dir: args
-            .cases
-            .clone()
-            .unwrap_or_else(|| plan::default_dir("cases")),
-        schemas_dir: args
-            .schemas
-            .clone()
-            .unwrap_or_else(|| plan::default_dir("schemas")),
-        snapshots_dir: args
-            .snapshots
-            .clone()
-            .unwrap_or_else(|| plan::default_dir("snapshots")),
+        cases_dir: suite.cases,
+        schemas_dir: suite.schemas,
+        snapshots_dir: suite.snapshots,
         target,
         target_name: args.target_name.clone().filter(|n| !n.is_empty()),
         credentials,
@@ -197,7 +205,8 @@ pub fn execute(args: RunArgs) -> ExitCode {
 
 /// Entry point of the `conformance` test target (`cargo test`): libtest's arguments from the
 /// command line, everything else from the environment (`CAR_TARGET`, `CAR_TARGET_NAME`,
-/// `CAR_PROJECT_ID`, `CAR_CLIENT_IP`, `CAR_CLIENT_SESSION`, `CAR_REPORT_DIR`, `CAR_BASELINE`, `TENCENTCLOUD_*`).
+/// `CAR_PROJECT_ID`, `CAR_CLIENT_IP`, `CAR_CLIENT_SESSION`, `CAR_REPORT_DIR`, `CAR_BASELINE`,
+/// `CAR_CASES`, `CAR_SCHEMAS`, `CAR_SNAPSHOTS`, `TENCENTCLOUD_*`).
 pub fn test_main() -> ExitCode {
     crate::cli::logs::init();
     let safety = match safety::SafetyArgs::from_env() {
@@ -208,6 +217,8 @@ pub fn test_main() -> ExitCode {
         target: env("CAR_TARGET"),
         target_name: env("CAR_TARGET_NAME"),
         cases: env("CAR_CASES").map(PathBuf::from),
+        schemas: env("CAR_SCHEMAS").map(PathBuf::from),
+        snapshots: env("CAR_SNAPSHOTS").map(PathBuf::from),
         project_id: env("CAR_PROJECT_ID"),
         client_ip: env("CAR_CLIENT_IP"),
         client_session: env("CAR_CLIENT_SESSION"),
@@ -217,15 +228,18 @@ pub fn test_main() -> ExitCode {
         baseline: env("CAR_BASELINE").map(PathBuf::from),
         // `cargo test` keeps libtest's own lines.
         progress: ProgressMode::Plain,
-        libtest: libtest_mimic::Arguments::from_args(),
         ..RunArgs::default()
     };
     match settings(&args) {
         Ok(settings) => super::exit::finish(run::run(Invocation {
             reports: report_options(&args, &settings),
             settings,
-            args: args.libtest,
+            // libtest's own flags as cargo passes them, and its printer, which callers of
+            // `cargo test` read.
+            args: libtest_mimic::Arguments::from_args(),
             empty_filter_ok: true,
+            console: None,
+            show_coverage: false,
         })),
         Err(message) => super::usage_error(message),
     }
@@ -234,7 +248,7 @@ pub fn test_main() -> ExitCode {
 impl RunArgs {
     /// `compare`: these arguments (the flags every target shares) for one of its targets — its
     /// URL (`None`: the embedded mock, unless its profile names one), its name, its profile,
-    /// and its own directory in the report directory.
+    /// and its own directory in the report directory; only the oracle records observations.
     pub(super) fn for_target(
         &self,
         url: Option<String>,
@@ -243,14 +257,13 @@ impl RunArgs {
         is_oracle: bool,
     ) -> Self {
         let mut args = self.clone();
-        // Only the oracle's answers are observations worth recording.
-        if !is_oracle {
-            args.record_observations = None;
-        }
         args.target = url;
         args.target_name = Some(name.to_owned());
         args.safety.target_config = profile;
         args.report_dir = self.report_dir.as_ref().map(|dir| dir.join(name));
+        if !is_oracle {
+            args.record_observations = None;
+        }
         args
     }
 
@@ -269,8 +282,10 @@ impl RunArgs {
         Invocation {
             reports: report_options(&self, &settings),
             settings,
-            args: self.libtest,
+            args: self.selection.arguments(),
             empty_filter_ok: false,
+            console: Some(self.selection.format()),
+            show_coverage: self.show_coverage,
         }
     }
 }

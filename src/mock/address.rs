@@ -76,7 +76,7 @@ pub fn verify_at_address(
     };
     match verify(&portless, keys, policy, Some(cache)) {
         Err(Rejection::SignatureMismatch) => first,
-        // Matched without the port: the token and clock checks after it decide, as they would.
+        // Matched without the port: the token check after it decides, as it would.
         second => second,
     }
 }

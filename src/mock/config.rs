@@ -4,6 +4,40 @@
 use serde::{Deserialize, Serialize};
 
 use super::action::Action;
+use super::defects::UnknownDefect;
+use super::variants::UnknownVariant;
+
+/// What is wrong with a fault or a mock configuration (from a case's `requires.mock`, the
+/// command line or the control interface): each names the field and value at fault.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("`{text}`: expected ACTION=CODE[:TIMES][@PROBABILITY]")]
+    FaultForm { text: String },
+    #[error("`{text}`: probability `{value}` is not a number")]
+    FaultProbabilityNotNumber { text: String, value: String },
+    #[error("`{text}`: times `{value}` is not a whole number")]
+    FaultTimes { text: String, value: String },
+    #[error("fault action `{action}` is not one of {} or `*`", Action::ALL.map(Action::name).join(", "))]
+    FaultAction { action: String },
+    #[error("fault code `{code}` is not an error code like `FailedOperation.ProcessTimeout`")]
+    FaultCode { code: String },
+    #[error("fault probability {probability} is not between 0 and 1")]
+    FaultProbability { probability: f64 },
+    #[error("credential #{number}: SecretId and SecretKey must not be empty")]
+    EmptyCredential { number: usize },
+    #[error("timestamp_window_secs must not be negative")]
+    NegativeTimestampWindow,
+    #[error("header_timeout_ms and body_timeout_ms must be positive")]
+    ZeroTimeout,
+    #[error("{0}")]
+    Defect(#[from] UnknownDefect),
+    #[error("{0}")]
+    Variant(#[from] UnknownVariant),
+    #[error(
+        "slow_apply_concurrent_ms {ms} is beyond ApplyConcurrent's documented {APPLY_CONCURRENT_BUDGET_MS} ms: no longer an allowed variant"
+    )]
+    SlowApplyConcurrent { ms: u64 },
+}
 
 /// One SecretId the mock accepts (the signing module's credentials: `Debug` hides the key and
 /// token). Never read from case files. A token makes them temporary credentials: requests must
@@ -29,24 +63,28 @@ pub struct Fault {
 impl Fault {
     /// Parses the command-line form `ACTION=CODE[:TIMES][@PROBABILITY]`,
     /// e.g. `CreateSession=InternalError:2` or `*=FailedOperation@0.1`.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let (action, rest) = text
-            .split_once('=')
-            .ok_or_else(|| format!("`{text}`: expected ACTION=CODE[:TIMES][@PROBABILITY]"))?;
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        let (action, rest) = text.split_once('=').ok_or_else(|| ConfigError::FaultForm {
+            text: text.to_owned(),
+        })?;
         let (rest, probability) = match rest.split_once('@') {
             Some((rest, p)) => {
                 let p: f64 = p
                     .parse()
-                    .map_err(|_| format!("`{text}`: probability `{p}` is not a number"))?;
+                    .map_err(|_| ConfigError::FaultProbabilityNotNumber {
+                        text: text.to_owned(),
+                        value: p.to_owned(),
+                    })?;
                 (rest, Some(p))
             }
             None => (rest, None),
         };
         let (code, times) = match rest.split_once(':') {
             Some((code, n)) => {
-                let n: u32 = n
-                    .parse()
-                    .map_err(|_| format!("`{text}`: times `{n}` is not a whole number"))?;
+                let n: u32 = n.parse().map_err(|_| ConfigError::FaultTimes {
+                    text: text.to_owned(),
+                    value: n.to_owned(),
+                })?;
                 (code, Some(n))
             }
             None => (rest, None),
@@ -68,28 +106,25 @@ impl Fault {
     }
 
     /// Says what is wrong with this fault, if anything.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         if self.action != "*" && Action::from_name(&self.action).is_none() {
-            return Err(format!(
-                "fault action `{}` is not one of {} or `*`",
-                self.action,
-                Action::ALL.map(Action::name).join(", ")
-            ));
+            return Err(ConfigError::FaultAction {
+                action: self.action.clone(),
+            });
         }
         let code_ok = !self.code.is_empty()
             && self.code.split('.').all(|part| {
                 !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
             });
         if !code_ok {
-            return Err(format!(
-                "fault code `{}` is not an error code like `FailedOperation.ProcessTimeout`",
-                self.code
-            ));
+            return Err(ConfigError::FaultCode {
+                code: self.code.clone(),
+            });
         }
         if let Some(p) = self.probability
             && !(0.0..=1.0).contains(&p)
         {
-            return Err(format!("fault probability {p} is not between 0 and 1"));
+            return Err(ConfigError::FaultProbability { probability: p });
         }
         Ok(())
     }
@@ -178,36 +213,31 @@ impl Default for MockConfig {
 
 impl MockConfig {
     /// Says what is wrong with this configuration, if anything.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         for (index, credential) in self.credentials.iter().enumerate() {
             if credential.secret_id.is_empty() || credential.secret_key.is_empty() {
-                return Err(format!(
-                    "credential #{}: SecretId and SecretKey must not be empty",
-                    index + 1
-                ));
+                return Err(ConfigError::EmptyCredential { number: index + 1 });
             }
         }
         for fault in &self.faults {
             fault.validate()?;
         }
         if self.timestamp_window_secs < 0 {
-            return Err("timestamp_window_secs must not be negative".to_owned());
+            return Err(ConfigError::NegativeTimestampWindow);
         }
         if self.header_timeout_ms == 0 || self.body_timeout_ms == 0 {
-            return Err("header_timeout_ms and body_timeout_ms must be positive".to_owned());
+            return Err(ConfigError::ZeroTimeout);
         }
         if let Some(name) = &self.defect {
-            super::defects::lookup(name).map_err(|unknown| unknown.to_string())?;
+            super::defects::lookup(name)?;
         }
         for name in &self.variants {
-            super::variants::lookup(name).map_err(|unknown| unknown.to_string())?;
+            super::variants::lookup(name)?;
         }
         if let Some(ms) = self.slow_apply_concurrent_ms
             && ms > APPLY_CONCURRENT_BUDGET_MS
         {
-            return Err(format!(
-                "slow_apply_concurrent_ms {ms} is beyond ApplyConcurrent's documented {APPLY_CONCURRENT_BUDGET_MS} ms: no longer an allowed variant"
-            ));
+            return Err(ConfigError::SlowApplyConcurrent { ms });
         }
         Ok(())
     }
@@ -282,7 +312,7 @@ mod tests {
             defect: Some("no-rate-limimt".into()),
             ..MockConfig::default()
         };
-        let error = config.validate().unwrap_err();
+        let error = config.validate().unwrap_err().to_string();
         assert!(error.contains("no-rate-limit"), "{error}");
         let shown = serde_json::to_value(MockConfig::default()).unwrap();
         assert!(shown.get("defect").is_none());
@@ -299,14 +329,20 @@ mod tests {
             variants: vec!["pretty-jsn".into()],
             ..MockConfig::default()
         };
-        let error = config.validate().unwrap_err();
+        let error = config.validate().unwrap_err().to_string();
         assert!(error.contains("did you mean `pretty-json`"), "{error}");
         let config = MockConfig {
             variants: vec!["slow-apply-concurrent".into()],
             slow_apply_concurrent_ms: Some(20_001),
             ..MockConfig::default()
         };
-        assert!(config.validate().unwrap_err().contains("20000 ms"));
+        assert!(
+            config
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("20000 ms")
+        );
     }
 
     #[test]

@@ -180,11 +180,11 @@ fn parse_faults(body: &[u8]) -> Result<Vec<Fault>, ControlError> {
     items
         .into_iter()
         .map(|item| match item {
-            Value::String(text) => Fault::parse(&text).map_err(bad),
+            Value::String(text) => Fault::parse(&text).map_err(|e| bad(e.to_string())),
             other => {
                 let fault: Fault = serde_json::from_value(other)
                     .map_err(|error| bad(format!("invalid fault: {error}")))?;
-                fault.validate().map_err(bad)?;
+                fault.validate().map_err(|e| bad(e.to_string()))?;
                 Ok(fault)
             }
         })

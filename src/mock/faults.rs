@@ -5,7 +5,7 @@
 use std::sync::Mutex;
 
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 
 use super::action::Action;
 use super::config::Fault;

@@ -1,13 +1,12 @@
 //! mock: what the gateway can decide from a request's head alone, before the server reads its
 //! body. A TC3 request whose headers already fail a check (method, common headers, action,
 //! version, announced size, Authorization shape and algorithm, credential scope, known SecretId,
-//! signed Host and Content-Type) is answered without its body being read, so slow uploads with a
-//! bad key hold no memory. The checks are the gateway's own steps, in its order, on an empty
+//! signed Host and Content-Type, the 5-minute window) is answered without its body being read, so
+//! slow uploads with a bad key hold no memory. The checks are the gateway's own steps, in its order, on an empty
 //! body: a request refused here gets the same answer the whole gateway gives it, whatever its body.
 //!
-//! Not decided here: the signature itself and the token and clock checks that `verify` runs after
-//! it (a stale timestamp on a request whose signature is also wrong is `SignatureFailure`, which
-//! takes the body to know), unless the payload is `UNSIGNED-PAYLOAD`. Signature v1 requests carry
+//! Not decided here: the signature itself and the token check that `verify` runs after it, unless
+//! the payload is `UNSIGNED-PAYLOAD`. Signature v1 requests carry
 //! their credentials in the parameters (a form POST: in the body), so they are read instead,
 //! under v1's own 1 MB limit.
 

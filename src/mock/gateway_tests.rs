@@ -479,10 +479,10 @@ fn the_head_refuses_only_what_the_whole_gateway_refuses_the_same_way_whatever_th
             post("CreateSession", GOOD).without("content-type"),
             Head::Refused,
         ),
-        // A stale clock is decided after the signature, which needs the body.
+        // A stale clock is decided before the signature, from the headers.
         (
             build("POST", "CreateSession", "", GOOD.as_bytes(), NOW - 301),
-            Head::Read,
+            Head::Refused,
         ),
         (post("CreateSession", "{"), Head::Read),
         (unsigned, Head::Read),

@@ -98,7 +98,7 @@ use std::time::Duration;
 
 pub use action::Action;
 pub use app::{App, RequestView};
-pub use config::{Fault, MockConfig, MockCredential};
+pub use config::{ConfigError, Fault, MockConfig, MockCredential};
 pub use decisions::{Check, Checks};
 pub use defects::{DEFECTS, Defect, UnknownDefect};
 pub use messages::{ApiError, Lang};
@@ -118,7 +118,7 @@ pub const TEST_SECRET_KEY: &str = "carconformanceTESTsecretKEY000000";
 #[derive(Debug, thiserror::Error)]
 pub enum MockError {
     #[error("invalid mock configuration: {0}")]
-    Config(String),
+    Config(ConfigError),
     #[error("cannot set up TLS: {0}")]
     Tls(#[from] TlsError),
     #[error("cannot listen on {addr}: {source}")]

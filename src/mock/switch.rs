@@ -9,15 +9,15 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use bytes::Bytes;
 
 use super::app::{App, RequestView};
-use super::config::MockConfig;
+use super::config::{ConfigError, MockConfig};
 use super::server::Handler;
 use super::state::{LiveState, StateView};
 
 /// Why a new configuration was refused (the running one stays).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SwitchError {
     #[error("invalid mock configuration: {0}")]
-    Invalid(String),
+    Invalid(ConfigError),
     #[error("`{0}` is fixed when the mock starts; restart it to change it")]
     FixedAtStart(&'static str),
 }

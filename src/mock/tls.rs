@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-    KeyUsagePurpose,
+    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
+    KeyPair, KeyUsagePurpose,
 };
 use rustls::ServerConfig;
 use rustls::pki_types::pem::PemObject;
@@ -74,7 +74,7 @@ impl ServerTls {
         ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
         ca.not_before = not_before;
         ca.not_after = not_after;
-        let ca_cert = ca.self_signed(&ca_key)?;
+        let ca = CertifiedIssuer::self_signed(ca, ca_key)?;
 
         let server_key = KeyPair::generate()?;
         let mut server = CertificateParams::new(names)?;
@@ -88,15 +88,14 @@ impl ServerTls {
         server.use_authority_key_identifier_extension = true;
         server.not_before = not_before;
         server.not_after = not_after;
-        let server_cert = server.signed_by(&server_key, &ca_cert, &ca_key)?;
-        drop(ca_key);
+        let server_cert = server.signed_by(&server_key, &ca)?;
 
         let key = PrivateKeyDer::try_from(server_key.serialize_der())
             .map_err(|detail| rcgen::Error::PemError(detail.to_owned()))?;
         let config = server_config(vec![server_cert.der().clone()], key)?;
         Ok(Self {
             config,
-            ca_pem: Some(ca_cert.pem()),
+            ca_pem: Some(ca.pem()),
         })
     }
 

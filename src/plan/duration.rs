@@ -1,46 +1,73 @@
-//! plan: durations as people write them — parsed from flags and profiles (`500ms`, `6s`, `2m`)
-//! and shown in headers and messages (`6 s`, `2 min`).
+//! plan: durations as people write them — parsed from flags and profiles (`500ms`, `6s`,
+//! `1m30s`, `1h`, or bare seconds) and shown the same way in headers and messages (`250ms`,
+//! `1.5s`, `1m30s`), as cargo, Go and humantime write them.
 
 use std::time::Duration;
 
-/// A duration as people write it: `300 ms`, `6 s`, `1.5 s`, `2 min`.
+/// A duration as people write it: `300ms`, `6s`, `1.5s`, `1m30s`, `2m`, `1h5m`.
 pub fn human(duration: Duration) -> String {
     let ms = duration.as_millis();
     if ms < 1000 {
-        format!("{ms} ms")
-    } else if ms.is_multiple_of(1000) && ms < 120_000 {
-        format!("{} s", ms / 1000)
-    } else if ms < 120_000 {
-        format!("{:.1} s", duration.as_secs_f64())
-    } else if ms.is_multiple_of(60_000) {
-        format!("{} min", ms / 60_000)
-    } else {
-        format!("{} s", duration.as_secs())
+        return format!("{ms}ms");
     }
+    if ms < 60_000 {
+        return if ms.is_multiple_of(1000) {
+            format!("{}s", ms / 1000)
+        } else {
+            format!("{:.1}s", duration.as_secs_f64())
+        };
+    }
+    // From a minute on, whole seconds: `1m30s`, not `1m30.25s`.
+    let secs = duration.as_secs();
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    let mut out = String::new();
+    for (value, unit) in [(h, "h"), (m, "m"), (s, "s")] {
+        if value > 0 {
+            out.push_str(&format!("{value}{unit}"));
+        }
+    }
+    out
 }
 
-/// Parses `500ms`, `6s`, `1.5s`, `2m`, `1h` or a bare number of seconds.
+/// Parses `500ms`, `6s`, `1.5s`, `2m`, `1m30s`, `1h 5m`, or a bare number of seconds.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let example = "e.g. 500ms, 6s, 1m30s";
     let trimmed = text.trim();
-    let split = trimmed
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(trimmed.len());
-    let (number, unit) = trimmed.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration (e.g. 500ms, 6s, 2m)"))?;
-    let scale = match unit.trim() {
-        "" | "s" | "sec" | "secs" => 1.0,
-        "ms" => 0.001,
-        "m" | "min" => 60.0,
-        "h" => 3600.0,
-        other => {
-            return Err(format!(
-                "`{text}`: unknown unit `{other}` (use ms, s, m or h)"
-            ));
-        }
-    };
-    let seconds = value * scale;
+    if trimmed.is_empty() {
+        return Err(format!("`{text}` is not a duration ({example})"));
+    }
+    let mut seconds = 0.0;
+    let mut rest = trimmed;
+    while !rest.is_empty() {
+        let split = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let (number, after) = rest.split_at(split);
+        let value: f64 = number
+            .parse()
+            .map_err(|_| format!("`{text}` is not a duration ({example})"))?;
+        let after = after.trim_start();
+        let unit_end = after
+            .find(|c: char| !c.is_ascii_alphabetic())
+            .unwrap_or(after.len());
+        let (unit, after) = after.split_at(unit_end);
+        let scale = match unit {
+            // A bare number is seconds, and only alone.
+            "" if seconds == 0.0 && after.trim().is_empty() => 1.0,
+            "s" | "sec" | "secs" => 1.0,
+            "ms" => 0.001,
+            "m" | "min" | "mins" => 60.0,
+            "h" => 3600.0,
+            "" => return Err(format!("`{text}`: a number without its unit ({example})")),
+            other => {
+                return Err(format!(
+                    "`{text}`: unknown unit `{other}` (use ms, s, m or h)"
+                ));
+            }
+        };
+        seconds += value * scale;
+        rest = after.trim_start();
+    }
     if !(seconds.is_finite() && seconds > 0.0 && seconds < 1e9) {
         return Err(format!("`{text}` must be a positive duration"));
     }
@@ -57,12 +84,30 @@ mod tests {
         assert_eq!(parse_duration("6"), Ok(Duration::from_secs(6)));
         assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("1h 5m"), Ok(Duration::from_secs(3900)));
+        assert_eq!(parse_duration("2s250ms"), Ok(Duration::from_millis(2250)));
         assert!(parse_duration("0s").is_err());
         assert!(parse_duration("5 parsecs").is_err());
         assert!(parse_duration("soon").is_err());
-        assert_eq!(human(Duration::from_millis(300)), "300 ms");
-        assert_eq!(human(Duration::from_secs(6)), "6 s");
-        assert_eq!(human(Duration::from_millis(5500)), "5.5 s");
-        assert_eq!(human(Duration::from_secs(600)), "10 min");
+        assert!(
+            parse_duration("1m30").is_err(),
+            "a number after a unit needs its own"
+        );
+        assert!(parse_duration("").is_err());
+        assert_eq!(human(Duration::from_millis(300)), "300ms");
+        assert_eq!(human(Duration::from_secs(6)), "6s");
+        assert_eq!(human(Duration::from_millis(5500)), "5.5s");
+        assert_eq!(human(Duration::from_secs(90)), "1m30s");
+        assert_eq!(human(Duration::from_secs(600)), "10m");
+        assert_eq!(human(Duration::from_secs(3900)), "1h5m");
+    }
+
+    #[test]
+    fn what_is_printed_parses_back() {
+        for ms in [1, 250, 1000, 1500, 59_000, 90_000, 600_000, 3_723_000] {
+            let d = Duration::from_millis(ms);
+            assert_eq!(parse_duration(&human(d)), Ok(d), "{}", human(d));
+        }
     }
 }

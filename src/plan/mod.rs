@@ -5,12 +5,15 @@
 
 pub mod budget;
 pub mod duration;
+pub mod errors;
 pub mod profile;
 pub mod safety;
+pub mod suite;
 
+pub use errors::{CredentialsError, TargetError};
 pub use safety::Safety;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::case::Case;
@@ -48,25 +51,23 @@ pub fn shown_target(text: &str) -> String {
 
 /// Parses `--target` / `CAR_TARGET`: an http(s) URL without path, query or credentials. Errors
 /// never repeat the credentials or query they complain about.
-pub fn parse_target(text: &str) -> Result<Target, String> {
+pub fn parse_target(text: &str) -> Result<Target, TargetError> {
     let shown = shown_target(text);
-    let url = url::Url::parse(text.trim()).map_err(|e| format!("bad target URL `{shown}`: {e}"))?;
-    let text = shown.as_str();
+    let url = match url::Url::parse(text.trim()) {
+        Ok(url) => url,
+        Err(source) => return Err(TargetError::Unparsable { shown, source }),
+    };
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!("target `{text}`: the scheme must be http or https"));
+        return Err(TargetError::Scheme { shown });
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(format!("target `{text}` has no host"));
+        return Err(TargetError::NoHost { shown });
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(format!(
-            "target `{text}`: put credentials in TENCENTCLOUD_SECRET_ID/KEY, not in the URL"
-        ));
+        return Err(TargetError::CredentialsInUrl { shown });
     }
     if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
-        return Err(format!(
-            "target `{text}`: give the base URL only (API 3.0 requests go to `/`)"
-        ));
+        return Err(TargetError::NotBaseUrl { shown });
     }
     Ok(Target::Url(url))
 }
@@ -116,17 +117,16 @@ pub fn credentials_for(
     target: &Target,
     found: (Credentials, CredentialSource),
     dry_run: bool,
-) -> Result<(Credentials, CredentialSource), String> {
+) -> Result<(Credentials, CredentialSource), CredentialsError> {
     match (target, found.1) {
         (Target::Embedded, CredentialSource::Environment) => Ok((
             Credentials::new(crate::mock::TEST_SECRET_ID, crate::mock::TEST_SECRET_KEY),
             CredentialSource::TestPairForEmbedded,
         )),
         (Target::Url(url), CredentialSource::TestPair) if !is_loopback(url) && !dry_run => {
-            Err(format!(
-                "the target {} is not this machine and TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY are not set: nothing was sent. Set both (and TENCENTCLOUD_SESSION_TOKEN for temporary credentials) to the account's API key, or point --target at a mock on 127.0.0.1",
-                url.host_str().unwrap_or_default()
-            ))
+            Err(CredentialsError::NoneForRemoteTarget {
+                host: url.host_str().unwrap_or_default().to_owned(),
+            })
         }
         _ => Ok(found),
     }
@@ -186,7 +186,7 @@ pub fn credentials_from(
     secret_id: Option<String>,
     secret_key: Option<String>,
     token: Option<String>,
-) -> Result<(Credentials, CredentialSource), String> {
+) -> Result<(Credentials, CredentialSource), CredentialsError> {
     let secret_id = secret_id.filter(|v| !v.is_empty());
     let secret_key = secret_key.filter(|v| !v.is_empty());
     match (secret_id, secret_key) {
@@ -199,35 +199,9 @@ pub fn credentials_from(
             Credentials::new(crate::mock::TEST_SECRET_ID, crate::mock::TEST_SECRET_KEY),
             CredentialSource::TestPair,
         )),
-        (Some(_), None) => {
-            Err("TENCENTCLOUD_SECRET_ID is set but TENCENTCLOUD_SECRET_KEY is not".to_owned())
-        }
-        (None, Some(_)) => {
-            Err("TENCENTCLOUD_SECRET_KEY is set but TENCENTCLOUD_SECRET_ID is not".to_owned())
-        }
+        (Some(_), None) => Err(CredentialsError::NoSecretKey),
+        (None, Some(_)) => Err(CredentialsError::NoSecretId),
     }
-}
-
-/// `dir` when it exists relative to the working directory, else the same directory of this
-/// source tree (so `cargo run` and `cargo test` work from any directory of a clone).
-pub fn default_dir(name: &str) -> PathBuf {
-    let local = Path::new(name);
-    if local.is_dir() {
-        return local.to_path_buf();
-    }
-    let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join(name);
-    if bundled.is_dir() {
-        bundled
-    } else {
-        local.to_path_buf()
-    }
-}
-
-/// Whether `dir` is this source tree's own `name` directory, taken by [`default_dir`] because
-/// the working directory has no `name`: files are read from it, never written into it (a run
-/// from elsewhere must not change the checkout the binary was built from).
-pub fn is_source_tree_fallback(dir: &Path, name: &str) -> bool {
-    !Path::new(name).is_dir() && dir == Path::new(env!("CARGO_MANIFEST_DIR")).join(name)
 }
 
 /// A case with the decision whether it runs on this target.
@@ -278,7 +252,9 @@ mod tests {
             )
         );
         let cloud = parse_target("https://car.tencentcloudapi.com").unwrap();
-        let refused = credentials_for(&cloud, test_pair.clone(), false).unwrap_err();
+        let refused = credentials_for(&cloud, test_pair.clone(), false)
+            .unwrap_err()
+            .to_string();
         assert!(
             refused.contains("car.tencentcloudapi.com is not this machine")
                 && refused.contains("nothing was sent"),
@@ -331,7 +307,7 @@ mod tests {
             ),
             ("http://AKIDx:leaked444@[bad host/", "leaked444"),
         ] {
-            let error = parse_target(bad).unwrap_err();
+            let error = parse_target(bad).unwrap_err().to_string();
             assert!(!error.contains(secret), "{error}");
             assert!(error.contains("***"), "{error}");
         }

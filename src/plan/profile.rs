@@ -206,7 +206,7 @@ fn check(path: &Path, raw: Raw) -> Result<Profile, ProfileError> {
         message,
     };
     if let Some(url) = &raw.url {
-        crate::plan::parse_target(url).map_err(|e| invalid("url", e))?;
+        crate::plan::parse_target(url).map_err(|e| invalid("url", e.to_string()))?;
     }
     if raw.rate == Some(0) {
         return Err(invalid(

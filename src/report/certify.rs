@@ -47,7 +47,16 @@ pub enum GitState {
     Modified { commit: String, files: Vec<String> },
 }
 
-fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
+/// Why git could not say what a directory holds.
+#[derive(Debug, thiserror::Error)]
+enum GitError {
+    #[error("git is not available ({0})")]
+    NotAvailable(#[source] std::io::Error),
+    #[error("{} is not in a git checkout", dir.display())]
+    NotACheckout { dir: std::path::PathBuf },
+}
+
+fn git(dir: &Path, args: &[&str]) -> Result<String, GitError> {
     let output = Command::new("git")
         .arg("-C")
         .arg(dir)
@@ -55,11 +64,13 @@ fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
         .env_remove("GIT_DIR")
         .env_remove("GIT_WORK_TREE")
         .output()
-        .map_err(|e| format!("git is not available ({e})"))?;
+        .map_err(GitError::NotAvailable)?;
     if output.status.success() {
         Ok(String::from_utf8_lossy(&output.stdout).into_owned())
     } else {
-        Err(format!("{} is not in a git checkout", dir.display()))
+        Err(GitError::NotACheckout {
+            dir: dir.to_path_buf(),
+        })
     }
 }
 
@@ -67,7 +78,7 @@ fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
 pub fn git_state(cases_dir: &Path, schemas_dir: &Path) -> GitState {
     let commit = match git(cases_dir, &["rev-parse", "HEAD"]) {
         Ok(commit) => commit.trim().to_owned(),
-        Err(reason) => return GitState::Unavailable(reason),
+        Err(reason) => return GitState::Unavailable(reason.to_string()),
     };
     let mut files = Vec::new();
     for dir in [cases_dir, schemas_dir] {
@@ -76,7 +87,7 @@ pub fn git_state(cases_dir: &Path, schemas_dir: &Path) -> GitState {
             &["status", "--porcelain", "--untracked-files=all", "--", "."],
         ) {
             Ok(text) => files.extend(text.lines().map(str::to_owned)),
-            Err(reason) => return GitState::Unavailable(reason),
+            Err(reason) => return GitState::Unavailable(reason.to_string()),
         }
     }
     files.sort();

@@ -8,10 +8,12 @@ pub mod audit;
 pub mod baseline;
 pub mod bundle;
 pub mod certify;
+pub mod closing;
 pub mod compare;
 pub mod compare_bundle;
 pub mod compare_judge;
 pub mod compare_render;
+pub mod console;
 pub mod coverage;
 pub mod defect_matrix;
 pub mod fingerprint;
@@ -20,6 +22,7 @@ pub(crate) mod fixtures;
 pub mod html;
 pub mod json;
 pub mod junit;
+pub mod listing;
 pub mod markdown;
 pub mod observations;
 pub mod previous;
@@ -28,7 +31,6 @@ pub mod reporting;
 pub mod text;
 pub mod verdict;
 
-use std::fmt::Write as _;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -37,6 +39,8 @@ use crate::case::Level;
 use crate::outcome::{Outcome, Status};
 use crate::report::coverage::Coverage;
 use crate::report::verdict::{EarlyEnd, Verdict};
+
+pub use closing::render_summary;
 
 /// The target a run was sent to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -184,89 +188,6 @@ impl RunReport {
     pub fn judge(&mut self, early: Option<EarlyEnd>) {
         self.verdict = Verdict::of(early, &self.cases, self.fails());
     }
-}
-
-/// The closing summary printed after the cases: skipped cases with reasons, failures that do not
-/// fail the run, totals and the verdict.
-pub fn render_summary(report: &RunReport) -> String {
-    let mut out = String::new();
-    let skipped = report.cases_with(Status::Skipped);
-    if !skipped.is_empty() {
-        out.push_str("skipped:\n");
-        // Cases a stopped run never started share one reason: one line for all of them, so an
-        // early stop of a long suite does not bury the reason under hundreds of lines.
-        let mut not_run: Vec<(&str, &str)> = Vec::new();
-        for outcome in skipped {
-            let reason = outcome.skip_reason.as_deref().unwrap_or("skipped");
-            if reason.starts_with("not run: ") {
-                not_run.push((outcome.id.as_str(), reason));
-                continue;
-            }
-            let _ = writeln!(out, "    {}: {reason}", outcome.id);
-        }
-        let mut reasons: Vec<&str> = not_run.iter().map(|(_, reason)| *reason).collect();
-        reasons.sort_unstable();
-        reasons.dedup();
-        for reason in reasons {
-            let ids: Vec<&str> = not_run
-                .iter()
-                .filter(|(_, r)| *r == reason)
-                .map(|(id, _)| *id)
-                .collect();
-            let shown = match ids.as_slice() {
-                [one] => (*one).to_owned(),
-                [first, .., last] => format!("{} cases ({first} … {last})", ids.len()),
-                [] => continue,
-            };
-            let _ = writeln!(out, "    {shown}: {reason}");
-        }
-    }
-    let notes: Vec<(&str, &String)> = report
-        .cases
-        .iter()
-        .flat_map(|o| o.notes.iter().map(move |n| (o.id.as_str(), n)))
-        .collect();
-    if !notes.is_empty() {
-        out.push_str("notes:\n");
-        for (id, note) in notes {
-            let _ = writeln!(out, "    {id}: {note}");
-        }
-    }
-    let s = report.summary;
-    let _ = writeln!(
-        out,
-        "\ncar-conformance {} against {} ({}): {} cases, {} passed, {} failed (must {}, should {}, info {}), {} skipped, {} known failures",
-        report.suite.version,
-        report.target.url,
-        report.target.name,
-        s.total,
-        s.passed,
-        s.failed,
-        s.failed_must,
-        s.failed_should,
-        s.failed_info,
-        s.skipped,
-        s.known_failures
-    );
-    let _ = write!(
-        out,
-        "coverage: {:.1}% of {} applicable catalogue items exercised",
-        report.coverage.total.percent, report.coverage.total.applicable
-    );
-    match report.min_coverage {
-        Some(min) if report.below_min_coverage() => {
-            let _ = writeln!(out, " — below --min-coverage {min}%");
-        }
-        Some(min) => {
-            let _ = writeln!(out, " (--min-coverage {min}% met)");
-        }
-        None => out.push('\n'),
-    }
-    if let Some(cut) = text::records_cut(report) {
-        let _ = writeln!(out, "{cut}");
-    }
-    let _ = writeln!(out, "verdict: {}", text::verdict_line(report));
-    out
 }
 
 #[cfg(test)]

@@ -81,7 +81,11 @@ fn steps(exchanges: &[Exchange]) -> Vec<StepObservation> {
                     index + 1
                 ),
                 label: label.clone(),
-                action: action(exchange).map(|a| name(&a)),
+                // An empty action is what a case about the header sent, not a name to hide.
+                action: action(exchange).map(|a| match a.is_empty() {
+                    true => a,
+                    false => Names::default().name(&a),
+                }),
                 answers: Vec::new(),
             });
         entry.answers.push(answer(exchange));
@@ -123,16 +127,18 @@ pub fn answer(exchange: &Exchange) -> Answer {
         return Answer::NoAnswer;
     };
     let status = response.status;
-    let envelope = (!response.body.truncated)
-        .then(|| serde_json::from_str::<Value>(&response.body.text).ok())
-        .flatten();
+    if response.body.truncated {
+        return Answer::Cut { status };
+    }
+    let envelope = serde_json::from_str::<Value>(&response.body.text).ok();
     let Some(Value::Object(fields)) = envelope.as_ref().and_then(|v| v.get("Response")) else {
         return Answer::NotJson { status };
     };
+    let names = Names::sent_in(&exchange.request);
     match fields.get("Error").and_then(|e| e.get("Code")) {
         Some(Value::String(code)) => Answer::Error {
             status,
-            code: name(code),
+            code: names.name(code),
         },
         Some(_) => Answer::Error {
             status,
@@ -140,59 +146,106 @@ pub fn answer(exchange: &Exchange) -> Answer {
         },
         None => Answer::Success {
             status,
-            shape: object_shape(fields, 1),
+            shape: names.object_shape(fields, 1),
         },
     }
 }
 
-/// A field name or code as recorded: kept when it looks like one of the API's names
-/// (`FailedOperation.LockTimeout`, `RequestId`), else [`NOT_A_NAME`] — a target echoing a
-/// UserId or a token as a key or code must not get it into a committed file.
-fn name(text: &str) -> String {
-    let plain = !text.is_empty()
-        && text.len() <= MAX_NAME
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    if plain && crate::redact::scrub(text) == text {
-        text.to_owned()
-    } else {
-        NOT_A_NAME.to_owned()
-    }
+/// Values shorter than this are not looked for in names: `Player` or a project id fragment
+/// could be part of a real field name, while a UserId or ClientSession is longer.
+const MIN_SENT: usize = 8;
+
+/// What the request sent (its parameters' string values), which a name must not carry: a target
+/// echoing the UserId as a field name or code would put a per-run value in the file.
+#[derive(Default)]
+struct Names {
+    sent: Vec<String>,
 }
 
-fn object_shape(fields: &serde_json::Map<String, Value>, depth: usize) -> BTreeMap<String, Shape> {
-    let mut shape = BTreeMap::new();
-    for (key, value) in fields {
-        if shape.len() == MAX_FIELDS {
-            shape.insert(MORE.to_owned(), Shape::Type("omitted".to_owned()));
-            break;
+impl Names {
+    fn sent_in(request: &crate::outcome::RequestRecord) -> Self {
+        let mut sent = Vec::new();
+        if let Ok(body) = serde_json::from_str::<Value>(&request.body.text) {
+            strings(&body, &mut sent);
         }
-        shape.insert(name(key), value_shape(value, depth + 1));
+        let query = url::Url::parse(&request.url)
+            .ok()
+            .and_then(|u| u.query().map(str::to_owned))
+            .unwrap_or_default();
+        for text in [query.as_str(), request.body.text.as_str()] {
+            sent.extend(url::form_urlencoded::parse(text.as_bytes()).map(|(_, v)| v.into_owned()));
+        }
+        sent.retain(|v| v.len() >= MIN_SENT);
+        Self { sent }
     }
-    shape
-}
 
-fn value_shape(value: &Value, depth: usize) -> Shape {
-    let kind = |name: &str| Shape::Type(name.to_owned());
-    match value {
-        Value::Null => kind("null"),
-        Value::Bool(_) => kind("boolean"),
-        Value::Number(n) if n.is_i64() || n.is_u64() => kind("integer"),
-        Value::Number(_) => kind("number"),
-        Value::String(_) => kind("string"),
-        _ if depth >= MAX_DEPTH => kind("omitted"),
-        Value::Object(fields) => Shape::Object(object_shape(fields, depth)),
-        Value::Array(items) => {
-            let mut shapes: Vec<Shape> = items.iter().map(|v| value_shape(v, depth + 1)).collect();
-            shapes.sort();
-            shapes.dedup();
-            if shapes.len() > MAX_FIELDS {
-                shapes.truncate(MAX_FIELDS);
-                shapes.push(kind("omitted"));
+    /// A field name or code as recorded: kept when it looks like one of the API's names
+    /// (`FailedOperation.LockTimeout`, `RequestId`) and carries nothing the request sent nor
+    /// a known secret, else [`NOT_A_NAME`].
+    fn name(&self, text: &str) -> String {
+        let plain = !text.is_empty()
+            && text.len() <= MAX_NAME
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        let echoed = self.sent.iter().any(|v| text.contains(v.as_str()));
+        if plain && !echoed && crate::redact::scrub(text) == text {
+            text.to_owned()
+        } else {
+            NOT_A_NAME.to_owned()
+        }
+    }
+
+    fn object_shape(
+        &self,
+        fields: &serde_json::Map<String, Value>,
+        depth: usize,
+    ) -> BTreeMap<String, Shape> {
+        let mut shape = BTreeMap::new();
+        for (key, value) in fields {
+            if shape.len() == MAX_FIELDS {
+                shape.insert(MORE.to_owned(), Shape::Type("omitted".to_owned()));
+                break;
             }
-            Shape::Array(shapes)
+            shape.insert(self.name(key), self.value_shape(value, depth + 1));
         }
+        shape
+    }
+
+    fn value_shape(&self, value: &Value, depth: usize) -> Shape {
+        let kind = |name: &str| Shape::Type(name.to_owned());
+        match value {
+            Value::Null => kind("null"),
+            Value::Bool(_) => kind("boolean"),
+            Value::Number(n) if n.is_i64() || n.is_u64() => kind("integer"),
+            Value::Number(_) => kind("number"),
+            Value::String(_) => kind("string"),
+            _ if depth >= MAX_DEPTH => kind("omitted"),
+            Value::Object(fields) => Shape::Object(self.object_shape(fields, depth)),
+            Value::Array(items) => {
+                let mut shapes: Vec<Shape> = items
+                    .iter()
+                    .map(|v| self.value_shape(v, depth + 1))
+                    .collect();
+                shapes.sort();
+                shapes.dedup();
+                if shapes.len() > MAX_FIELDS {
+                    shapes.truncate(MAX_FIELDS);
+                    shapes.push(kind("omitted"));
+                }
+                Shape::Array(shapes)
+            }
+        }
+    }
+}
+
+/// Every string in `value`.
+fn strings(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(items) => items.iter().for_each(|v| strings(v, out)),
+        Value::Object(fields) => fields.values().for_each(|v| strings(v, out)),
+        _ => {}
     }
 }
 
@@ -255,6 +308,8 @@ mod tests {
                 r#"{"Response": {"Error": {"Code": "FailedOperation.LockTimeout", "Message": "UserId carconf-1-2"}, "RequestId": "r"}}"#,
             ),
             exchange("cleanup", 0, None, "<html>"),
+            exchange("cleanup", 1, None, "<html>"),
+            exchange("cleanup", 2, None, &" ".repeat(BodyRecord::SHOWN + 1)),
         ];
         case.exchanges[2].response = None;
         let mut run = report(vec![case], 100.0, None);
@@ -268,7 +323,16 @@ mod tests {
         assert_eq!(recorded.target.region.as_deref(), Some("ap-guangzhou"));
         let steps = &recorded.cases[0].steps;
         let names: Vec<&str> = steps.iter().map(|s| s.step.as_str()).collect();
-        assert_eq!(names, ["step 1", "step 2", "cleanup step 1"]);
+        assert_eq!(
+            names,
+            [
+                "step 1",
+                "step 2",
+                "cleanup step 1",
+                "cleanup step 2",
+                "cleanup step 3"
+            ]
+        );
         assert_eq!(steps[0].action.as_deref(), Some("CreateSession"));
         let shape = serde_json::to_value(&steps[0].answers[0]).unwrap();
         assert_eq!(
@@ -280,6 +344,9 @@ mod tests {
         );
         assert_eq!(steps[1].answers[0].summary(), "FailedOperation.LockTimeout");
         assert_eq!(steps[2].answers, [Answer::NoAnswer]);
+        assert_eq!(steps[3].answers, [Answer::NotJson { status: 200 }]);
+        // Blank padding parses as nothing once cut: the answer is unknown, not "not JSON".
+        assert_eq!(steps[4].answers, [Answer::Cut { status: 200 }]);
         let text = render(&recorded, &[]);
         for value in [
             "c2VydmVyLXNlY3JldA",
@@ -328,6 +395,12 @@ mod tests {
                 r#"{"Response": {"Error": {"Code": "token=abc def"}}}"#,
             ),
             exchange("steps", 2, None, r#"{"Response": {"Error": {"Code": 7}}}"#),
+            exchange(
+                "steps",
+                3,
+                None,
+                r#"{"Response": {"Error": {"Code": "InvalidParameter.carconf-1-2"}, "carconf-1-2": 1}}"#,
+            ),
         ];
         let recorded = record(&report(vec![case], 1.0, None), None);
         let steps = &recorded.cases[0].steps;
@@ -341,6 +414,8 @@ mod tests {
         );
         assert_eq!(steps[1].answers[0].summary(), NOT_A_NAME);
         assert_eq!(steps[2].answers[0].summary(), NOT_A_NAME);
+        // A plain-looking code or field carrying the UserId the request sent.
+        assert_eq!(steps[3].answers[0].summary(), NOT_A_NAME);
     }
 
     #[test]

@@ -1,23 +1,21 @@
-//! report: progress while cases run — a bar on a terminal for runs that take more than a moment,
-//! plain lines otherwise. libtest-mimic prints its own lines to stdout, and a bar redrawn on the
-//! same terminal would garble them; so when both streams are one terminal, libtest's output goes
-//! to a log file (its `--logfile`) while the bar runs on stderr, and the log is replayed
-//! unchanged when the run ends. When stdout is redirected, the bar runs on stderr beside it; when
-//! stderr is not a terminal, libtest's own lines are the progress.
+//! report: progress while cases run — a bar on stderr for runs that take more than a moment,
+//! nothing more otherwise. The console's lines (one per case) are printed through the bar
+//! ([`Progress::suspend`]), which clears it and draws it again below them, so both can share
+//! one terminal. Terse and JSON output never get a bar: a JSON stream is for programs, and terse
+//! markers share their line with nothing.
 
-use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::io::IsTerminal;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use libtest_mimic::{Arguments, ColorSetting, FormatSetting};
 
+use super::console::Format;
 use crate::outcome::{Outcome, Status};
 
 /// A note or warning the run prints as it goes (a snapshot directory it will not write, say):
-/// one line on stderr, beside the progress and away from libtest's own lines on stdout.
+/// one line on stderr, beside the progress and away from the cases' lines on stdout.
 pub fn notice(line: &str) {
     eprintln!("{line}");
 }
@@ -28,38 +26,35 @@ pub const MOMENT: Duration = Duration::from_millis(800);
 /// `--progress`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum ProgressMode {
-    /// A bar when stderr is a terminal, else libtest's plain lines.
+    /// A bar when stderr is a terminal.
     #[default]
     Auto,
-    /// Always route libtest's output through the bar's log (for terminals `auto` misjudges).
+    /// A bar on stderr whatever it is (for terminals `auto` misjudges).
     Bar,
-    /// libtest's plain lines only.
+    /// No bar: the console's lines only.
     Plain,
 }
 
-/// What a run shows while it goes.
+/// What a run shows while it goes, besides the console's lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Display {
-    /// libtest's lines, nothing else.
+    /// Nothing.
     Plain,
-    /// A bar on stderr; libtest's lines go on to stdout (not the same terminal).
-    BarBeside,
-    /// A bar on stderr; libtest's lines are held in a log and replayed at the end.
-    BarWithLog,
+    /// A bar on stderr.
+    Bar,
 }
 
-/// The display for a run: `stdout_tty` / `stderr_tty` say which streams are terminals.
-pub fn choose(mode: ProgressMode, args: &Arguments, stdout_tty: bool, stderr_tty: bool) -> Display {
-    let machine = args.format == Some(FormatSetting::Json) || args.list || args.logfile.is_some();
+/// The display for a run of `format` (`None`: libtest prints, as under `cargo test`);
+/// `stderr_tty` says whether stderr is a terminal.
+pub fn choose(mode: ProgressMode, format: Option<Format>, stderr_tty: bool) -> Display {
     match mode {
-        _ if machine => Display::Plain,
+        _ if format != Some(Format::Pretty) => Display::Plain,
         ProgressMode::Plain => Display::Plain,
-        ProgressMode::Bar => Display::BarWithLog,
+        ProgressMode::Bar => Display::Bar,
         ProgressMode::Auto if !stderr_tty || std::env::var("TERM").is_ok_and(|t| t == "dumb") => {
             Display::Plain
         }
-        ProgressMode::Auto if stdout_tty => Display::BarWithLog,
-        ProgressMode::Auto => Display::BarBeside,
+        ProgressMode::Auto => Display::Bar,
     }
 }
 
@@ -75,56 +70,29 @@ struct Bar {
 #[derive(Debug, Default)]
 pub struct Progress {
     bar: Option<Bar>,
-    /// libtest's log file, replayed by `finish`.
-    log: Option<PathBuf>,
 }
 
 impl Progress {
-    /// No progress display beyond libtest's lines.
+    /// No progress display beyond the console's lines.
     pub fn plain() -> Self {
         Self::default()
     }
 
-    /// Starts the display `mode` asks for, for `total` cases; a bar with a log points libtest's
-    /// output (`args.logfile`) at the log.
-    pub fn start(mode: ProgressMode, args: &mut Arguments, total: usize) -> Self {
-        let display = choose(
-            mode,
-            args,
-            std::io::stdout().is_terminal(),
-            std::io::stderr().is_terminal(),
-        );
-        Self::with_display(display, args, total, ProgressDrawTarget::stderr)
+    /// Starts the display `mode` asks for, for `total` cases shown in `format`.
+    pub fn start(mode: ProgressMode, format: Option<Format>, total: usize) -> Self {
+        let display = choose(mode, format, std::io::stderr().is_terminal());
+        Self::with_display(display, total, ProgressDrawTarget::stderr)
     }
 
     /// [`Progress::start`] with the display chosen and the bar's target given.
     pub fn with_display(
         display: Display,
-        args: &mut Arguments,
         total: usize,
         target: fn() -> ProgressDrawTarget,
     ) -> Self {
         let mut progress = Self::default();
         if display == Display::Plain || total == 0 {
             return progress;
-        }
-        if display == Display::BarWithLog {
-            let log = std::env::temp_dir().join(format!(
-                "car-conformance-{}-{}.log",
-                std::process::id(),
-                uuid::Uuid::new_v4().simple()
-            ));
-            // libtest-mimic panics when it cannot create its log: make sure it can.
-            if std::fs::File::create(&log).is_err() {
-                return progress;
-            }
-            // The log is replayed onto the terminal: keep libtest's colours in it.
-            if args.color.is_none_or(|c| c == ColorSetting::Auto) && std::io::stdout().is_terminal()
-            {
-                args.color = Some(ColorSetting::Always);
-            }
-            args.logfile = Some(log.to_string_lossy().into_owned());
-            progress.log = Some(log);
         }
         let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::hidden());
         if let Ok(style) = ProgressStyle::with_template(
@@ -154,23 +122,21 @@ impl Progress {
         progress
     }
 
-    /// Whether libtest's output is being held for replay.
-    pub fn holds_output(&self) -> bool {
-        self.log.is_some()
+    /// Runs `print` with the bar cleared, then draws the bar again below what it printed.
+    pub fn suspend<R>(&self, print: impl FnOnce() -> R) -> R {
+        match &self.bar {
+            Some(state) => state.bar.suspend(print),
+            None => print(),
+        }
     }
 
-    /// Counts one finished case; a failure is printed above the bar as it happens.
+    /// Counts one finished case in the bar's position and message.
     pub fn case_done(&self, outcome: &Outcome) {
         let Some(state) = &self.bar else {
             return;
         };
         state.bar.inc(1);
-        let failed = if outcome.status == Status::Failed {
-            state.bar.println(format!(
-                "FAILED [{}] {}",
-                outcome.failing_level().unwrap_or(outcome.level).as_str(),
-                outcome.id
-            ));
+        let failed = if outcome.status == Status::Failed && outcome.fails_run() {
             state.failed.fetch_add(1, Ordering::SeqCst) + 1
         } else {
             state.failed.load(Ordering::SeqCst)
@@ -183,8 +149,8 @@ impl Progress {
         state.bar.set_message(format!("{failed}· {}", outcome.id));
     }
 
-    /// Clears the bar and replays libtest's log onto `out` (once: the log is removed).
-    pub fn finish(&self, out: &mut dyn Write) {
+    /// Clears the bar for good.
+    pub fn finish(&self) {
         if let Some(state) = &self.bar {
             let mut finished = state
                 .finished
@@ -192,13 +158,6 @@ impl Progress {
                 .unwrap_or_else(PoisonError::into_inner);
             *finished = true;
             state.bar.finish_and_clear();
-        }
-        if let Some(log) = &self.log {
-            if let Ok(bytes) = std::fs::read(log) {
-                let _ = out.write_all(&bytes);
-                let _ = out.flush();
-            }
-            let _ = std::fs::remove_file(log);
         }
     }
 }
@@ -209,62 +168,16 @@ mod tests {
     use crate::case::Level;
     use crate::report::fixtures::outcome;
 
-    fn args(list: &[&str]) -> Arguments {
-        Arguments::from_iter(std::iter::once("x").chain(list.iter().copied()))
-    }
-
     #[test]
-    fn the_display_follows_the_terminals_and_the_format() {
-        let plain = args(&[]);
-        assert_eq!(
-            choose(ProgressMode::Auto, &plain, true, true),
-            Display::BarWithLog
-        );
-        assert_eq!(
-            choose(ProgressMode::Auto, &plain, false, true),
-            Display::BarBeside
-        );
-        assert_eq!(
-            choose(ProgressMode::Auto, &plain, true, false),
-            Display::Plain
-        );
-        assert_eq!(
-            choose(ProgressMode::Auto, &plain, false, false),
-            Display::Plain
-        );
-        assert_eq!(
-            choose(ProgressMode::Plain, &plain, true, true),
-            Display::Plain
-        );
-        assert_eq!(
-            choose(ProgressMode::Bar, &plain, false, false),
-            Display::BarWithLog
-        );
-        let json = args(&["--format", "json", "-Zunstable-options"]);
-        assert_eq!(choose(ProgressMode::Bar, &json, true, true), Display::Plain);
-        assert_eq!(
-            choose(ProgressMode::Auto, &args(&["--list"]), true, true),
-            Display::Plain
-        );
-    }
-
-    #[test]
-    fn a_held_log_is_replayed_unchanged_and_removed() {
-        let mut a = args(&[]);
-        let progress =
-            Progress::with_display(Display::BarWithLog, &mut a, 2, ProgressDrawTarget::hidden);
-        let log = PathBuf::from(a.logfile.clone().expect("libtest writes to the log"));
-        assert!(progress.holds_output());
-        std::fs::write(&log, "\nrunning 2 tests\ntest a ... ok\ntest b ... ok\n").unwrap();
-        progress.case_done(&outcome("a", Level::Must, Status::Passed));
-        progress.case_done(&outcome("b", Level::Must, Status::Failed));
-        let mut out = Vec::new();
-        progress.finish(&mut out);
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            "\nrunning 2 tests\ntest a ... ok\ntest b ... ok\n"
-        );
-        assert!(!log.exists());
+    fn the_display_follows_the_terminal_and_the_format() {
+        let pretty = Some(Format::Pretty);
+        assert_eq!(choose(ProgressMode::Auto, pretty, true), Display::Bar);
+        assert_eq!(choose(ProgressMode::Auto, pretty, false), Display::Plain);
+        assert_eq!(choose(ProgressMode::Plain, pretty, true), Display::Plain);
+        assert_eq!(choose(ProgressMode::Bar, pretty, false), Display::Bar);
+        for other in [Some(Format::Json), Some(Format::Terse), None] {
+            assert_eq!(choose(ProgressMode::Bar, other, true), Display::Plain);
+        }
     }
 
     /// A terminal that keeps what is drawn on it.
@@ -304,15 +217,10 @@ mod tests {
     }
 
     #[test]
-    fn the_bar_appears_after_a_moment_with_failures_above_it() {
-        let mut a = args(&[]);
-        let progress = Progress::with_display(Display::BarBeside, &mut a, 3, || {
+    fn the_bar_appears_after_a_moment_and_counts_failures() {
+        let progress = Progress::with_display(Display::Bar, 3, || {
             ProgressDrawTarget::term_like(Box::new(Screen))
         });
-        assert!(
-            a.logfile.is_none(),
-            "stdout is not held when the bar is beside it"
-        );
         progress.case_done(&outcome("quick/a", Level::Must, Status::Passed));
         assert_eq!(
             *DRAWN.lock().unwrap(),
@@ -321,21 +229,18 @@ mod tests {
         );
         std::thread::sleep(MOMENT + Duration::from_millis(400));
         progress.case_done(&outcome("slow/b", Level::Should, Status::Failed));
-        progress.finish(&mut Vec::new());
+        let printed = progress.suspend(|| "a line above the bar");
+        progress.finish();
+        assert_eq!(printed, "a line above the bar");
         let drawn = DRAWN.lock().unwrap().clone();
-        assert!(drawn.contains("FAILED [should] slow/b"), "{drawn:?}");
         assert!(drawn.contains("2/3 cases · 1 failed · slow/b"), "{drawn:?}");
     }
 
     #[test]
-    fn plain_runs_leave_libtest_alone() {
-        let mut a = args(&[]);
-        let progress =
-            Progress::with_display(Display::Plain, &mut a, 5, ProgressDrawTarget::hidden);
-        assert!(a.logfile.is_none() && a.color.is_none());
-        assert!(!progress.holds_output());
-        let mut out = Vec::new();
-        progress.finish(&mut out);
-        assert!(out.is_empty());
+    fn a_plain_run_prints_straight_through() {
+        let progress = Progress::with_display(Display::Plain, 5, ProgressDrawTarget::hidden);
+        assert_eq!(progress.suspend(|| 7), 7);
+        progress.case_done(&outcome("a", Level::Must, Status::Passed));
+        progress.finish();
     }
 }

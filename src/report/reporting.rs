@@ -1,7 +1,7 @@
 //! report: what the reporting flags of `run` change about a run, in one place the runner
 //! at four points — before anything is sent ([`Reporting::prepare`]: certification refusals,
 //! baseline, rerun list, defect matrix, fingerprint), while cases finish ([`CaseHooks`]: known
-//! failures, progress), after libtest ([`Reporting::finish_progress`]) and at the end
+//! failures, the console's line, progress), after libtest ([`Reporting::finish_progress`]) and at the end
 //! ([`Reporting::conclude`]: records, the report directory, a new baseline, the exit code).
 
 use std::collections::BTreeSet;
@@ -15,6 +15,7 @@ use super::RunReport;
 use super::baseline::{self, Baseline};
 use super::bundle::{self, Extras};
 use super::certify::{self, Certification, GitState};
+use super::console::{Console, Format};
 use super::defect_matrix::DefectMatrix;
 use super::fingerprint::Fingerprint;
 use super::previous::PreviousReport;
@@ -47,15 +48,30 @@ pub struct ReportOptions {
 pub struct CaseHooks {
     baseline: Option<Baseline>,
     progress: Progress,
+    /// The console's per-case lines (`None` under `cargo test`, where libtest prints).
+    console: Option<Console>,
 }
 
 impl CaseHooks {
-    /// Applies the baseline (a listed failure becomes a known failure: its reason is returned)
-    /// and counts the case in the progress display.
+    /// Applies the baseline (a listed failure becomes a known failure: its reason is returned),
+    /// counts the case in the progress display and prints its line.
     pub fn case_done(&self, outcome: &mut Outcome) -> Option<String> {
         let known = self.baseline.as_ref().and_then(|b| b.apply(outcome));
         self.progress.case_done(outcome);
+        self.show(outcome, known.as_deref());
         known
+    }
+
+    /// Whether the console's reader went away (`| head`): the run should stop.
+    pub fn output_closed(&self) -> bool {
+        self.console.as_ref().is_some_and(Console::closed)
+    }
+
+    /// Prints a case's line without counting it (a case libtest left out as `ignore`d).
+    pub fn show(&self, outcome: &Outcome, known: Option<&str>) {
+        if let Some(console) = &self.console {
+            self.progress.suspend(|| console.case(outcome, known));
+        }
     }
 }
 
@@ -127,7 +143,13 @@ impl Reporting {
                     "--certify needs --report-dir DIR: the certification is the report",
                 ));
             }
-            let state = certify::git_state(&settings.cases_dir, &settings.schemas_dir);
+            // The built-in suite's copy lives in the user's cache, which may sit in a git work
+            // tree of its own (a home kept in git): that repository says nothing about the suite.
+            let state = if crate::plan::suite::is_builtin(&settings.cases_dir) {
+                GitState::Unavailable("the suite built into the binary".to_owned())
+            } else {
+                certify::git_state(&settings.cases_dir, &settings.schemas_dir)
+            };
             if let GitState::Modified { files, .. } = &state {
                 return Err(usage(format!(
                     "--certify refuses modified case or schema files (commit or revert them):\n    {}",
@@ -224,6 +246,7 @@ impl Reporting {
             hooks: Arc::new(CaseHooks {
                 baseline: baseline.clone(),
                 progress: Progress::plain(),
+                console: None,
             }),
             baseline,
             baseline_unknown,
@@ -238,19 +261,35 @@ impl Reporting {
         planned
     }
 
-    /// Starts the progress display for `total` cases (libtest's output may be redirected to a
-    /// log through `args`) and returns the hooks the trials call.
-    pub fn start(&mut self, args: &mut Arguments, total: usize) -> Arc<CaseHooks> {
+    /// Starts the console (`format`; `None` leaves the printing to libtest) for the `selected`
+    /// cases and the progress display for the `running` ones, and returns the hooks the trials
+    /// call.
+    pub fn start(
+        &mut self,
+        format: Option<Format>,
+        selected: &[&Planned],
+        running: usize,
+    ) -> Arc<CaseHooks> {
+        let console = format.map(|format| {
+            let console =
+                Console::stdout(format, selected.iter().map(|p| p.case.id.chars().count()));
+            console.title(selected.len());
+            console
+        });
         self.hooks = Arc::new(CaseHooks {
             baseline: self.baseline.clone(),
-            progress: Progress::start(self.options.progress, args, total),
+            progress: Progress::start(self.options.progress, format, running),
+            console,
         });
         Arc::clone(&self.hooks)
     }
 
-    /// Clears the progress bar and replays libtest's held output onto `out`.
-    pub fn finish_progress(&self, out: &mut dyn Write) {
-        self.hooks.progress.finish(out);
+    /// Clears the progress bar and ends the console's last line.
+    pub fn finish_progress(&self) {
+        self.hooks.progress.finish();
+        if let Some(console) = &self.hooks.console {
+            console.end();
+        }
     }
 
     /// Completes the report (fingerprint, certification, baseline), prints what they say,
@@ -268,6 +307,9 @@ impl Reporting {
         }
         if let Some(baseline) = &self.baseline {
             report.baseline = Some(baseline.report(&report.cases, self.baseline_unknown.clone()));
+        }
+        if let Some(console) = &self.hooks.console {
+            console.finished(&report);
         }
         if let Some(b) = &report.baseline {
             let _ = write!(out, "{}", b.render());

@@ -103,13 +103,11 @@ pub fn failures(outcome: &Outcome) -> Vec<String> {
     outcome.failures.iter().map(ToString::to_string).collect()
 }
 
-/// A duration in milliseconds, as people read it.
+/// A duration in milliseconds, as people read it (`999ms`, `1.2s`, `1m30s`).
 pub fn millis(ms: u128) -> String {
-    if ms < 1000 {
-        format!("{ms} ms")
-    } else {
-        format!("{:.1} s", ms as f64 / 1000.0)
-    }
+    crate::plan::duration::human(std::time::Duration::from_millis(
+        u64::try_from(ms).unwrap_or(u64::MAX),
+    ))
 }
 
 /// The request of an exchange as text: request line, headers (secrets redacted again, in case a
@@ -186,8 +184,8 @@ mod tests {
             reason(&r, &outcome("b", Level::Info, Status::Skipped)),
             "mock-only"
         );
-        assert_eq!(millis(999), "999 ms");
-        assert_eq!(millis(1250), "1.2 s");
+        assert_eq!(millis(999), "999ms");
+        assert_eq!(millis(1250), "1.2s");
     }
 
     #[test]

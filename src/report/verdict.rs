@@ -252,7 +252,7 @@ mod tests {
             Verdict::Fail,
             Verdict::Incomplete {
                 why: Incomplete::RunTimeout,
-                reason: "the run timed out after 1 s (--run-timeout)".into(),
+                reason: "the run timed out after 1s (--run-timeout)".into(),
             },
         ] {
             let value = serde_json::to_value(&verdict).unwrap();

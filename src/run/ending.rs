@@ -44,10 +44,11 @@ pub enum RunError {
     /// The case files: for `Invalid`, every diagnostic with its file and place.
     #[error("{0}")]
     Cases(#[from] LoadError),
-    #[error("no case selected: {loaded} cases loaded from {}, none matches the filter{}", dir.display(), if *ignored { " and --ignored" } else { "" })]
+    /// `suite`: where the cases came from, as the run's header names it.
+    #[error("no case selected: {loaded} cases loaded from {suite}, none matches the filter{}", if *ignored { " and --ignored" } else { "" })]
     NoCaseSelected {
         loaded: usize,
-        dir: PathBuf,
+        suite: String,
         ignored: bool,
     },
     /// The report options contradict each other, or an input or output cannot be used.

@@ -104,7 +104,7 @@ pub async fn execute(shared: &Shared, planned: &Planned) -> Outcome {
     let started = Instant::now();
     let own_mock = match own_mock(shared, case).await {
         Ok(handle) => handle,
-        Err(error) => return setup_failed(case, error, started),
+        Err(error) => return setup_failed(case, &error, started),
     };
     let mut endpoint = shared.endpoint.clone();
     if let Some(handle) = &own_mock {
@@ -147,7 +147,10 @@ pub async fn execute(shared: &Shared, planned: &Planned) -> Outcome {
 }
 
 /// The case's own mock when it asks for one (`requires.mock`).
-async fn own_mock(shared: &Shared, case: &Case) -> Result<Option<mock::MockHandle>, String> {
+async fn own_mock(
+    shared: &Shared,
+    case: &Case,
+) -> Result<Option<mock::MockHandle>, mock::MockError> {
     match case.mock_config() {
         None => Ok(None),
         Some(config) => start_mock(config, &shared.endpoint.credentials)
@@ -157,7 +160,7 @@ async fn own_mock(shared: &Shared, case: &Case) -> Result<Option<mock::MockHandl
 }
 
 /// The outcome of a case whose own mock did not start: failed before any step.
-fn setup_failed(case: &Case, error: String, started: Instant) -> Outcome {
+fn setup_failed(case: &Case, error: &mock::MockError, started: Instant) -> Outcome {
     let mut outcome = Outcome::skipped(case, String::new());
     outcome.skip_reason = None;
     outcome.status = Status::Failed;
@@ -170,7 +173,9 @@ fn setup_failed(case: &Case, error: String, started: Instant) -> Outcome {
         },
         exchange: None,
         level: case.spec.level,
-        kind: FailureKind::Setup { error },
+        kind: FailureKind::Setup {
+            error: error.to_string(),
+        },
     });
     outcome.duration = started.elapsed();
     outcome
@@ -179,7 +184,7 @@ fn setup_failed(case: &Case, error: String, started: Instant) -> Outcome {
 async fn start_mock(
     config: &MockConfig,
     credentials: &Credentials,
-) -> Result<mock::MockHandle, String> {
+) -> Result<mock::MockHandle, mock::MockError> {
     let mut config = config.clone();
     config.credentials = vec![MockCredential {
         secret_id: credentials.secret_id.clone(),
@@ -187,7 +192,7 @@ async fn start_mock(
         token: credentials.token.clone(),
     }];
     let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
-    mock::start(config, listen).await.map_err(|e| e.to_string())
+    mock::start(config, listen).await
 }
 
 /// The state of one case while it runs.
@@ -231,8 +236,8 @@ impl<'a> CaseRun<'a> {
         let mut panicked = None;
         let steps = async {
             // A bug in a check must not skip the cleanup that follows.
-            if let Err(message) = timeout::catch_panic(self.steps()).await {
-                panicked = Some(message);
+            if let Err(panic) = timeout::catch_panic(self.steps()).await {
+                panicked = Some(panic.message);
             }
         };
         let ended = timeout::bounded(&guard.cancel, limit, steps).await;
@@ -406,7 +411,7 @@ impl<'a> CaseRun<'a> {
         if self.on_shared
             && let Err(reason) = self.shared.guard.breaker.check()
         {
-            self.not_sent(step, built, &reason);
+            self.not_sent(step, built, &reason.to_string());
             return self.failures.len() == failures_before;
         }
         let _permits = self.wait_turn(step, built.len(), &subjects).await;
@@ -643,7 +648,7 @@ impl<'a> CaseRun<'a> {
                     FailureKind::Capture {
                         name: name.clone(),
                         pointer: pointer.clone(),
-                        problem,
+                        problem: problem.to_string(),
                     },
                 ),
             }

@@ -462,7 +462,7 @@ mod tests {
         let guard = Guard::default();
         assert_eq!(guard.stopped(), None);
         guard.cancel.stop(Stop::RunTimeout(Duration::from_secs(1)));
-        assert!(guard.summary().contains("timed out after 1 s"));
+        assert!(guard.summary().contains("timed out after 1s"));
         let guard = Guard::default();
         guard.cancel.stop(Stop::Interrupted);
         assert_eq!(guard.stopped(), Some(Stop::Interrupted));
@@ -498,7 +498,7 @@ mod tests {
         guard.cancel.stop(Stop::RunTimeout(Duration::from_secs(2)));
         let end = guard.early_end().unwrap();
         assert_eq!(end.why, Incomplete::RunTimeout);
-        assert_eq!(end.detail, "the run timed out after 2 s (--run-timeout)");
+        assert_eq!(end.detail, "the run timed out after 2s (--run-timeout)");
         // One answer, and the target was reachable.
         let guard = Guard::default();
         guard

@@ -1,7 +1,8 @@
 //! run: drives load → plan → send → check → report for one invocation — each case a
-//! libtest-mimic trial (so `--list`, filters, `--exact`, `--ignored`, `--test-threads` and
-//! `--format` behave as in `cargo test`), on ONE tokio runtime and ONE HTTP client built here
-//! (libtest-mimic may run a trial on the main thread), then the summary, coverage and report.
+//! libtest-mimic trial (so filters, `--exact`, `--ignored` and `--test-threads` behave as in
+//! `cargo test`; the console prints the cases, libtest's printer only under `cargo test`), on ONE
+//! tokio runtime and ONE HTTP client built here (libtest-mimic may run a trial on the main
+//! thread), then the summary, coverage and report.
 
 pub mod cleanup;
 pub mod compare;
@@ -32,6 +33,7 @@ use crate::mock::{self, MockConfig, MockCredential};
 use crate::outcome::{Outcome, Status, render_failures};
 use crate::plan::{Planned, Settings, plan};
 use crate::report::RunReport;
+use crate::report::console::Format;
 use crate::report::reporting::{CaseHooks, ReportOptions, Reporting, ReportingError};
 use crate::send::SendError;
 use crate::send::request::Endpoint;
@@ -51,6 +53,11 @@ pub struct Invocation {
     pub empty_filter_ok: bool,
     /// Report directory contents, certification, baselines, reruns, progress.
     pub reports: ReportOptions,
+    /// How the console shows the cases; `None` leaves it to libtest's printer (`cargo test`,
+    /// whose callers read libtest's words).
+    pub console: Option<Format>,
+    /// `--show-coverage`: every catalogue item after the run, not only the totals.
+    pub show_coverage: bool,
 }
 
 /// Loads the catalogue and the cases: an error (nothing sent) when either is wrong.
@@ -101,6 +108,8 @@ pub fn run_to_report(
         mut args,
         empty_filter_ok,
         reports,
+        console,
+        show_coverage,
     } = invocation;
     // libtest refuses 0 threads by waiting forever: said here instead.
     if args.test_threads == Some(0) || settings.safety.concurrency == Some(0) {
@@ -122,19 +131,22 @@ pub fn run_to_report(
     for own in planned.iter_mut().filter_map(|p| p.case.mock.as_mut()) {
         overlay(own);
     }
-    let (selected, to_run) = match steps::select(&planned, &args, empty_filter_ok, &settings)? {
-        steps::Selection::Run { selected, to_run } => (selected, to_run),
-        steps::Selection::Done(ending) => return Ok(ending.into()),
-    };
+    let (selected, to_run) =
+        match steps::select(&planned, &args, empty_filter_ok, &settings, console)? {
+            steps::Selection::Run { selected, to_run } => (selected, to_run),
+            steps::Selection::Done(ending) => return Ok(ending.into()),
+        };
     if settings.safety.dry_run {
         let problems = dry_run::print(&settings, &selected, &mut std::io::stdout());
         return Ok(Ending::DryRun { problems }.into());
     }
     let mut started = steps::start(&settings, &cases, &selected, overlay)?;
+    // A JSON stream keeps stdout to itself. The stream keeps styles only where `--color`,
+    // `NO_COLOR` and the terminal allow.
     let mut out: Box<dyn Write> = if args.format == Some(FormatSetting::Json) {
-        Box::new(std::io::stderr())
+        Box::new(anstream::AutoStream::auto(std::io::stderr()))
     } else {
-        Box::new(std::io::stdout())
+        Box::new(anstream::AutoStream::auto(std::io::stdout()))
     };
     let target_info = steps::header(
         &mut out,
@@ -144,16 +156,17 @@ pub fn run_to_report(
         planned.len(),
     );
     let outcomes: Arc<Mutex<Vec<Outcome>>> = Arc::default();
-    let has_failed = steps::run_trials(
+    let (has_failed, hooks) = steps::run_trials(
         &mut args,
+        console,
         &planned,
         &selected,
         &started,
         &mut reporting,
         &outcomes,
     );
-    reporting.finish_progress(&mut out);
-    steps::record_ignored(&selected, &args, &outcomes);
+    steps::record_ignored(&selected, &args, &outcomes, &hooks);
+    reporting.finish_progress();
     let leftovers = steps::leftovers_on_shared_mock(&mut started);
     let outcomes = std::mem::take(&mut *lock(&outcomes));
     let report = steps::build_report(
@@ -164,7 +177,13 @@ pub fn run_to_report(
         &started,
         &settings,
     );
-    steps::print_closing(&mut out, &report, &args, &leftovers, &started.shared);
+    steps::print_closing(
+        &mut out,
+        &report,
+        show_coverage,
+        &leftovers,
+        &started.shared,
+    );
     // Report directory, certification record, baseline.
     let kept = report.clone();
     let concluded = reporting.conclude(report, &settings, &mut out, has_failed);
@@ -333,6 +352,9 @@ fn trial(
             }
         };
         let known = hooks.case_done(&mut outcome);
+        if hooks.output_closed() {
+            shared.guard.cancel.stop(Stop::OutputClosed);
+        }
         let verdict = verdict(&outcome, known);
         lock(&outcomes).push(outcome);
         verdict

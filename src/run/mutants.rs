@@ -5,7 +5,6 @@
 //! implementation, or fails a correct one, is worse than none; this is the proof it does
 //! neither, kept current by `cargo test` (tests/mutants.rs).
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,9 +14,12 @@ use tokio::task::JoinSet;
 
 use crate::case::{Case, Level};
 use crate::mock::defects::Flaw;
-use crate::mock::{DEFECTS, Defect, VARIANTS, Variant};
+use crate::mock::variants::UnknownVariant;
+use crate::mock::{DEFECTS, Defect, UnknownDefect, VARIANTS, Variant};
 use crate::outcome::{Outcome, Status};
+use crate::plan::suite::SuiteDirs;
 use crate::plan::{self, CredentialSource, Settings, Target};
+use crate::run::RunError;
 use crate::run::embedded::run_embedded;
 use crate::sign::Credentials;
 
@@ -141,16 +143,12 @@ impl Matrix {
 }
 
 /// Settings for in-process runs: the embedded mock with the built-in test pair, the template
-/// defaults, and the cases, schemas and snapshots of `root` (the source tree by default).
-pub fn settings(root: Option<PathBuf>) -> Settings {
-    let dir = |name: &str| match &root {
-        Some(root) => root.join(name),
-        None => plan::default_dir(name),
-    };
+/// defaults, and the suite in `dirs` (`SuiteDirs::builtin()` for the one in the binary).
+pub fn settings(dirs: SuiteDirs) -> Settings {
     Settings {
-        cases_dir: dir("cases"),
-        schemas_dir: dir("schemas"),
-        snapshots_dir: dir("snapshots"),
+        cases_dir: dirs.cases,
+        schemas_dir: dirs.schemas,
+        snapshots_dir: dirs.snapshots,
         target: Target::Embedded,
         target_name: None,
         credentials: Credentials::new(crate::mock::TEST_SECRET_ID, crate::mock::TEST_SECRET_KEY),
@@ -254,6 +252,23 @@ impl Mutant {
     }
 }
 
+/// Why the matrix could not be built: one of its runs did not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum MutantsError {
+    /// The run of the baseline, a defect or a variant (`label`) could not run its cases.
+    #[error("{label}: {source}")]
+    Run {
+        label: String,
+        #[source]
+        source: RunError,
+    },
+    #[error("a run ended abnormally: {0}")]
+    Task(#[source] tokio::task::JoinError),
+    /// A run's result never came back (a bug in the matrix's bookkeeping).
+    #[error("{0} run is missing")]
+    Missing(&'static str),
+}
+
 /// Runs the baseline, every defect of `defects` and every variant of `variants` on the current
 /// tokio runtime, as `parallelism` allows, and builds the matrix.
 pub async fn matrix(
@@ -262,7 +277,7 @@ pub async fn matrix(
     defects: &[&'static Defect],
     variants: &[&'static Variant],
     parallelism: Parallelism,
-) -> Result<Matrix, String> {
+) -> Result<Matrix, MutantsError> {
     let started = Instant::now();
     let cases: Arc<[Case]> = cases.into();
     let permits = Arc::new(Semaphore::new(parallelism.runs.max(1)));
@@ -292,12 +307,17 @@ pub async fn matrix(
     }
     let mut results = vec![None; mutants.len()];
     while let Some(done) = runs.join_next().await {
-        let (index, outcomes, took) = done.map_err(|e| format!("a run ended abnormally: {e}"))?;
-        let outcomes = outcomes.map_err(|e| format!("{}: {e}", mutants[index].label()))?;
+        let (index, outcomes, took) = done.map_err(MutantsError::Task)?;
+        let outcomes = outcomes.map_err(|source| MutantsError::Run {
+            label: mutants[index].label(),
+            source,
+        })?;
         results[index] = Some((outcomes, took));
     }
     let mut results = results.into_iter().flatten();
-    let (baseline, _) = results.next().ok_or("the baseline run is missing")?;
+    let (baseline, _) = results
+        .next()
+        .ok_or(MutantsError::Missing("the baseline"))?;
     let (baseline_failures, baseline_info) = failures(&baseline);
     let baseline_failures: Vec<String> =
         baseline_failures.into_iter().chain(baseline_info).collect();
@@ -305,7 +325,7 @@ pub async fn matrix(
 
     let mut rows = Vec::with_capacity(defects.len());
     for defect in defects {
-        let (outcomes, duration) = results.next().ok_or("a defect's run is missing")?;
+        let (outcomes, duration) = results.next().ok_or(MutantsError::Missing("a defect's"))?;
         let (caught_by, info_failures) = failures(&outcomes);
         let invalid_catchers: Vec<&'static str> = defect
             .catchers
@@ -334,7 +354,7 @@ pub async fn matrix(
     }
     let mut variant_rows = Vec::with_capacity(variants.len());
     for variant in variants {
-        let (outcomes, duration) = results.next().ok_or("a variant's run is missing")?;
+        let (outcomes, duration) = results.next().ok_or(MutantsError::Missing("a variant's"))?;
         variant_rows.push(variant_row(variant, &outcomes, duration));
     }
     let caught = rows.iter().filter(|r| r.caught).count();
@@ -393,24 +413,24 @@ fn variant_row(variant: &'static Variant, outcomes: &[Outcome], duration: Durati
 }
 
 /// Every defect of the catalogue, or those named (each name checked).
-pub fn select(names: &[String]) -> Result<Vec<&'static Defect>, String> {
+pub fn select(names: &[String]) -> Result<Vec<&'static Defect>, UnknownDefect> {
     if names.is_empty() {
         return Ok(DEFECTS.iter().collect());
     }
     names
         .iter()
-        .map(|name| crate::mock::defects::lookup(name).map_err(|e| e.to_string()))
+        .map(|name| crate::mock::defects::lookup(name))
         .collect()
 }
 
 /// Every variant of the catalogue, or those named (each name checked).
-pub fn select_variants(names: &[String]) -> Result<Vec<&'static Variant>, String> {
+pub fn select_variants(names: &[String]) -> Result<Vec<&'static Variant>, UnknownVariant> {
     if names.is_empty() {
         return Ok(VARIANTS.iter().collect());
     }
     names
         .iter()
-        .map(|name| crate::mock::variants::lookup(name).map_err(|e| e.to_string()))
+        .map(|name| crate::mock::variants::lookup(name))
         .collect()
 }
 

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use libtest_mimic::{Arguments, FormatSetting};
+use libtest_mimic::Arguments;
 
 use super::execute::Shared;
 use super::{
@@ -19,8 +19,12 @@ use crate::check::snapshot::UpdateMode;
 use crate::mock;
 use crate::outcome::Outcome;
 use crate::plan::{Planned, Settings, Target};
+use crate::report::closing::render_closing;
+use crate::report::console::Format;
 use crate::report::coverage::{self, render_table, render_totals};
+use crate::report::listing;
 use crate::report::progress;
+use crate::report::reporting::CaseHooks;
 use crate::report::reporting::Reporting;
 use crate::report::{self, RunReport, SuiteInfo, Summary, TargetInfo};
 use crate::send::timeout::Stop;
@@ -43,7 +47,19 @@ pub fn select<'a>(
     args: &Arguments,
     empty_filter_ok: bool,
     settings: &Settings,
+    console: Option<Format>,
 ) -> Result<Selection<'a>, RunError> {
+    if args.list
+        && let Some(format) = console
+    {
+        let selected: Vec<&Planned> = planned
+            .iter()
+            .filter(|p| !args.is_filtered_out(&placeholder(p)))
+            .collect();
+        // `--list | head -1`: the rest of the list has no reader; that is not an error.
+        let _ = listing::write(&mut std::io::stdout().lock(), format, &selected);
+        return Ok(Selection::Done(Ending::Nothing));
+    }
     if args.list {
         // `--list | head -1`: the rest of the list has no reader; that is not an error.
         let listed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -66,7 +82,7 @@ pub fn select<'a>(
         }
         return Err(RunError::NoCaseSelected {
             loaded: planned.len(),
-            dir: settings.cases_dir.clone(),
+            suite: crate::plan::suite::describe(&settings.cases_dir),
             ignored: args.ignored,
         });
     }
@@ -136,16 +152,15 @@ pub fn start(
 }
 
 /// Snapshots are written only where they can be and where the user asked: never into the
-/// source tree the binary was built from, and a directory that cannot be written is found now,
-/// not after the suite was sent.
+/// built-in suite's (read-only) set, and a directory that cannot be written is found now, not
+/// after the suite was sent.
 fn settle_snapshot_mode(shared: &mut Shared) {
     if shared.snapshots.mode != UpdateMode::No
-        && crate::plan::is_source_tree_fallback(&shared.snapshots.dir, "snapshots")
+        && crate::plan::suite::is_builtin(&shared.snapshots.dir)
     {
-        progress::notice(&format!(
-            "note: no ./snapshots here: answers are compared with {}, and no snapshot is written there (give --snapshots DIR to record)",
-            shared.snapshots.dir.display()
-        ));
+        progress::notice(
+            "note: answers are compared with the built-in snapshots, which are read-only: no snapshot is written (give --snapshots DIR to record, or run an editable copy: car-conformance init DIR, then --cases DIR)",
+        );
         shared.snapshots.mode = UpdateMode::No;
     }
     if shared.snapshots.mode != UpdateMode::No
@@ -187,6 +202,11 @@ pub fn header(
         target_info.name,
         settings.credential_source.describe()
     );
+    let _ = writeln!(
+        out,
+        "suite: {}",
+        crate::plan::suite::describe(&settings.cases_dir)
+    );
     if let Some(line) = crate::send::client::proxy_line(base_url) {
         let _ = writeln!(out, "{line}");
     }
@@ -194,21 +214,28 @@ pub fn header(
     target_info
 }
 
-/// Runs every planned case as a libtest trial; whether libtest saw a failure. A run piped into
-/// `head` ends quietly: no new case starts, cases in flight clean up, the report is written.
+/// Runs every planned case as a libtest trial; whether libtest saw a failure, and the hooks the
+/// trials went through. A run piped into `head` ends quietly: no new case starts, cases in
+/// flight clean up, the report is written.
 pub fn run_trials(
     args: &mut Arguments,
+    console: Option<Format>,
     planned: &[Planned],
     selected: &[&Planned],
     started: &Started,
     reporting: &mut Reporting,
     outcomes: &Arc<Mutex<Vec<Outcome>>>,
-) -> bool {
+) -> (bool, Arc<CaseHooks>) {
     let trial_count = selected
         .iter()
         .filter(|p| !args.is_ignored(&placeholder(p)))
         .count();
-    let hooks = reporting.start(args, trial_count);
+    let hooks = reporting.start(console, selected, trial_count);
+    if console.is_some() {
+        // The console prints every case; libtest's printer, which knows only ok, FAILED and
+        // ignored, writes to nowhere.
+        args.logfile = Some(NOWHERE.to_owned());
+    }
     let trials = planned
         .iter()
         .map(|p| {
@@ -234,15 +261,26 @@ pub fn run_trials(
         Err(payload) => std::panic::resume_unwind(payload),
     };
     *lock(&ON_CLOSED_OUTPUT) = None;
-    has_failed
+    (has_failed, hooks)
 }
 
-/// Cases libtest did not run because they are ignored become skipped outcomes with the reason.
-pub fn record_ignored(selected: &[&Planned], args: &Arguments, outcomes: &Mutex<Vec<Outcome>>) {
+/// The file libtest's printer writes to when the console prints instead.
+const NOWHERE: &str = if cfg!(windows) { "NUL" } else { "/dev/null" };
+
+/// Cases libtest did not run because their file marks them `ignore` become skipped outcomes
+/// with the reason, shown on the console too.
+pub fn record_ignored(
+    selected: &[&Planned],
+    args: &Arguments,
+    outcomes: &Mutex<Vec<Outcome>>,
+    hooks: &CaseHooks,
+) {
     for p in selected {
         if p.skip.is_none() && args.is_ignored(&placeholder(p)) {
             let reason = format!("ignored: {}", p.case.spec.ignore.as_deref().unwrap_or(""));
-            lock(outcomes).push(Outcome::skipped(&p.case, reason));
+            let outcome = Outcome::skipped(&p.case, reason);
+            hooks.show(&outcome, None);
+            lock(outcomes).push(outcome);
         }
     }
 }
@@ -308,21 +346,20 @@ pub fn build_report(
     report
 }
 
-/// The closing lines: coverage (totals only when quiet), what was left on the shared mock, the
-/// sessions ledger and the summary — target text made harmless for the terminal.
+/// The closing lines: coverage (the totals per level; every item with `--show-coverage`), what
+/// was left on the shared mock, the sessions ledger and the summary — target text made harmless
+/// for the terminal.
 pub fn print_closing(
     out: &mut dyn Write,
     report: &RunReport,
-    args: &Arguments,
+    show_coverage: bool,
     leftovers: &[String],
     shared: &Shared,
 ) {
-    // Quiet runs (`-q`, `--format terse`) keep the totals and leave the item lines out.
-    let quiet = args.quiet || args.format == Some(FormatSetting::Terse);
-    let table = if quiet {
-        render_totals(&report.coverage)
-    } else {
+    let table = if show_coverage {
         render_table(&report.coverage)
+    } else {
+        render_totals(&report.coverage)
     };
     let _ = writeln!(out, "\ncoverage of the catalogue on this target:\n{table}");
     for line in leftovers {
@@ -333,6 +370,6 @@ pub fn print_closing(
         "{}",
         crate::redact::for_terminal(&shared.guard.summary())
     );
-    let summary = report::render_summary(report);
-    let _ = write!(out, "{}", crate::redact::for_terminal(&summary));
+    // Target text in the summary is made harmless where it is written in; the styles stay.
+    let _ = write!(out, "{}", render_closing(report));
 }

@@ -338,7 +338,7 @@ mod tests {
         assert!(matches!(error, SendError::Timeout(_)));
         assert_eq!(
             error.to_string(),
-            "timed out after 200 ms: no complete answer"
+            "timed out after 200ms: no complete answer"
         );
         drop(listener);
     }

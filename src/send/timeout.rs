@@ -150,21 +150,36 @@ pub async fn bounded(
     }
 }
 
-/// Runs `work`, turning a panic inside it into `Err(message)` (scrubbed of secrets), so the
-/// caller can still clean up: a bug in a check must not leave a session running.
-pub async fn catch_panic<F: Future>(work: F) -> Result<F::Output, String> {
+/// A panic caught inside the work of a case: its message, scrubbed of secrets.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Panicked {
+    pub message: String,
+}
+
+/// Runs `work`, turning a panic inside it into [`Panicked`], so the caller can still clean up:
+/// a bug in a check must not leave a session running.
+pub async fn catch_panic<F: Future>(work: F) -> Result<F::Output, Panicked> {
     let mut work = std::pin::pin!(work);
     std::future::poll_fn(|cx| {
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work.as_mut().poll(cx))) {
             Ok(std::task::Poll::Ready(output)) => std::task::Poll::Ready(Ok(output)),
             Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
-            Err(payload) => {
-                std::task::Poll::Ready(Err(crate::redact::panic_message(payload.as_ref())
-                    .unwrap_or_else(|| "a panic without a message".to_owned())))
-            }
+            Err(payload) => std::task::Poll::Ready(Err(Panicked {
+                message: crate::redact::panic_message(payload.as_ref())
+                    .unwrap_or_else(|| "a panic without a message".to_owned()),
+            })),
         }
     })
     .await
+}
+
+/// Why the breaker holds a request back: the target's last `timeouts` requests each timed out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the target stopped answering: its last {timeouts} requests timed out after {} each", human(*each))]
+pub struct NotAnswering {
+    pub timeouts: u32,
+    pub each: Duration,
 }
 
 /// Stops sending to a target whose last [`BREAKER_THRESHOLD`] requests all timed out. While
@@ -201,8 +216,8 @@ impl Breaker {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// `Err(reason)` when a request must not be sent because the target stopped answering.
-    pub fn check(&self) -> Result<(), String> {
+    /// An error when a request must not be sent because the target stopped answering.
+    pub fn check(&self) -> Result<(), NotAnswering> {
         let mut state = self.state();
         if !state.open {
             return Ok(());
@@ -215,11 +230,10 @@ impl Breaker {
             state.last_probe = Some(now);
             return Ok(());
         }
-        Err(format!(
-            "the target stopped answering: its last {} requests timed out after {} each",
-            state.consecutive.max(self.threshold),
-            human(state.last_timeout)
-        ))
+        Err(NotAnswering {
+            timeouts: state.consecutive.max(self.threshold),
+            each: state.last_timeout,
+        })
     }
 
     /// Counts a request's fate: `Some(limit)` when it timed out, `None` when anything came back.
@@ -320,7 +334,12 @@ mod tests {
             panic!("boom with timeout-test-panic-secret");
         })
         .await;
-        assert_eq!(panicked, Err("boom with <redacted>".to_owned()));
+        assert_eq!(
+            panicked,
+            Err(Panicked {
+                message: "boom with <redacted>".to_owned()
+            })
+        );
     }
 
     #[test]
@@ -335,8 +354,8 @@ mod tests {
         breaker.record(limit);
         assert!(breaker.check().is_ok(), "an answer resets the count");
         breaker.record(limit);
-        let reason = breaker.check().unwrap_err();
-        assert!(reason.contains("timed out after 6 s"), "{reason}");
+        let reason = breaker.check().unwrap_err().to_string();
+        assert!(reason.contains("timed out after 6s"), "{reason}");
         assert!(breaker.tripped().is_some());
         breaker.record(None);
         assert!(breaker.check().is_ok());

@@ -413,6 +413,28 @@ fn expired_and_future_timestamps_are_signature_expire() {
 }
 
 #[test]
+fn the_clock_is_judged_from_the_headers_before_the_signature() {
+    // A stale request whose body was changed after signing: the clock decides, so a server
+    // can refuse it before reading the body.
+    let headers = good_headers();
+    let changed = check(&headers, "POST", "", b"{}", NOW + 301);
+    assert_eq!(code_of(changed), "AuthFailure.SignatureExpire");
+    let policy = VerifyPolicy {
+        now: NOW + 301,
+        ..VerifyPolicy::default()
+    };
+    assert!(matches!(
+        verify_head(&headers, &keys, &policy),
+        Err(Rejection::Expired { .. })
+    ));
+    let policy = VerifyPolicy {
+        now: NOW,
+        ..VerifyPolicy::default()
+    };
+    assert_eq!(verify_head(&headers, &keys, &policy), Ok(()));
+}
+
+#[test]
 fn bad_timestamp_header_is_rejected() {
     let mut headers = good_headers();
     replace(&mut headers, "X-TC-Timestamp", "yesterday".into());

@@ -10,7 +10,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use subtle::ConstantTimeEq;
 
 use super::signer::Credentials;
@@ -114,9 +114,9 @@ pub fn string_to_sign(method: &str, host: &str, path: &str, params: &[(String, S
 
 /// The raw HMAC of `string_to_sign` keyed with the SecretKey itself (v1 derives no key).
 pub fn signature_bytes(secret_key: &str, method: SignatureMethod, string_to_sign: &str) -> Vec<u8> {
-    fn mac<M: Mac + hmac::digest::KeyInit>(key: &str, data: &str) -> Vec<u8> {
-        let mut mac =
-            <M as Mac>::new_from_slice(key.as_bytes()).expect("HMAC accepts keys of any length");
+    fn mac<M: Mac + KeyInit>(key: &str, data: &str) -> Vec<u8> {
+        let mut mac = <M as KeyInit>::new_from_slice(key.as_bytes())
+            .expect("HMAC accepts keys of any length");
         mac.update(data.as_bytes());
         mac.finalize().into_bytes().to_vec()
     }

@@ -234,8 +234,8 @@ struct Head<'a> {
     names: Vec<&'a str>,
 }
 
-/// The checks of [`verify`] that read only the headers (shape, scope, key, signed headers), in
-/// the same order: a request they refuse is refused with the same code whatever its body, so a
+/// The checks of [`verify`] that read only the headers (shape, scope, key, signed headers,
+/// clock), in the same order: a request they refuse is refused with the same code whatever its body, so a
 /// server can answer it before reading the body.
 pub fn verify_head<H: HeaderSource + ?Sized>(
     headers: &H,
@@ -291,6 +291,15 @@ fn head<'a, H: HeaderSource + ?Sized>(
             ));
         }
     }
+    // The clock is a header check too: decided here, a stale request is refused before a
+    // server reads its body (no documentation orders it against the signature).
+    let skew_secs = (policy.now - timestamp).abs();
+    if skew_secs > policy.window_secs {
+        return Err(Rejection::Expired {
+            skew_secs,
+            window_secs: policy.window_secs,
+        });
+    }
     Ok(Head {
         parsed,
         timestamp,
@@ -300,8 +309,8 @@ fn head<'a, H: HeaderSource + ?Sized>(
 }
 
 /// Verifies `request`: the verified SecretId, or why it is rejected. Checks run in the order
-/// a gateway can afford them: shape, scope, key (all in [`verify_head`]), signature (constant
-/// time), token, clock.
+/// a gateway can afford them: shape, scope, key, clock (all in [`verify_head`]), signature
+/// (constant time), token.
 pub fn verify<H: HeaderSource + ?Sized>(
     request: &Received<'_, H>,
     keys: &dyn KeyLookup,
@@ -362,14 +371,6 @@ pub fn verify<H: HeaderSource + ?Sized>(
     };
     if !token_ok {
         return Err(Rejection::TokenMismatch);
-    }
-
-    let skew_secs = (policy.now - timestamp).abs();
-    if skew_secs > policy.window_secs {
-        return Err(Rejection::Expired {
-            skew_secs,
-            window_secs: policy.window_secs,
-        });
     }
     Ok(parsed.secret_id.to_owned())
 }

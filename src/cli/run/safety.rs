@@ -29,7 +29,7 @@ pub struct SafetyArgs {
     #[arg(long, env = "CAR_CONCURRENCY", value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrency: Option<u16>,
     /// Time limit of one request (default 6s: the documented 5 s plus 1 s; a body over 1 MiB
-    /// gets 1 s more per MiB). Accepts 500ms, 6s, 2m, or seconds.
+    /// gets 1 s more per MiB). Accepts 500ms, 6s, 1m30s, or seconds.
     #[arg(long, alias = "timeout-secs", env = "CAR_REQUEST_TIMEOUT", value_name = "DURATION", value_parser = parse_duration)]
     pub request_timeout: Option<Duration>,
     /// Time limit of one case, its cleanup aside (default 60s).
