@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::sync::Mutex;
 
 use car_conformance::mock::{DEFECTS, VARIANTS};
@@ -129,22 +128,18 @@ fn the_mock_lists_its_variants_with_their_quotes_and_refuses_unknown_names() {
     }
 }
 
-/// A temporary copy of one case file, so the command runs in a second, not a full matrix.
-fn one_file(relative: &str) -> PathBuf {
+/// `car-conformance mutants --json FLAGS` over a temporary copy of one case file (so it runs in
+/// a second, not a full matrix): the matrix it printed, once it exited 0.
+fn mutants_on_one_file(relative: &str, flags: &[&str]) -> serde_json::Value {
     let dir = std::env::temp_dir().join(format!("car-mutants-cli-{}", std::process::id()));
     let source = root().join("cases").join(relative);
     let target = dir.join(relative);
     std::fs::create_dir_all(target.parent().unwrap()).unwrap();
     std::fs::copy(source, &target).unwrap();
-    dir
-}
-
-#[test]
-fn the_mutants_command_prints_the_matrix_as_json() {
-    let _serial = serial();
-    let dir = one_file("common/rate-limit.json");
     let output = bin()
-        .args(["mutants", "--json", "--defect", "no-rate-limit", "--cases"])
+        .args(["mutants", "--json"])
+        .args(flags)
+        .arg("--cases")
         .arg(&dir)
         .output()
         .unwrap();
@@ -155,7 +150,13 @@ fn the_mutants_command_prints_the_matrix_as_json() {
         "{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let matrix: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    serde_json::from_str(&stdout).unwrap()
+}
+
+#[test]
+fn the_mutants_command_prints_the_matrix_as_json() {
+    let _serial = serial();
+    let matrix = mutants_on_one_file("common/rate-limit.json", &["--defect", "no-rate-limit"]);
     assert_eq!(matrix["score_percent"], 100.0);
     assert_eq!(matrix["problems"], serde_json::json!([]));
     let row = &matrix["defects"][0];
@@ -172,20 +173,7 @@ fn the_mutants_command_prints_the_matrix_as_json() {
 #[test]
 fn the_mutants_command_runs_a_variant_alone_and_counts_it_passed() {
     let _serial = serial();
-    let dir = one_file("response/envelope.json");
-    let output = bin()
-        .args(["mutants", "--json", "--variant", "pretty-json", "--cases"])
-        .arg(&dir)
-        .output()
-        .unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let matrix: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let matrix = mutants_on_one_file("response/envelope.json", &["--variant", "pretty-json"]);
     assert_eq!(matrix["defects"], serde_json::json!([]));
     assert_eq!(matrix["variants_passed"], 1);
     let row = &matrix["variants"][0];

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use common::cases::write_case_file;
 use common::mock::Process;
 use common::report::{report, schema_errors};
-use common::{bin, counting_listener, run, temp_dir, text};
+use common::{bin, counting_listener, exited, run, temp_dir, text};
 
 #[test]
 fn a_broken_case_directory_exits_2_with_every_problem_and_sends_nothing() {
@@ -81,13 +81,7 @@ fn failures_fail_the_run_unless_the_case_is_info() {
         ]}),
     );
     let output = run(&["--cases", dir.to_str().unwrap()]);
-    let stdout = text(&output.stdout);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{stdout}{}",
-        text(&output.stderr)
-    );
+    let stdout = exited(&output, 0);
     let info = stdout
         .lines()
         .find(|l| l.contains("lock/wrong-info"))
@@ -113,8 +107,7 @@ fn failures_fail_the_run_unless_the_case_is_info() {
         &json!({"cases": [simple_case("wrong-should", "should", json!({"code": "FailedOperation.SlowDown", "status": 201}))]}),
     );
     let output = run(&["--cases", dir.to_str().unwrap()]);
-    let stdout = text(&output.stdout);
-    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    let stdout = exited(&output, 1);
     for expected in [
         "step 1 (CreateSession): HTTP status: expected 201, got 200",
         "step 1 (CreateSession): outcome: expected FailedOperation.SlowDown, got FailedOperation.LockTimeout",
@@ -135,8 +128,7 @@ fn failures_fail_the_run_unless_the_case_is_info() {
 #[test]
 fn list_filters_and_empty_selections_behave_like_cargo_test() {
     let output = run(&["--list"]);
-    let stdout = text(&output.stdout);
-    assert_eq!(output.status.code(), Some(0));
+    let stdout = exited(&output, 0);
     assert!(
         stdout.contains("[must]   flow/session/apply-create-destroy\n"),
         "{stdout}"
@@ -144,8 +136,7 @@ fn list_filters_and_empty_selections_behave_like_cargo_test() {
     assert!(!stdout.contains("running"), "--list runs nothing: {stdout}");
 
     let output = run(&["--exact", "flow/session/lock-required"]);
-    let stdout = text(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    let stdout = exited(&output, 0);
     assert!(stdout.contains("running 1 case\n"), "{stdout}");
     assert!(
         stdout.contains("PASS      [must]   flow/session/lock-required  "),
@@ -203,8 +194,7 @@ fn report_dir_writes_a_report_that_matches_its_schema() {
 #[test]
 fn min_coverage_fails_a_run_below_it() {
     let output = run(&["flow/session/lock-required", "--min-coverage", "90"]);
-    let stdout = text(&output.stdout);
-    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    let stdout = exited(&output, 1);
     assert!(stdout.contains("below --min-coverage 90%"), "{stdout}");
     let output = run(&["flow/session/lock-required", "--min-coverage", "101"]);
     assert_eq!(output.status.code(), Some(2));
@@ -213,8 +203,7 @@ fn min_coverage_fails_a_run_below_it() {
 #[test]
 fn coverage_is_computed_statically_as_a_table_or_json() {
     let output = run(&["coverage"]);
-    let stdout = text(&output.stdout);
-    assert_eq!(output.status.code(), Some(0));
+    let stdout = exited(&output, 0);
     assert!(stdout.contains("rule.lock.required"), "{stdout}");
     assert!(stdout.contains("flow/session/lock-required"), "{stdout}");
 
@@ -243,13 +232,7 @@ fn a_separately_started_mock_passes_with_mock_only_cases_skipped() {
     let url = mock.url.clone();
     let output = run(&["run", "--target", &url]);
     mock.kill();
-    let stdout = text(&output.stdout);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{stdout}{}",
-        text(&output.stderr)
-    );
+    let stdout = exited(&output, 0);
     let slow_down = stdout
         .lines()
         .find(|l| l.contains("business/concurrency/slow-down "))
@@ -309,13 +292,7 @@ fn ignored_cases_are_reported_and_run_only_with_ignored() {
         "--report-dir",
         report.to_str().unwrap(),
     ]);
-    let stdout = text(&output.stdout);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{stdout}{}",
-        text(&output.stderr)
-    );
+    let stdout = exited(&output, 0);
     assert!(stdout.contains(": 2 cases, 1 passed, 0 failed"), "{stdout}");
     assert!(
         stdout.contains(
@@ -334,8 +311,7 @@ fn ignored_cases_are_reported_and_run_only_with_ignored() {
     assert_eq!(written["cases"][0]["status"], "skipped");
 
     let output = run(&["--cases", dir.to_str().unwrap(), "--ignored"]);
-    let stdout = text(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    let stdout = exited(&output, 0);
     assert!(stdout.contains("running 1 case\n"), "{stdout}");
     assert!(
         stdout.contains("PASS      [must]   lock/parked  "),
@@ -349,8 +325,7 @@ fn ignored_cases_are_reported_and_run_only_with_ignored() {
 #[test]
 fn the_shipped_cases_pass_on_the_embedded_mock_and_leave_nothing_behind() {
     let output = run(&["-q"]);
-    let stdout = text(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    let stdout = exited(&output, 0);
     assert!(
         stdout.contains(" 0 failed (must 0, should 0, info 0)"),
         "{stdout}"

@@ -83,6 +83,12 @@ pub fn shown(output: &Output) -> String {
     )
 }
 
+/// The stdout of a run that must have exited with `code`; a failure shows both streams.
+pub fn exited(output: &Output, code: i32) -> String {
+    assert_eq!(output.status.code(), Some(code), "{}", shown(output));
+    text(&output.stdout)
+}
+
 /// The same as `shown`, under the name the report tests use.
 pub fn both(output: &Output) -> String {
     shown(output)
