@@ -113,7 +113,14 @@ pub fn main() -> ExitCode {
     let words: Vec<String> = std::env::args_os()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    if let Some(message) = run::refused_flag(&words) {
+    let command = <Cli as clap::CommandFactory>::command();
+    let others: Vec<&str> = command
+        .get_subcommands()
+        .map(clap::Command::get_name)
+        .filter(|name| *name != "run")
+        .chain(["help"])
+        .collect();
+    if let Some(message) = run::refused_flag(&words, &others) {
         // `--color` is not parsed yet: errors are plain here.
         return usage_error(message);
     }
