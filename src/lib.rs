@@ -16,7 +16,7 @@
 //! | `send/` | sign → send | a step becomes a signed request; client, pacing, timeouts, hostile answers |
 //! | `check/` | check | one answer judged: expectations, schemas, snapshots |
 //! | `report/` | report | renderers (console, JSON, JUnit, Markdown, HTML), coverage, writing |
-//! | `run/` | drives | executes cases (cleanup, guard, dry run, embedded, mutants) over the stages |
+//! | `run/` | drives | executes cases (cleanup, guard, dry run, embedded, mutants, compare) over the stages |
 //! | `cli/` | edge | parses, prints, maps errors to exit codes; the only place that does |
 //!
 //! Where a change goes:

@@ -34,7 +34,7 @@ pub fn run_error(error: &RunError) -> ExitCode {
 
 /// The exit code of a run's end: a UserId left behind wins over everything, then how the run
 /// stopped, then the verdict; an unwritten report is a usage error.
-fn code(ended: &Result<Ending, RunError>) -> u8 {
+pub(super) fn code(ended: &Result<Ending, RunError>) -> u8 {
     let (failed, stop, unwritten) = match ended {
         Err(_) => return super::EXIT_USAGE,
         Ok(Ending::Nothing | Ending::NoCaseMatched) => return 0,

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod audit;
+mod compare;
 mod coverage;
 mod exit;
 mod init;
@@ -52,6 +53,8 @@ enum Command {
     Mock(Box<mock::MockArgs>),
     /// Read, reset or switch a running mock through its control interface (`mock --control`).
     MockCtl(Box<mock_ctl::MockCtlArgs>),
+    /// Run the same cases against two or more targets and show where they differ.
+    Compare(Box<compare::CompareArgs>),
     /// Show which catalogue items the cases cover, without sending anything.
     Coverage(coverage::CoverageArgs),
     /// Run the suite against the mock once per named defect: which cases catch which defect.
@@ -110,7 +113,14 @@ pub fn main() -> ExitCode {
     let words: Vec<String> = std::env::args_os()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    if let Some(message) = run::refused_flag(&words) {
+    let command = <Cli as clap::CommandFactory>::command();
+    let others: Vec<&str> = command
+        .get_subcommands()
+        .map(clap::Command::get_name)
+        .filter(|name| *name != "run")
+        .chain(["help"])
+        .collect();
+    if let Some(message) = run::refused_flag(&words, &others) {
         // `--color` is not parsed yet: errors are plain here.
         return usage_error(message);
     }
@@ -126,6 +136,7 @@ pub fn main() -> ExitCode {
         Some(Command::Sign(args)) => sign::execute(*args),
         Some(Command::Mock(args)) => mock::execute(*args),
         Some(Command::MockCtl(args)) => mock_ctl::execute(*args),
+        Some(Command::Compare(args)) => compare::execute(*args),
         Some(Command::Coverage(args)) => coverage::execute(args),
         Some(Command::Mutants(args)) => mutants::execute(args),
         Some(Command::Verify(args)) => audit::execute(args),

@@ -113,23 +113,30 @@ fn env(name: &str) -> Option<String> {
 
 /// Settings from the flags and the environment.
 fn settings(args: &RunArgs) -> Result<Settings, String> {
-    let (args, safety, request_timeout) = safety::resolve(args)?;
-    let args = &args;
-    let target = match args.target.as_deref().filter(|t| !t.is_empty()) {
-        Some(text) => plan::parse_target(text).map_err(|e| e.to_string())?,
-        None => Target::Embedded,
-    };
-    let (credentials, credential_source) = plan::credentials_for(
-        &target,
+    settings_with(
+        args,
         plan::credentials_from(
             env("TENCENTCLOUD_SECRET_ID"),
             env("TENCENTCLOUD_SECRET_KEY"),
             env("TENCENTCLOUD_SESSION_TOKEN"),
         )
         .map_err(|e| e.to_string())?,
-        safety.dry_run,
     )
-    .map_err(|e| e.to_string())?;
+}
+
+/// Settings from the flags, with the credentials `found` (`compare` finds each target's own).
+pub(super) fn settings_with(
+    args: &RunArgs,
+    found: (crate::sign::Credentials, plan::CredentialSource),
+) -> Result<Settings, String> {
+    let (args, safety, request_timeout) = safety::resolve(args)?;
+    let args = &args;
+    let target = match args.target.as_deref().filter(|t| !t.is_empty()) {
+        Some(text) => plan::parse_target(text).map_err(|e| e.to_string())?,
+        None => Target::Embedded,
+    };
+    let (credentials, credential_source) =
+        plan::credentials_for(&target, found, safety.dry_run).map_err(|e| e.to_string())?;
     let suite = plan::suite::resolve(plan::suite::SuiteFlags {
         cases: args.cases.clone(),
         schemas: args.schemas.clone(),
@@ -169,7 +176,7 @@ fn settings(args: &RunArgs) -> Result<Settings, String> {
     })
 }
 
-fn report_options(args: &RunArgs, settings: &Settings) -> ReportOptions {
+pub(super) fn report_options(args: &RunArgs, settings: &Settings) -> ReportOptions {
     ReportOptions {
         certify: args.certify,
         // The flag, else the target profile's known failures.
@@ -191,14 +198,7 @@ fn report_options(args: &RunArgs, settings: &Settings) -> ReportOptions {
 
 pub fn execute(args: RunArgs) -> ExitCode {
     match settings(&args) {
-        Ok(settings) => super::exit::finish(run::run(Invocation {
-            reports: report_options(&args, &settings),
-            settings,
-            args: args.selection.arguments(),
-            empty_filter_ok: false,
-            console: Some(args.selection.format()),
-            show_coverage: args.show_coverage,
-        })),
+        Ok(settings) => super::exit::finish(run::run(args.into_invocation(settings))),
         Err(message) => super::usage_error(message),
     }
 }
@@ -242,5 +242,50 @@ pub fn test_main() -> ExitCode {
             show_coverage: false,
         })),
         Err(message) => super::usage_error(message),
+    }
+}
+
+impl RunArgs {
+    /// `compare`: these arguments (the flags every target shares) for one of its targets — its
+    /// URL (`None`: the embedded mock, unless its profile names one), its name, its profile,
+    /// and its own directory in the report directory; only the oracle records observations.
+    pub(super) fn for_target(
+        &self,
+        url: Option<String>,
+        name: &str,
+        profile: Option<PathBuf>,
+        is_oracle: bool,
+    ) -> Self {
+        let mut args = self.clone();
+        args.target = url;
+        args.target_name = Some(name.to_owned());
+        args.safety.target_config = profile;
+        args.report_dir = self.report_dir.as_ref().map(|dir| dir.join(name));
+        if !is_oracle {
+            args.record_observations = None;
+        }
+        args
+    }
+
+    /// Whether `--record-observations` was given.
+    pub(super) fn records_observations(&self) -> bool {
+        self.record_observations.is_some()
+    }
+
+    /// `compare`'s report directory: the one `--report-dir` names.
+    pub(super) fn report_dir(&self) -> Option<&std::path::Path> {
+        self.report_dir.as_deref()
+    }
+
+    /// The invocation of `run` with these arguments and `settings`.
+    pub(super) fn into_invocation(self, settings: Settings) -> Invocation {
+        Invocation {
+            reports: report_options(&self, &settings),
+            settings,
+            args: self.selection.arguments(),
+            empty_filter_ok: false,
+            console: Some(self.selection.format()),
+            show_coverage: self.show_coverage,
+        }
     }
 }

@@ -20,7 +20,7 @@ const MAX_FAILURE_CHARS: usize = 600;
 const MAX_DETAIL_LINES: usize = 24;
 
 /// Escapes text for a Markdown table cell or list item: no table breaks, no HTML, one line.
-fn cell(text: &str) -> String {
+pub(super) fn cell(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -37,7 +37,7 @@ fn cell(text: &str) -> String {
     out
 }
 
-fn cut(text: &str, max: usize) -> String {
+pub(super) fn cut(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
         Some((at, _)) => format!("{}…", &text[..at]),
         None => text.to_owned(),

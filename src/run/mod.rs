@@ -5,6 +5,7 @@
 //! thread), then the summary, coverage and report.
 
 pub mod cleanup;
+pub mod compare;
 pub mod dry_run;
 pub mod embedded;
 pub mod ending;
@@ -31,6 +32,7 @@ use crate::check::snapshot::{Snapshots, UpdateMode};
 use crate::mock::{self, MockConfig, MockCredential};
 use crate::outcome::{Outcome, Status, render_failures};
 use crate::plan::{Planned, Settings, plan};
+use crate::report::RunReport;
 use crate::report::console::Format;
 use crate::report::reporting::{CaseHooks, ReportOptions, Reporting, ReportingError};
 use crate::send::SendError;
@@ -75,6 +77,32 @@ fn placeholder(planned: &Planned) -> Trial {
 /// Runs an invocation: how it ended (a failed case, a stop, a UserId left behind), or why it
 /// could not run; `cli` maps both onto the exit code.
 pub fn run(invocation: Invocation) -> Result<Ending, RunError> {
+    run_to_report(invocation, &|_| {}).map(|ran| ran.ending)
+}
+
+/// How one invocation ended, and its report when its cases ran.
+#[derive(Debug)]
+pub struct Ran {
+    pub ending: Ending,
+    pub report: Option<RunReport>,
+}
+
+impl From<Ending> for Ran {
+    fn from(ending: Ending) -> Self {
+        Self {
+            ending,
+            report: None,
+        }
+    }
+}
+
+/// [`run`], keeping the report as data, with `overlay` applied to every embedded mock the run
+/// starts (the shared one and each case's own): `compare` runs the mock with a defect or a
+/// variant as one of its targets through this same machinery.
+pub fn run_to_report(
+    invocation: Invocation,
+    overlay: embedded::Overlay<'_>,
+) -> Result<Ran, RunError> {
     let Invocation {
         settings,
         mut args,
@@ -83,33 +111,25 @@ pub fn run(invocation: Invocation) -> Result<Ending, RunError> {
         console,
         show_coverage,
     } = invocation;
-    // libtest refuses 0 threads by waiting forever: said here instead.
-    if args.test_threads == Some(0) || settings.safety.concurrency == Some(0) {
-        return Err(RunError::NoThreads);
-    }
+    settle_threads(&mut args, &settings)?;
     quiet_on_closed_output();
-    // `--concurrency N` also runs N cases at once unless `--test-threads` says otherwise.
-    args.test_threads = args.test_threads.or(settings.safety.concurrency);
     let (catalogue, cases) = load(&settings)?;
     let mut reporting = match Reporting::prepare(reports, &settings, &mut args, &cases) {
         Ok(reporting) => reporting,
-        Err(ReportingError::NothingToRerun) => return Ok(Ending::Nothing),
+        Err(ReportingError::NothingToRerun) => return Ok(Ending::Nothing.into()),
         Err(ReportingError::Usage(message)) => return Err(RunError::Reporting(message)),
     };
-    let planned = reporting.select(crate::plan::profile::skip_missing_capabilities(
-        plan(cases.clone(), &settings.target),
-        settings.safety.capabilities.as_ref(),
-    ));
+    let planned = plan_cases(&cases, &settings, &reporting, overlay);
     let (selected, to_run) =
         match steps::select(&planned, &args, empty_filter_ok, &settings, console)? {
             steps::Selection::Run { selected, to_run } => (selected, to_run),
-            steps::Selection::Done(ending) => return Ok(ending),
+            steps::Selection::Done(ending) => return Ok(ending.into()),
         };
     if settings.safety.dry_run {
         let problems = dry_run::print(&settings, &selected, &mut std::io::stdout());
-        return Ok(Ending::DryRun { problems });
+        return Ok(Ending::DryRun { problems }.into());
     }
-    let mut started = steps::start(&settings, &cases, &selected)?;
+    let mut started = steps::start(&settings, &cases, &selected, overlay)?;
     let mut out = console_stream(&args);
     let target_info = steps::header(
         &mut out,
@@ -148,8 +168,40 @@ pub fn run(invocation: Invocation) -> Result<Ending, RunError> {
         &started.shared,
     );
     // Report directory, certification record, baseline.
+    let kept = report.clone();
     let concluded = reporting.conclude(report, &settings, &mut out, has_failed);
-    Ok(ran(concluded, &started.shared.guard))
+    Ok(Ran {
+        ending: ran(concluded, &started.shared.guard),
+        report: Some(kept),
+    })
+}
+
+/// libtest's threads: `--concurrency N` also runs N cases at once unless `--test-threads` says
+/// otherwise; 0 is refused here (libtest would wait forever).
+fn settle_threads(args: &mut Arguments, settings: &Settings) -> Result<(), RunError> {
+    if args.test_threads == Some(0) || settings.safety.concurrency == Some(0) {
+        return Err(RunError::NoThreads);
+    }
+    args.test_threads = args.test_threads.or(settings.safety.concurrency);
+    Ok(())
+}
+
+/// Every case planned for the target (skipped where it cannot run, or not selected for a
+/// rerun), each case's own mock changed by `overlay`.
+fn plan_cases(
+    cases: &[Case],
+    settings: &Settings,
+    reporting: &Reporting,
+    overlay: embedded::Overlay<'_>,
+) -> Vec<Planned> {
+    let mut planned = reporting.select(crate::plan::profile::skip_missing_capabilities(
+        plan(cases.to_vec(), &settings.target),
+        settings.safety.capabilities.as_ref(),
+    ));
+    for own in planned.iter_mut().filter_map(|p| p.case.mock.as_mut()) {
+        overlay(own);
+    }
+    planned
 }
 
 /// Where the run's console lines go: stderr when libtest streams JSON (it keeps stdout to
@@ -205,13 +257,15 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-async fn start_shared_mock(settings: &Settings) -> Result<mock::MockHandle, RunError> {
-    mock::start(
-        shared_mock_config(settings),
-        SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-    )
-    .await
-    .map_err(RunError::SharedMock)
+async fn start_shared_mock(
+    settings: &Settings,
+    overlay: embedded::Overlay<'_>,
+) -> Result<mock::MockHandle, RunError> {
+    let mut config = shared_mock_config(settings);
+    overlay(&mut config);
+    mock::start(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+        .await
+        .map_err(RunError::SharedMock)
 }
 
 /// The configuration of the embedded mock that cases without `requires.mock` share.

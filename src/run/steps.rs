@@ -110,6 +110,7 @@ pub fn start(
     settings: &Settings,
     cases: &[Case],
     selected: &[&Planned],
+    overlay: super::embedded::Overlay<'_>,
 ) -> Result<Started, RunError> {
     let needs_shared_mock = settings.target == Target::Embedded
         && selected
@@ -124,7 +125,7 @@ pub fn start(
     let started_at = time::OffsetDateTime::now_utc();
     let started = Instant::now();
     let shared_mock = if needs_shared_mock {
-        Some(runtime.block_on(start_shared_mock(settings))?)
+        Some(runtime.block_on(start_shared_mock(settings, overlay))?)
     } else {
         None
     };
