@@ -407,11 +407,14 @@ mod tests {
         let root = temp_dir("prune");
         let current = root.join("suite-current");
         let names = ["suite-current", "suite-old", ".suite-old.1.2", "unrelated"];
+        // Ages are set, not waited for, so a loaded machine cannot age the current copy too.
+        let lifetime = Duration::from_secs(3600);
+        let long_ago = SystemTime::now() - 2 * lifetime;
         for name in names {
             std::fs::create_dir_all(root.join(name)).unwrap();
+            let dir = std::fs::File::open(root.join(name)).unwrap();
+            dir.set_modified(long_ago).unwrap();
         }
-        let lifetime = Duration::from_millis(300);
-        std::thread::sleep(lifetime + Duration::from_millis(100));
         remove_unused_copies(&current, lifetime);
         let left = || {
             let mut left: Vec<String> = std::fs::read_dir(&root)
