@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::observations::Citation;
+use super::observations_citations::{CitationProblem, CitedFiles};
 use crate::case::Level;
 
 /// A documented parameter or protocol rule.
@@ -188,7 +190,7 @@ pub enum CatalogueError {
         id: String,
         file: String,
         /// Boxed: a mismatch carries several texts, and every catalogue result would pay for it.
-        problem: Box<super::observations_citations::CitationProblem>,
+        problem: Box<CitationProblem>,
     },
 }
 
@@ -225,8 +227,44 @@ impl Catalogue {
                 });
             }
         }
-        super::observations_citations::check(&catalogue, path)?;
+        catalogue.check_citations(path)?;
         Ok(catalogue)
+    }
+
+    /// Every `observed` item's citation against the file it names, relative to the directory of
+    /// the catalogue at `path`, so the catalogue names only answers that were recorded.
+    fn check_citations(&self, path: &Path) -> Result<(), CatalogueError> {
+        let mut cited = CitedFiles::new(path);
+        for item in self.items() {
+            let Evidence::Observed {
+                file,
+                case,
+                step,
+                answer,
+                date,
+                region,
+                ..
+            } = item.evidence
+            else {
+                continue;
+            };
+            let citation = Citation {
+                case,
+                step: step.as_deref(),
+                date,
+                region,
+                answer: answer.as_deref(),
+            };
+            cited
+                .check(file, &citation)
+                .map_err(|problem| CatalogueError::Citation {
+                    path: path.to_path_buf(),
+                    id: item.id.to_owned(),
+                    file: file.clone(),
+                    problem: Box::new(problem),
+                })?;
+        }
+        Ok(())
     }
 
     /// Every item, rules first then error codes, each in file order.

@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::catalogue::{Catalogue, CatalogueError, Evidence};
 use super::observations::{Citation, Mismatch, Observations, ObservationsError};
 
 /// Why an `observed` citation does not hold.
@@ -25,56 +24,41 @@ pub enum CitationProblem {
     Mismatch(Mismatch),
 }
 
-/// Every `observed` item's citation against the file it names (each file read once),
-/// relative to the directory of the catalogue at `path`.
-pub(super) fn check(catalogue: &Catalogue, path: &Path) -> Result<(), CatalogueError> {
-    let dir = path.parent().unwrap_or(Path::new(""));
-    let mut files: BTreeMap<&str, Observations> = BTreeMap::new();
-    for item in catalogue.items() {
-        let Evidence::Observed {
-            file,
-            case,
-            step,
-            answer,
-            date,
-            region,
-            ..
-        } = item.evidence
-        else {
-            continue;
-        };
-        let refused = |problem| CatalogueError::Citation {
-            path: path.to_path_buf(),
-            id: item.id.to_owned(),
-            file: file.clone(),
-            problem: Box::new(problem),
-        };
+/// The observations files cited so far, each read once, relative to the catalogue's directory.
+pub(super) struct CitedFiles<'a> {
+    dir: &'a Path,
+    files: BTreeMap<String, Observations>,
+}
+
+impl<'a> CitedFiles<'a> {
+    /// Citations of the catalogue at `catalogue_path`, whose directory their paths are relative to.
+    pub(super) fn new(catalogue_path: &'a Path) -> Self {
+        CitedFiles {
+            dir: catalogue_path.parent().unwrap_or(Path::new("")),
+            files: BTreeMap::new(),
+        }
+    }
+
+    /// Whether `file` (relative to the catalogue) holds the answer `citation` names.
+    pub(super) fn check(&mut self, file: &str, citation: &Citation) -> Result<(), CitationProblem> {
         let relative = Path::new(file);
         if relative.is_absolute() || file.is_empty() {
-            return Err(refused(CitationProblem::NotRelative));
+            return Err(CitationProblem::NotRelative);
         }
-        if !files.contains_key(file.as_str()) {
-            let loaded = Observations::load(&dir.join(relative))
-                .map_err(|e| refused(CitationProblem::Unreadable(e)))?;
-            files.insert(file, loaded);
+        if !self.files.contains_key(file) {
+            let loaded = Observations::load(&self.dir.join(relative))
+                .map_err(CitationProblem::Unreadable)?;
+            self.files.insert(file.to_owned(), loaded);
         }
-        let citation = Citation {
-            case,
-            step: step.as_deref(),
-            date,
-            region,
-            answer: answer.as_deref(),
-        };
-        files[file.as_str()]
-            .check(&citation)
-            .map_err(|m| refused(CitationProblem::Mismatch(m)))?;
+        self.files[file]
+            .check(citation)
+            .map_err(CitationProblem::Mismatch)
     }
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::case::catalogue::{Catalogue, CatalogueError};
 
     /// The catalogue of one rule, `param.user-id.required` at `info` with `evidence`.
     fn with_evidence(evidence: &str) -> String {

@@ -264,3 +264,22 @@ impl App {
         next
     }
 }
+
+/// The server reads every request for the app through this: the app decides from the head, then
+/// answers the request as read.
+impl super::server::Handler for App {
+    fn body_limit(&self, method: &http::Method) -> usize {
+        App::body_limit(self, method)
+    }
+
+    fn before_body(&self, head: &http::request::Parts) -> super::server::BeforeBody {
+        App::before_body(self, head)
+    }
+
+    fn handle<'a>(
+        &'a self,
+        request: RequestView<'a>,
+    ) -> impl std::future::Future<Output = http::Response<Bytes>> + Send + 'a {
+        App::handle(self, request)
+    }
+}

@@ -21,7 +21,7 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
-use super::app::{App, RequestView};
+use super::request_view::RequestView;
 
 /// Open connections at most; further ones are closed at once until some end.
 pub const MAX_CONNECTIONS: usize = 1024;
@@ -62,23 +62,6 @@ pub enum BeforeBody {
     /// announced length) before the body is read, and the body is then drained unkept so the
     /// client can read the answer. Without an announced length the body is counted, unkept, first.
     Refused,
-}
-
-impl Handler for App {
-    fn body_limit(&self, method: &http::Method) -> usize {
-        App::body_limit(self, method)
-    }
-
-    fn before_body(&self, head: &http::request::Parts) -> BeforeBody {
-        App::before_body(self, head)
-    }
-
-    fn handle<'a>(
-        &'a self,
-        request: RequestView<'a>,
-    ) -> impl Future<Output = http::Response<Bytes>> + Send + 'a {
-        App::handle(self, request)
-    }
 }
 
 /// A handler that answers every request with the same JSON body: the floor a benchmark compares

@@ -7,91 +7,12 @@
 use serde::Serialize;
 
 use super::RunReport;
-use super::compare_judge::{Judge, answers_of};
+pub use super::compare_cell::{Cell, CellVerdict};
+use super::compare_judge::{Judge, plain};
 use crate::case::Level;
 use crate::case::catalogue::Catalogue;
-use crate::outcome::{Outcome, Status};
+use crate::outcome::Outcome;
 use crate::report::verdict::Verdict;
-
-/// How a cell is judged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum CellVerdict {
-    Passed,
-    Failed,
-    Skipped,
-    KnownFailure,
-    /// An inferred case judged by agreement: the same answer as the oracle.
-    Agrees,
-    /// An inferred case judged by agreement: another answer than the oracle's.
-    Disagrees,
-    /// The oracle's own cell of a case resting on inference: its answer is the reference.
-    Oracle,
-    /// The oracle fails a documented rule: the documentation and the reference implementation
-    /// disagree, which is no vendor's failure.
-    Discrepancy,
-}
-
-impl CellVerdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CellVerdict::Passed => "passed",
-            CellVerdict::Failed => "failed",
-            CellVerdict::Skipped => "skipped",
-            CellVerdict::KnownFailure => "known-failure",
-            CellVerdict::Agrees => "agrees",
-            CellVerdict::Disagrees => "disagrees",
-            CellVerdict::Oracle => "oracle",
-            CellVerdict::Discrepancy => "discrepancy",
-        }
-    }
-
-    /// Whether the cell counts against its target (at `level`).
-    pub fn is_failure(self) -> bool {
-        matches!(self, CellVerdict::Failed | CellVerdict::Disagrees)
-    }
-}
-
-/// One target's result for one case.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Cell {
-    pub target: String,
-    /// What the target answered, step by step (`success`, an error code, `no answer`…); empty
-    /// when the case did not run.
-    pub answers: Vec<String>,
-    pub verdict: CellVerdict,
-    /// The level a failure counts at (failed and disagreeing cells).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub level: Option<Level>,
-    /// Why: the first failure, the skip reason, or what the oracle answered instead.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-}
-
-impl Cell {
-    /// The answers as one line: steps joined with ` → `.
-    pub fn answer_line(&self) -> String {
-        if self.answers.is_empty() {
-            "—".to_owned()
-        } else {
-            self.answers.join(" → ")
-        }
-    }
-
-    /// The verdict as one word, with its level when it counts against the target.
-    pub fn verdict_line(&self) -> String {
-        match (self.verdict.is_failure(), self.level) {
-            (true, Some(level)) => format!("{} ({level})", self.verdict.as_str()),
-            _ => self.verdict.as_str().to_owned(),
-        }
-    }
-
-    /// What two cells of one row are compared by.
-    fn key(&self) -> (&[String], bool, Option<Level>) {
-        let failed = self.verdict.is_failure() || self.verdict == CellVerdict::Discrepancy;
-        (&self.answers, failed, self.level.filter(|_| failed))
-    }
-}
 
 /// One case across the targets.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -216,27 +137,6 @@ impl Comparison {
     }
 }
 
-/// A cell judged as `run` judges the case.
-pub(super) fn plain(name: &str, outcome: &Outcome) -> Cell {
-    let verdict = match outcome.status {
-        Status::Passed => CellVerdict::Passed,
-        Status::Failed => CellVerdict::Failed,
-        Status::Skipped => CellVerdict::Skipped,
-        Status::KnownFailure => CellVerdict::KnownFailure,
-    };
-    let reason = match outcome.status {
-        Status::Skipped => outcome.skip_reason.clone(),
-        _ => outcome.failures.first().map(|f| first_line(&f.to_string())),
-    };
-    Cell {
-        target: name.to_owned(),
-        answers: answers_of(outcome),
-        verdict,
-        level: outcome.failing_level(),
-        reason,
-    }
-}
-
 fn missing(name: &str) -> Cell {
     Cell {
         target: name.to_owned(),
@@ -245,10 +145,6 @@ fn missing(name: &str) -> Cell {
         level: None,
         reason: Some("not in this target's run".to_owned()),
     }
-}
-
-pub(super) fn first_line(text: &str) -> String {
-    text.lines().next().unwrap_or_default().to_owned()
 }
 
 /// Two targets that ran the case answered differently or were judged differently (a target

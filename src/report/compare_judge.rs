@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use super::compare::{Cell, CellVerdict, first_line, plain};
+use super::compare_cell::{Cell, CellVerdict, first_line};
 use crate::case::catalogue::Catalogue;
 use crate::check::levels::CheckLevels;
 use crate::outcome::{Exchange, Failure, FailureKind, Outcome, Status};
@@ -234,5 +234,26 @@ fn shown(answers: &[StepAnswer], other: &[StepAnswer]) -> String {
         "nothing".to_owned()
     } else {
         steps.join(" → ")
+    }
+}
+
+/// A cell judged as `run` judges the case.
+pub(super) fn plain(name: &str, outcome: &Outcome) -> Cell {
+    let verdict = match outcome.status {
+        Status::Passed => CellVerdict::Passed,
+        Status::Failed => CellVerdict::Failed,
+        Status::Skipped => CellVerdict::Skipped,
+        Status::KnownFailure => CellVerdict::KnownFailure,
+    };
+    let reason = match outcome.status {
+        Status::Skipped => outcome.skip_reason.clone(),
+        _ => outcome.failures.first().map(|f| first_line(&f.to_string())),
+    };
+    Cell {
+        target: name.to_owned(),
+        answers: answers_of(outcome),
+        verdict,
+        level: outcome.failing_level(),
+        reason,
     }
 }

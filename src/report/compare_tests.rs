@@ -3,7 +3,7 @@
 use super::*;
 use crate::case::catalogue::{Evidence, Rule};
 use crate::outcome::{
-    BodyRecord, Exchange, Failure, FailureKind, RequestRecord, ResponseRecord, StepRef,
+    BodyRecord, Exchange, Failure, FailureKind, RequestRecord, ResponseRecord, Status, StepRef,
 };
 use crate::report::fixtures::{outcome, report};
 

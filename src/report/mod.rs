@@ -11,6 +11,7 @@ pub mod certify;
 pub mod closing;
 pub mod compare;
 pub mod compare_bundle;
+pub mod compare_cell;
 pub mod compare_judge;
 pub mod compare_render;
 pub mod console;
