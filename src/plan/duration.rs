@@ -29,12 +29,27 @@ pub fn human(duration: Duration) -> String {
     out
 }
 
+/// Why a text is not a duration; each carries the text as it was given.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    #[error("`{text}` is not a duration (e.g. 500ms, 6s, 1m30s)")]
+    NotADuration { text: String },
+    #[error("`{text}`: a number without its unit (e.g. 500ms, 6s, 1m30s)")]
+    MissingUnit { text: String },
+    #[error("`{text}`: unknown unit `{unit}` (use ms, s, m or h)")]
+    UnknownUnit { text: String, unit: String },
+    #[error("`{text}` must be a positive duration")]
+    NotPositive { text: String },
+}
+
 /// Parses `500ms`, `6s`, `1.5s`, `2m`, `1m30s`, `1h 5m`, or a bare number of seconds.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let example = "e.g. 500ms, 6s, 1m30s";
+pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
+    let not_a_duration = || DurationError::NotADuration {
+        text: text.to_owned(),
+    };
     let trimmed = text.trim();
     if trimmed.is_empty() {
-        return Err(format!("`{text}` is not a duration ({example})"));
+        return Err(not_a_duration());
     }
     let mut seconds = 0.0;
     let mut rest = trimmed;
@@ -43,9 +58,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
             .unwrap_or(rest.len());
         let (number, after) = rest.split_at(split);
-        let value: f64 = number
-            .parse()
-            .map_err(|_| format!("`{text}` is not a duration ({example})"))?;
+        let value: f64 = number.parse().map_err(|_| not_a_duration())?;
         let after = after.trim_start();
         let unit_end = after
             .find(|c: char| !c.is_ascii_alphabetic())
@@ -58,18 +71,25 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             "ms" => 0.001,
             "m" | "min" | "mins" => 60.0,
             "h" => 3600.0,
-            "" => return Err(format!("`{text}`: a number without its unit ({example})")),
+            "" => {
+                return Err(DurationError::MissingUnit {
+                    text: text.to_owned(),
+                });
+            }
             other => {
-                return Err(format!(
-                    "`{text}`: unknown unit `{other}` (use ms, s, m or h)"
-                ));
+                return Err(DurationError::UnknownUnit {
+                    text: text.to_owned(),
+                    unit: other.to_owned(),
+                });
             }
         };
         seconds += value * scale;
         rest = after.trim_start();
     }
     if !(seconds.is_finite() && seconds > 0.0 && seconds < 1e9) {
-        return Err(format!("`{text}` must be a positive duration"));
+        return Err(DurationError::NotPositive {
+            text: text.to_owned(),
+        });
     }
     Ok(Duration::from_secs_f64(seconds))
 }
@@ -87,14 +107,35 @@ mod tests {
         assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
         assert_eq!(parse_duration("1h 5m"), Ok(Duration::from_secs(3900)));
         assert_eq!(parse_duration("2s250ms"), Ok(Duration::from_millis(2250)));
-        assert!(parse_duration("0s").is_err());
-        assert!(parse_duration("5 parsecs").is_err());
-        assert!(parse_duration("soon").is_err());
-        assert!(
-            parse_duration("1m30").is_err(),
+        let text = |t: &str| t.to_owned();
+        assert_eq!(
+            parse_duration("0s"),
+            Err(DurationError::NotPositive { text: text("0s") })
+        );
+        assert_eq!(
+            parse_duration("5 parsecs"),
+            Err(DurationError::UnknownUnit {
+                text: text("5 parsecs"),
+                unit: text("parsecs")
+            })
+        );
+        assert_eq!(
+            parse_duration("soon"),
+            Err(DurationError::NotADuration { text: text("soon") })
+        );
+        assert_eq!(
+            parse_duration("1m30"),
+            Err(DurationError::MissingUnit { text: text("1m30") }),
             "a number after a unit needs its own"
         );
-        assert!(parse_duration("").is_err());
+        assert_eq!(
+            parse_duration(""),
+            Err(DurationError::NotADuration { text: text("") })
+        );
+        assert_eq!(
+            parse_duration("5 parsecs").unwrap_err().to_string(),
+            "`5 parsecs`: unknown unit `parsecs` (use ms, s, m or h)"
+        );
         assert_eq!(human(Duration::from_millis(300)), "300ms");
         assert_eq!(human(Duration::from_secs(6)), "6s");
         assert_eq!(human(Duration::from_millis(5500)), "5.5s");

@@ -239,7 +239,7 @@ fn check(path: &Path, raw: Raw) -> Result<Profile, ProfileError> {
         None => Ok(None),
         Some(text) => crate::plan::duration::parse_duration(&text)
             .map(Some)
-            .map_err(|e| invalid(field, e)),
+            .map_err(|e| invalid(field, e.to_string())),
     };
     let base = path.parent().unwrap_or(Path::new(""));
     Ok(Profile {
