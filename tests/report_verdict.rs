@@ -6,19 +6,20 @@
 mod common;
 
 use std::path::Path;
-use std::process::Output;
+use std::process::{Command, Output};
 
 use serde_json::json;
 
 use car_conformance::mock::MockConfig;
-use common::cases::{apply, case, destroy, one_case_dir, write_cases};
+use common::cases::{apply, destroy, lock_case, numbered_cases, one_case_dir, write_cases};
 use common::misbehaving::{Misbehaving, Misbehaviour};
 use common::mock::InProcess as Mock;
 use common::report::report;
 use common::{bin, interrupted_after_first_pass, shown, temp_dir, text};
 
 /// What every report format of a run says about how it ended.
-fn assert_incomplete(output: &Output, stdout: &str, report_dir: &Path, kind: &str, reason: &str) {
+fn assert_incomplete(output: &Output, report_dir: &Path, kind: &str, reason: &str) {
+    let stdout = text(&output.stdout);
     let verdict_line = stdout
         .lines()
         .find(|l| l.starts_with("verdict: "))
@@ -91,41 +92,45 @@ fn assert_incomplete(output: &Output, stdout: &str, report_dir: &Path, kind: &st
     assert!(!stdout.contains("verdict: PASS"), "{}", shown(output));
 }
 
+/// The suite run on `cases` against `target` with `flags`, writing its report to `report_dir`.
+fn suite(target: &str, flags: &[&str], cases: &Path, report_dir: &Path) -> Command {
+    let mut command = bin();
+    command
+        .args(["--target", target])
+        .args(flags)
+        .arg("--cases")
+        .arg(cases)
+        .arg("--report-dir")
+        .arg(report_dir);
+    command
+}
+
+/// Removes what a test wrote.
+fn remove(dirs: &[&Path]) {
+    for dir in dirs {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
 #[test]
 fn a_target_that_stops_answering_ends_incomplete() {
     let server = Misbehaving::start(Misbehaviour::Silent);
-    let cases = one_case_dir("verdict-silent-cases");
+    let cases = temp_dir("verdict-silent-cases");
     let report_dir = temp_dir("verdict-silent-report");
     // Three cases: the third finds the breaker open.
-    let three = (0..3)
-        .map(|i| {
-            case(
-                &format!("case-{i}"),
-                &["rule.lock.required"],
-                vec![apply(json!({"success": true}))],
-                vec![],
-            )
-        })
-        .collect();
+    let three = numbered_cases(3, 1, &[apply(json!({"success": true}))], &[]);
     write_cases(&cases, "target.json", three);
-    let output = bin()
-        .args(["--target", &server.url, "--request-timeout", "200ms"])
-        .args(["--test-threads", "1", "--cases"])
-        .arg(&cases)
-        .arg("--report-dir")
-        .arg(&report_dir)
+    let flags = ["--request-timeout", "200ms", "--test-threads", "1"];
+    let output = suite(&server.url, &flags, &cases, &report_dir)
         .output()
         .unwrap();
-    let stdout = text(&output.stdout);
     assert_incomplete(
         &output,
-        &stdout,
         &report_dir,
         "target-not-answering",
         "the target stopped answering",
     );
-    let _ = std::fs::remove_dir_all(&cases);
-    let _ = std::fs::remove_dir_all(&report_dir);
+    remove(&[&cases, &report_dir]);
 }
 
 #[test]
@@ -138,23 +143,15 @@ fn a_target_that_cannot_be_reached_ends_incomplete() {
         .port();
     let cases = one_case_dir("verdict-unreachable-cases");
     let report_dir = temp_dir("verdict-unreachable-report");
-    let output = bin()
-        .args(["--target", &format!("http://127.0.0.1:{port}"), "--cases"])
-        .arg(&cases)
-        .arg("--report-dir")
-        .arg(&report_dir)
-        .output()
-        .unwrap();
-    let stdout = text(&output.stdout);
+    let target = format!("http://127.0.0.1:{port}");
+    let output = suite(&target, &[], &cases, &report_dir).output().unwrap();
     assert_incomplete(
         &output,
-        &stdout,
         &report_dir,
         "target-unreachable",
         "the target could not be reached",
     );
-    let _ = std::fs::remove_dir_all(&cases);
-    let _ = std::fs::remove_dir_all(&report_dir);
+    remove(&[&cases, &report_dir]);
 }
 
 #[test]
@@ -164,37 +161,32 @@ fn the_run_time_limit_ends_incomplete() {
     let mock = Mock::start(MockConfig::default());
     let cases = temp_dir("verdict-timeout-cases");
     let report_dir = temp_dir("verdict-timeout-report");
-    let many = (0..6)
-        .map(|i| {
-            case(
-                &format!("case-{i}"),
-                &["rule.lock.required"],
-                vec![apply(json!({"success": true}))],
-                vec![destroy()],
-            )
-        })
-        .collect();
+    let many = numbered_cases(6, 1, &[apply(json!({"success": true}))], &[destroy()]);
     write_cases(&cases, "many.json", many);
-    let output = bin()
-        .args(["--target", &mock.url(), "--rate", "1", "--concurrency", "1"])
-        .args(["--run-timeout", "1500ms", "--cases"])
-        .arg(&cases)
-        .arg("--report-dir")
-        .arg(&report_dir)
+    let flags = [
+        "--rate",
+        "1",
+        "--concurrency",
+        "1",
+        "--run-timeout",
+        "1500ms",
+    ];
+    let output = suite(&mock.url(), &flags, &cases, &report_dir)
         .output()
         .unwrap();
-    let stdout = text(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{}", shown(&output));
-    assert!(stdout.contains(", 0 left"), "{}", shown(&output));
+    assert!(
+        text(&output.stdout).contains(", 0 left"),
+        "{}",
+        shown(&output)
+    );
     assert_incomplete(
         &output,
-        &stdout,
         &report_dir,
         "run-timeout",
         "the run timed out after 1.5s (--run-timeout)",
     );
-    let _ = std::fs::remove_dir_all(&cases);
-    let _ = std::fs::remove_dir_all(&report_dir);
+    remove(&[&cases, &report_dir]);
 }
 
 #[cfg(unix)]
@@ -205,36 +197,19 @@ fn an_interrupted_run_ends_incomplete() {
     let report_dir = temp_dir("verdict-interrupt-report");
     // Two requests per second and action, one case at a time: the interrupt after the first
     // case leaves most not run.
-    let many = (0..8)
-        .map(|i| {
-            case(
-                &format!("case-{i:02}"),
-                &["rule.lock.required"],
-                vec![apply(json!({"success": true}))],
-                vec![destroy()],
-            )
-        })
-        .collect();
+    let many = numbered_cases(8, 2, &[apply(json!({"success": true}))], &[destroy()]);
     write_cases(&cases, "many.json", many);
-    let (output, _) = interrupted_after_first_pass(
-        bin()
-            .args(["--target", &mock.url(), "--rate", "2", "--concurrency", "1"])
-            .arg("--cases")
-            .arg(&cases)
-            .arg("--report-dir")
-            .arg(&report_dir),
-    );
-    let stdout = text(&output.stdout);
+    let flags = ["--rate", "2", "--concurrency", "1"];
+    let (output, _) =
+        interrupted_after_first_pass(&mut suite(&mock.url(), &flags, &cases, &report_dir));
     assert_eq!(output.status.code(), Some(130), "{}", shown(&output));
     assert_incomplete(
         &output,
-        &stdout,
         &report_dir,
         "interrupted",
         "the run was interrupted",
     );
-    let _ = std::fs::remove_dir_all(&cases);
-    let _ = std::fs::remove_dir_all(&report_dir);
+    remove(&[&cases, &report_dir]);
 }
 
 #[test]
@@ -242,33 +217,16 @@ fn a_selection_in_which_every_case_is_skipped_ends_incomplete() {
     let mock = Mock::start(MockConfig::default());
     let cases = temp_dir("verdict-skipped-cases");
     let report_dir = temp_dir("verdict-skipped-report");
-    let mut ignored = case(
-        "only-ignored",
-        &["rule.lock.required"],
-        vec![apply(json!({"success": true}))],
-        vec![destroy()],
-    );
+    let mut ignored = lock_case("only-ignored");
     ignored["ignore"] = json!("kept out of ordinary runs");
-    let ran = case(
-        "ran",
-        &["rule.lock.required"],
-        vec![apply(json!({"success": true}))],
-        vec![destroy()],
-    );
-    write_cases(&cases, "some.json", vec![ignored, ran]);
-    let output = bin()
-        .args(["--target", &mock.url(), "--cases"])
-        .arg(&cases)
-        .arg("--report-dir")
-        .arg(&report_dir)
+    write_cases(&cases, "some.json", vec![ignored, lock_case("ran")]);
+    let output = suite(&mock.url(), &[], &cases, &report_dir)
         .arg("only-ignored")
         .output()
         .unwrap();
-    let stdout = text(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{}", shown(&output));
-    assert_incomplete(&output, &stdout, &report_dir, "no-case-ran", "no case ran");
-    let _ = std::fs::remove_dir_all(&cases);
-    let _ = std::fs::remove_dir_all(&report_dir);
+    assert_incomplete(&output, &report_dir, "no-case-ran", "no case ran");
+    remove(&[&cases, &report_dir]);
 }
 
 #[test]
@@ -276,38 +234,21 @@ fn a_run_whose_must_cases_were_all_skipped_ends_incomplete() {
     let mock = Mock::start(MockConfig::default());
     let cases = temp_dir("verdict-musts-cases");
     let report_dir = temp_dir("verdict-musts-report");
-    let mut ignored = case(
-        "must-ignored",
-        &["rule.lock.required"],
-        vec![apply(json!({"success": true}))],
-        vec![destroy()],
-    );
+    let mut ignored = lock_case("must-ignored");
     ignored["ignore"] = json!("kept out of ordinary runs");
-    let mut info = case(
-        "info-ran",
-        &["rule.lock.required"],
-        vec![apply(json!({"success": true}))],
-        vec![destroy()],
-    );
+    let mut info = lock_case("info-ran");
     info["level"] = json!("info");
     write_cases(&cases, "some.json", vec![ignored, info]);
-    let output = bin()
-        .args(["--target", &mock.url(), "--cases"])
-        .arg(&cases)
-        .arg("--report-dir")
-        .arg(&report_dir)
+    let output = suite(&mock.url(), &[], &cases, &report_dir)
         .output()
         .unwrap();
-    let stdout = text(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{}", shown(&output));
     assert_eq!(report(&report_dir)["summary"]["passed"], 1);
     assert_incomplete(
         &output,
-        &stdout,
         &report_dir,
         "must-cases-skipped",
         "every must case was skipped (1 of 1)",
     );
-    let _ = std::fs::remove_dir_all(&cases);
-    let _ = std::fs::remove_dir_all(&report_dir);
+    remove(&[&cases, &report_dir]);
 }

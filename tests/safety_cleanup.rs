@@ -10,7 +10,7 @@ use std::time::Duration;
 use car_conformance::mock::MockConfig;
 use serde_json::json;
 
-use common::cases::{apply, case, create, session_case, write_cases};
+use common::cases::{apply, case, create, numbered_cases, session_case, write_cases};
 use common::mock::InProcess as Mock;
 use common::report::{report, report_case};
 use common::{bin, interrupted_after_first_pass, shown, temp_dir, text};
@@ -161,19 +161,11 @@ fn ctrl_c_stops_new_cases_cleans_up_writes_the_report_and_exits_130() {
     let report_dir = temp_dir("cleanup-interrupt-report");
     // Two requests per second and action, two cases at a time: 12 cases take ~6 s, so the
     // interrupt after the first finds cases done, cases in flight and cases not started.
-    let many = (0..12)
-        .map(|i| {
-            case(
-                &format!("case-{i:02}"),
-                &["rule.lock.required"],
-                vec![
-                    apply(json!({"success": true})),
-                    create(json!({"success": true})),
-                ],
-                vec![],
-            )
-        })
-        .collect();
+    let session = [
+        apply(json!({"success": true})),
+        create(json!({"success": true})),
+    ];
+    let many = numbered_cases(12, 2, &session, &[]);
     write_cases(&cases, "many.json", many);
     let (output, stopping) = interrupted_after_first_pass(
         bin()

@@ -53,18 +53,40 @@ pub fn session_case(name: &str) -> Value {
     )
 }
 
+/// A case that takes a lock (ApplyConcurrent, expected to succeed) and destroys it in its
+/// cleanup.
+pub fn lock_case(name: &str) -> Value {
+    case(
+        name,
+        &["rule.lock.required"],
+        vec![apply(json!({"success": true}))],
+        vec![destroy()],
+    )
+}
+
+/// `count` must cases named `case-0`, `case-1`, … (zero-padded to `width` digits), each with
+/// the same `steps` and `cleanup`: enough cases for a run to be cut short among them.
+pub fn numbered_cases(
+    count: usize,
+    width: usize,
+    steps: &[Value],
+    cleanup: &[Value],
+) -> Vec<Value> {
+    (0..count)
+        .map(|i| {
+            case(
+                &format!("case-{i:0width$}"),
+                &["rule.lock.required"],
+                steps.to_vec(),
+                cleanup.to_vec(),
+            )
+        })
+        .collect()
+}
+
 /// A case file with one case: ApplyConcurrent expecting success, DestroySession as cleanup.
 pub fn one_case_dir(name: &str) -> PathBuf {
     let dir = temp_dir(name);
-    write_cases(
-        &dir,
-        "target.json",
-        vec![case(
-            "apply",
-            &["rule.lock.required"],
-            vec![apply(json!({"success": true}))],
-            vec![destroy()],
-        )],
-    );
+    write_cases(&dir, "target.json", vec![lock_case("apply")]);
     dir
 }
