@@ -6,10 +6,8 @@ mod common;
 
 use std::sync::Arc;
 
-use serde_json::json;
-
-use common::cases::{apply, case, create, write_cases};
-use common::misbehaving::{Misbehaving, Misbehaviour, Script};
+use common::cases::{lock_only, session_steps, write_cases};
+use common::misbehaving::{Misbehaving, Misbehaviour, Script, scripted_with_hang_case};
 use common::report::{report, schema_errors};
 use common::{bin, shown, temp_dir, text};
 
@@ -18,27 +16,14 @@ const SAID: &str = "1 UserId(s) may still hold a lock or session on the target (
 #[test]
 fn every_verdict_line_names_what_may_be_left() {
     // CreateSession never answers (so it may have created a session) and DestroySession fails.
-    let script = Arc::new(Script {
+    let script = Script {
         hang_create: true,
         destroy_error: Some("FailedOperation.Scripted"),
         ..Script::default()
-    });
-    let target = Misbehaving::start(Misbehaviour::Scripted(Arc::clone(&script)));
-    let cases = temp_dir("verdict-left-cases");
+    };
+    let (_script, target, cases) =
+        scripted_with_hang_case(script, "verdict-left-cases", session_steps());
     let report_dir = temp_dir("verdict-left-report");
-    write_cases(
-        &cases,
-        "hang.json",
-        vec![case(
-            "hang",
-            &["rule.lock.required"],
-            vec![
-                apply(json!({"success": true})),
-                create(json!({"success": true})),
-            ],
-            vec![],
-        )],
-    );
     let output = bin()
         .args(["--target", &target.url, "--case-timeout", "1s", "--cases"])
         .arg(&cases)
@@ -86,16 +71,7 @@ fn a_clean_run_says_nothing_of_leftovers() {
     let target = Misbehaving::start(Misbehaviour::Scripted(Arc::new(Script::default())));
     let cases = temp_dir("verdict-clean-cases");
     let report_dir = temp_dir("verdict-clean-report");
-    write_cases(
-        &cases,
-        "lock.json",
-        vec![case(
-            "lock",
-            &["rule.lock.required"],
-            vec![apply(json!({"success": true}))],
-            vec![],
-        )],
-    );
+    write_cases(&cases, "lock.json", vec![lock_only("lock")]);
     let output = bin()
         .args(["--target", &target.url, "--cases"])
         .arg(&cases)

@@ -10,7 +10,9 @@ use std::time::Duration;
 use car_conformance::mock::MockConfig;
 use serde_json::json;
 
-use common::cases::{apply, case, create, numbered_cases, session_case, write_cases};
+use common::cases::{
+    apply, case, create, numbered_cases, session_case, session_steps, write_cases,
+};
 use common::mock::InProcess as Mock;
 use common::report::{report, report_case};
 use common::{bin, interrupted_after_first_pass, shown, temp_dir, text};
@@ -28,10 +30,7 @@ fn every_user_id_is_destroyed_whatever_happened_to_its_case() {
             case(
                 "no-cleanup",
                 &["rule.lock.required"],
-                vec![
-                    apply(json!({"success": true})),
-                    create(json!({"success": true})),
-                ],
+                session_steps(),
                 vec![],
             ),
             // Fails after its session started; the step after the failure is never sent.
@@ -161,11 +160,7 @@ fn ctrl_c_stops_new_cases_cleans_up_writes_the_report_and_exits_130() {
     let report_dir = temp_dir("cleanup-interrupt-report");
     // Two requests per second and action, two cases at a time: 12 cases take ~6 s, so the
     // interrupt after the first finds cases done, cases in flight and cases not started.
-    let session = [
-        apply(json!({"success": true})),
-        create(json!({"success": true})),
-    ];
-    let many = numbered_cases(12, 2, &session, &[]);
+    let many = numbered_cases(12, 2, &session_steps(), &[]);
     write_cases(&cases, "many.json", many);
     let (output, stopping) = interrupted_after_first_pass(
         bin()

@@ -14,18 +14,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use common::cases::{apply, case, create, write_cases};
-use common::misbehaving::{Misbehaving, Misbehaviour, Script};
+use common::cases::{create, lock_only, session_steps, write_cases};
+use common::misbehaving::{Misbehaving, Misbehaviour, Script, scripted_with_hang_case};
 use common::{bin, shown, temp_dir, text};
-
-fn lock_only(name: &str) -> serde_json::Value {
-    case(
-        name,
-        &["rule.lock.required"],
-        vec![apply(json!({"success": true}))],
-        vec![],
-    )
-}
 
 #[test]
 fn a_destroy_session_answered_request_limit_exceeded_is_sent_again_until_it_succeeds() {
@@ -54,26 +45,13 @@ fn a_destroy_session_answered_request_limit_exceeded_is_sent_again_until_it_succ
 
 #[test]
 fn a_create_session_cut_by_the_case_time_limit_counts_as_possibly_created() {
-    let script = Arc::new(Script {
+    let script = Script {
         hang_create: true,
         destroy_error: Some("FailedOperation.Scripted"),
         ..Script::default()
-    });
-    let target = Misbehaving::start(Misbehaviour::Scripted(Arc::clone(&script)));
-    let cases = temp_dir("leftovers-hang");
-    write_cases(
-        &cases,
-        "hang.json",
-        vec![case(
-            "hang",
-            &["rule.lock.required"],
-            vec![
-                apply(json!({"success": true})),
-                create(json!({"success": true})),
-            ],
-            vec![],
-        )],
-    );
+    };
+    let (script, target, cases) =
+        scripted_with_hang_case(script, "leftovers-hang", session_steps());
     let output = bin()
         .args(["--target", &target.url, "--case-timeout", "1s", "--cases"])
         .arg(&cases)
@@ -145,24 +123,17 @@ fn an_unreachable_target_stops_the_run_early_and_claims_no_session() {
 #[cfg(unix)]
 #[test]
 fn a_second_ctrl_c_still_lets_cleanup_and_the_report_happen() {
-    let script = Arc::new(Script {
+    let script = Script {
         hang_create: true,
         hang_destroy: true,
         ..Script::default()
-    });
-    let target = Misbehaving::start(Misbehaviour::Scripted(Arc::clone(&script)));
-    let cases = temp_dir("leftovers-twice");
-    let report_dir = temp_dir("leftovers-twice-report");
-    write_cases(
-        &cases,
-        "hang.json",
-        vec![case(
-            "hang",
-            &["rule.lock.required"],
-            vec![create(json!({"success": true}))],
-            vec![],
-        )],
+    };
+    let (script, target, cases) = scripted_with_hang_case(
+        script,
+        "leftovers-twice",
+        vec![create(json!({"success": true}))],
     );
+    let report_dir = temp_dir("leftovers-twice-report");
     let mut child = bin()
         .args([
             "--target",

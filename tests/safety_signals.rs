@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use common::cases::{case, create, write_cases};
-use common::misbehaving::{Misbehaving, Misbehaviour, Script};
-use common::{bin, temp_dir, text};
+use common::cases::create;
+use common::misbehaving::{Misbehaving, Script, scripted_with_hang_case};
+use common::{bin, text};
 
 /// The grace period the runner gives cleanup after a second signal (`run::guard`).
 const GRACE: Duration = Duration::from_secs(10);
@@ -24,23 +24,13 @@ const WARNING: &str =
 /// A run whose CreateSession and DestroySession both hang, and whose requests may take 60 s:
 /// left alone after a signal, its cleanup would outlast the grace period by far.
 fn hanging_run(name: &str) -> (Child, Arc<Script>, Misbehaving, std::path::PathBuf) {
-    let script = Arc::new(Script {
+    let script = Script {
         hang_create: true,
         hang_destroy: true,
         ..Script::default()
-    });
-    let target = Misbehaving::start(Misbehaviour::Scripted(Arc::clone(&script)));
-    let cases = temp_dir(name);
-    write_cases(
-        &cases,
-        "hang.json",
-        vec![case(
-            "hang",
-            &["rule.lock.required"],
-            vec![create(json!({"success": true}))],
-            vec![],
-        )],
-    );
+    };
+    let (script, target, cases) =
+        scripted_with_hang_case(script, name, vec![create(json!({"success": true}))]);
     let mut child = bin()
         .args([
             "--target",

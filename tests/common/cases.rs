@@ -39,17 +39,31 @@ pub fn case(name: &str, covers: &[&str], steps: Vec<Value>, cleanup: Vec<Value>)
            "covers": covers, "steps": steps, "cleanup": cleanup})
 }
 
-/// A case that starts a session (ApplyConcurrent, CreateSession, both expected to succeed) and
-/// destroys it in its cleanup.
+/// The steps that start a session: ApplyConcurrent, then CreateSession, both expected to succeed.
+pub fn session_steps() -> Vec<Value> {
+    vec![
+        apply(json!({"success": true})),
+        create(json!({"success": true})),
+    ]
+}
+
+/// A case that starts a session and destroys it in its cleanup.
 pub fn session_case(name: &str) -> Value {
     case(
         name,
         &["rule.lock.required"],
-        vec![
-            apply(json!({"success": true})),
-            create(json!({"success": true})),
-        ],
+        session_steps(),
         vec![destroy()],
+    )
+}
+
+/// A case that takes a lock and has no cleanup step: only the runner's cleanup destroys it.
+pub fn lock_only(name: &str) -> Value {
+    case(
+        name,
+        &["rule.lock.required"],
+        vec![apply(json!({"success": true}))],
+        vec![],
     )
 }
 

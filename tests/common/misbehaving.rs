@@ -102,6 +102,21 @@ impl Script {
     }
 }
 
+/// A target scripted by `script`, and a case directory `dir` whose `hang.json` holds one case,
+/// `hang`, of `steps` and no cleanup step (so only the runner's cleanup destroys what it made).
+pub fn scripted_with_hang_case(
+    script: Script,
+    dir: &str,
+    steps: Vec<serde_json::Value>,
+) -> (std::sync::Arc<Script>, Misbehaving, std::path::PathBuf) {
+    let script = std::sync::Arc::new(script);
+    let target = Misbehaving::start(Misbehaviour::Scripted(std::sync::Arc::clone(&script)));
+    let cases = super::temp_dir(dir);
+    let hang = super::cases::case("hang", &["rule.lock.required"], steps, vec![]);
+    super::cases::write_cases(&cases, "hang.json", vec![hang]);
+    (script, target, cases)
+}
+
 /// A local server that misbehaves; counts the connections it accepted.
 pub struct Misbehaving {
     pub url: String,
