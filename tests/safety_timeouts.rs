@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::path::PathBuf;
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use common::cases::{session_case, write_cases};
@@ -11,40 +13,34 @@ use common::misbehaving::{Misbehaving, Misbehaviour};
 use common::report::{failure_text, report};
 use common::{bin, shown, temp_dir, text};
 
-fn six_cases(name: &str) -> std::path::PathBuf {
-    let dir = temp_dir(name);
-    let cases = (0..6).map(|i| session_case(&format!("case-{i}"))).collect();
-    write_cases(&dir, "silent.json", cases);
-    dir
-}
-
-#[test]
-fn a_target_that_stops_answering_fails_its_cases_and_never_hangs_the_run() {
+/// Six session cases run two at a time, with `flags`, against a target that never answers;
+/// gives the run's output, how long it took, and its case and report directories (named after
+/// `name`).
+fn run_against_silent(name: &str, flags: &[&str]) -> (Output, Duration, PathBuf, PathBuf) {
     let server = Misbehaving::start(Misbehaviour::Silent);
-    let cases = six_cases("timeouts-silent-cases");
-    let report_dir = temp_dir("timeouts-silent-report");
+    let cases = temp_dir(&format!("{name}-cases"));
+    let six = (0..6).map(|i| session_case(&format!("case-{i}"))).collect();
+    write_cases(&cases, "silent.json", six);
+    let report_dir = temp_dir(&format!("{name}-report"));
     let started = Instant::now();
     let output = bin()
-        .args([
-            "--target",
-            &server.url,
-            "--request-timeout",
-            "300ms",
-            "--concurrency",
-            "2",
-            "--cases",
-        ])
+        .args(["--target", &server.url])
+        .args(flags)
+        .args(["--concurrency", "2", "--cases"])
         .arg(&cases)
         .arg("--report-dir")
         .arg(&report_dir)
         .output()
         .unwrap();
+    (output, started.elapsed(), cases, report_dir)
+}
+
+#[test]
+fn a_target_that_stops_answering_fails_its_cases_and_never_hangs_the_run() {
+    let (output, took, cases, report_dir) =
+        run_against_silent("timeouts-silent", &["--request-timeout", "300ms"]);
     // The run ends, whatever the target does (the breaker's effect is checked below).
-    assert!(
-        started.elapsed() < Duration::from_secs(8),
-        "took {:?}",
-        started.elapsed()
-    );
+    assert!(took < Duration::from_secs(8), "took {took:?}");
     // Its locks may exist (no answer came), and no DestroySession was confirmed: exit 3.
     assert_eq!(output.status.code(), Some(3), "{}", shown(&output));
     let report = report(&report_dir);
@@ -87,34 +83,11 @@ fn a_target_that_stops_answering_fails_its_cases_and_never_hangs_the_run() {
 
 #[test]
 fn the_run_time_limit_stops_the_run_cleans_up_and_writes_the_report() {
-    let server = Misbehaving::start(Misbehaviour::Silent);
-    let cases = six_cases("timeouts-run-cases");
-    let report_dir = temp_dir("timeouts-run-report");
-    let started = Instant::now();
-    let output = bin()
-        .args([
-            "--target",
-            &server.url,
-            "--request-timeout",
-            "2s",
-            "--run-timeout",
-            "500ms",
-            "--concurrency",
-            "2",
-            "--cases",
-        ])
-        .arg(&cases)
-        .arg("--report-dir")
-        .arg(&report_dir)
-        .output()
-        .unwrap();
+    let flags = ["--request-timeout", "2s", "--run-timeout", "500ms"];
+    let (output, took, cases, report_dir) = run_against_silent("timeouts-run", &flags);
     // The two cases in flight stop at 0.5 s; their cleanup (a DestroySession each, then the
     // runner's) meets the 2 s request limit; nothing else starts.
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "took {:?}",
-        started.elapsed()
-    );
+    assert!(took < Duration::from_secs(10), "took {took:?}");
     // The two ApplyConcurrent cut by the limit may have taken a lock: exit 3, not 1.
     assert_eq!(output.status.code(), Some(3), "{}", shown(&output));
     let stdout = text(&output.stdout);
