@@ -520,56 +520,23 @@ async fn multi_person_rooms_reconnects_and_counts() {
         code(send(&mock, Call::post("ApplyConcurrent", apply_body("host"))).await),
         ""
     );
-    assert_eq!(
-        code(
-            send(
-                &mock,
-                Call::post("CreateSession", join("host", "host", None))
-            )
-            .await
-        ),
-        ""
-    );
-    assert_eq!(
-        code(
-            send(
-                &mock,
-                Call::post("CreateSession", join("g1", "host", Some("Player")))
-            )
-            .await
-        ),
-        ""
-    );
-    assert_eq!(
-        code(
-            send(
-                &mock,
-                Call::post("CreateSession", join("g2", "host", Some("Player")))
-            )
-            .await
-        ),
-        "LimitExceeded.Role"
-    );
-    assert_eq!(
-        code(
-            send(
-                &mock,
-                Call::post("CreateSession", join("g2", "host", Some("Viewer")))
-            )
-            .await
-        ),
-        ""
-    );
-    assert_eq!(
-        code(
-            send(
-                &mock,
-                Call::post("CreateSession", join("g3", "host", Some("Viewer")))
-            )
-            .await
-        ),
-        "LimitExceeded.Role"
-    );
+    // In this order: the host, a player, a player past the limit of two, the same user as a
+    // viewer, a viewer past the limit of one.
+    for (user, role, expected) in [
+        ("host", None, ""),
+        ("g1", Some("Player"), ""),
+        ("g2", Some("Player"), "LimitExceeded.Role"),
+        ("g2", Some("Viewer"), ""),
+        ("g3", Some("Viewer"), "LimitExceeded.Role"),
+    ] {
+        let answer = send(&mock, Call::post("CreateSession", join(user, "host", role))).await;
+        assert_eq!(
+            answer.code(),
+            expected,
+            "{user} as {role:?}: {}",
+            answer.json
+        );
+    }
     let no_host = Call::post(
         "CreateSession",
         json!({"UserId": "solo", "UserIp": "1.2.3.4", "ClientSession": "c", "Role": "Viewer"}),
