@@ -194,15 +194,19 @@ fn check(
     verify(&received, &keys, &policy, None)
 }
 
-fn good_headers() -> Vec<(String, String)> {
-    let credentials = good_credentials();
+/// The headers of a CreateSession POST of `BODY` at `NOW`, signed with `credentials`.
+fn headers_signed_by(credentials: &Credentials) -> Vec<(String, String)> {
     signed_headers(&SignRequest::post_json(
         HOST,
         "CreateSession",
         BODY,
         NOW,
-        &credentials,
+        credentials,
     ))
+}
+
+fn good_headers() -> Vec<(String, String)> {
+    headers_signed_by(&good_credentials())
 }
 
 fn replace(headers: &mut [(String, String)], name: &str, value: String) {
@@ -271,13 +275,7 @@ fn other_algorithm_is_invalid_authorization() {
 #[test]
 fn unknown_secret_id_is_secret_id_not_found() {
     let credentials = Credentials::new("AKIDunknown", "goodkey");
-    let headers = signed_headers(&SignRequest::post_json(
-        HOST,
-        "CreateSession",
-        BODY,
-        NOW,
-        &credentials,
-    ));
+    let headers = headers_signed_by(&credentials);
     assert_eq!(
         check(&headers, "POST", "", BODY, NOW),
         Err(Rejection::UnknownSecretId)
@@ -291,13 +289,7 @@ fn unknown_secret_id_is_secret_id_not_found() {
 #[test]
 fn wrong_secret_key_is_signature_failure() {
     let credentials = Credentials::new("AKIDgood", "wrongkey");
-    let headers = signed_headers(&SignRequest::post_json(
-        HOST,
-        "CreateSession",
-        BODY,
-        NOW,
-        &credentials,
-    ));
+    let headers = headers_signed_by(&credentials);
     assert_eq!(
         check(&headers, "POST", "", BODY, NOW),
         Err(Rejection::SignatureMismatch)
@@ -447,26 +439,14 @@ fn bad_timestamp_header_is_rejected() {
 #[test]
 fn temporary_credentials_need_their_token() {
     let with_token = Credentials::new("AKIDtemp", "tempkey").with_token("tok");
-    let headers = signed_headers(&SignRequest::post_json(
-        HOST,
-        "CreateSession",
-        BODY,
-        NOW,
-        &with_token,
-    ));
+    let headers = headers_signed_by(&with_token);
     assert_eq!(
         check(&headers, "POST", "", BODY, NOW).as_deref(),
         Ok("AKIDtemp")
     );
 
     let wrong_token = Credentials::new("AKIDtemp", "tempkey").with_token("other");
-    let headers = signed_headers(&SignRequest::post_json(
-        HOST,
-        "CreateSession",
-        BODY,
-        NOW,
-        &wrong_token,
-    ));
+    let headers = headers_signed_by(&wrong_token);
     assert_eq!(
         check(&headers, "POST", "", BODY, NOW),
         Err(Rejection::TokenMismatch)
@@ -474,13 +454,7 @@ fn temporary_credentials_need_their_token() {
     assert_eq!(Rejection::TokenMismatch.code(), "AuthFailure.TokenFailure");
 
     let no_token = Credentials::new("AKIDtemp", "tempkey");
-    let headers = signed_headers(&SignRequest::post_json(
-        HOST,
-        "CreateSession",
-        BODY,
-        NOW,
-        &no_token,
-    ));
+    let headers = headers_signed_by(&no_token);
     assert_eq!(
         check(&headers, "POST", "", BODY, NOW),
         Err(Rejection::TokenMismatch)
