@@ -151,7 +151,9 @@ const NOW: i64 = 1_700_000_000;
 const HOST: &str = "127.0.0.1:8080";
 const BODY: &[u8] = br#"{"UserId":"u1","UserIp":"1.2.3.4"}"#;
 
-fn keys(secret_id: &str) -> Option<KeyEntry> {
+/// The keys a verifying target knows: a plain pair and a temporary one with its token (the v1
+/// tests use them too).
+pub(super) fn keys(secret_id: &str) -> Option<KeyEntry> {
     match secret_id {
         "AKIDgood" => Some(KeyEntry {
             secret_key: "goodkey".into(),

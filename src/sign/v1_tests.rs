@@ -5,6 +5,7 @@
 use proptest::prelude::*;
 
 use super::*;
+use crate::sign::tests::keys;
 
 const EXAMPLE_ID: &str = "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE";
 const EXAMPLE_KEY: &str = "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE";
@@ -200,20 +201,6 @@ fn debug_output_hides_the_signature() {
 
 const NOW: i64 = 1_700_000_000;
 const HOST: &str = "127.0.0.1:8080";
-
-fn keys(secret_id: &str) -> Option<KeyEntry> {
-    match secret_id {
-        "AKIDgood" => Some(KeyEntry {
-            secret_key: "goodkey".into(),
-            token: None,
-        }),
-        "AKIDtemp" => Some(KeyEntry {
-            secret_key: "tempkey".into(),
-            token: Some("tok".into()),
-        }),
-        _ => None,
-    }
-}
 
 fn request(
     credentials: &Credentials,
