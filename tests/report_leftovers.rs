@@ -9,7 +9,7 @@ use std::sync::Arc;
 use common::cases::{lock_only, session_steps, write_cases};
 use common::misbehaving::{Misbehaving, Misbehaviour, Script, scripted_with_hang_case};
 use common::report::{report, schema_errors};
-use common::{bin, shown, temp_dir, text};
+use common::{shown, suite, temp_dir, text};
 
 const SAID: &str = "1 UserId(s) may still hold a lock or session on the target (carconf-";
 
@@ -24,11 +24,7 @@ fn every_verdict_line_names_what_may_be_left() {
     let (_script, target, cases) =
         scripted_with_hang_case(script, "verdict-left-cases", session_steps());
     let report_dir = temp_dir("verdict-left-report");
-    let output = bin()
-        .args(["--target", &target.url, "--case-timeout", "1s", "--cases"])
-        .arg(&cases)
-        .arg("--report-dir")
-        .arg(&report_dir)
+    let output = suite(&target.url, &["--case-timeout", "1s"], &cases, &report_dir)
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(3), "{}", shown(&output));
@@ -72,11 +68,7 @@ fn a_clean_run_says_nothing_of_leftovers() {
     let cases = temp_dir("verdict-clean-cases");
     let report_dir = temp_dir("verdict-clean-report");
     write_cases(&cases, "lock.json", vec![lock_only("lock")]);
-    let output = bin()
-        .args(["--target", &target.url, "--cases"])
-        .arg(&cases)
-        .arg("--report-dir")
-        .arg(&report_dir)
+    let output = suite(&target.url, &[], &cases, &report_dir)
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", shown(&output));

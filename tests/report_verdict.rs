@@ -6,7 +6,7 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::json;
 
@@ -15,7 +15,7 @@ use common::cases::{apply, destroy, lock_case, numbered_cases, one_case_dir, wri
 use common::misbehaving::{Misbehaving, Misbehaviour};
 use common::mock::InProcess as Mock;
 use common::report::report;
-use common::{bin, interrupted_after_first_pass, shown, temp_dir, text};
+use common::{interrupted_after_first_pass, shown, suite, temp_dir, text};
 
 /// What every report format of a run says about how it ended.
 fn assert_incomplete(output: &Output, report_dir: &Path, kind: &str, reason: &str) {
@@ -90,19 +90,6 @@ fn assert_incomplete(output: &Output, report_dir: &Path, kind: &str, reason: &st
         assert!(!text.contains(": PASS"), "{name} says PASS");
     }
     assert!(!stdout.contains("verdict: PASS"), "{}", shown(output));
-}
-
-/// The suite run on `cases` against `target` with `flags`, writing its report to `report_dir`.
-fn suite(target: &str, flags: &[&str], cases: &Path, report_dir: &Path) -> Command {
-    let mut command = bin();
-    command
-        .args(["--target", target])
-        .args(flags)
-        .arg("--cases")
-        .arg(cases)
-        .arg("--report-dir")
-        .arg(report_dir);
-    command
 }
 
 /// Removes what a test wrote.

@@ -15,7 +15,7 @@ use common::cases::{
 };
 use common::mock::InProcess as Mock;
 use common::report::{report, report_case};
-use common::{bin, interrupted_after_first_pass, shown, temp_dir, text};
+use common::{bin, interrupted_after_first_pass, shown, suite, temp_dir, text};
 
 #[test]
 fn every_user_id_is_destroyed_whatever_happened_to_its_case() {
@@ -61,11 +61,7 @@ fn every_user_id_is_destroyed_whatever_happened_to_its_case() {
             session_case("tidy"),
         ],
     );
-    let output = bin()
-        .args(["--target", &mock.url(), "--cases"])
-        .arg(&cases)
-        .arg("--report-dir")
-        .arg(&report_dir)
+    let output = suite(&mock.url(), &[], &cases, &report_dir)
         .output()
         .unwrap();
     let stdout = text(&output.stdout);

@@ -12,7 +12,7 @@ use serde_json::Value;
 use common::cases::one_case_dir;
 use common::misbehaving::{Misbehaving, Misbehaviour};
 use common::report::{failure_text, report, report_case};
-use common::{bin, shown, temp_dir, text};
+use common::{shown, suite, temp_dir, text};
 
 /// Runs the one-case directory against `url`; the run must complete with its case failed and
 /// the report written. Returns the output and the failure text of the case.
@@ -26,11 +26,7 @@ fn run_against(url: &str, name: &str) -> (Output, String) {
 fn run_expecting(url: &str, name: &str, code: i32) -> (Output, String) {
     let cases = one_case_dir(&format!("hostile-{name}-cases"));
     let report_dir = temp_dir(&format!("hostile-{name}-report"));
-    let output = bin()
-        .args(["--target", url, "--request-timeout", "5s", "--cases"])
-        .arg(&cases)
-        .arg("--report-dir")
-        .arg(&report_dir)
+    let output = suite(url, &["--request-timeout", "5s"], &cases, &report_dir)
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(code), "{}", shown(&output));

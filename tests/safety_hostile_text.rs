@@ -10,7 +10,7 @@ use serde_json::json;
 
 use common::cases::{apply, case, destroy, write_cases};
 use common::misbehaving::{Misbehaving, Misbehaviour, Script};
-use common::{bin, shown, temp_dir, text};
+use common::{shown, suite, temp_dir, text};
 
 #[test]
 fn a_hostile_code_reaches_no_terminal_raw_and_no_report_whole() {
@@ -32,11 +32,7 @@ fn a_hostile_code_reaches_no_terminal_raw_and_no_report_whole() {
             vec![destroy()],
         )],
     );
-    let output = bin()
-        .args(["--target", &target.url, "--cases"])
-        .arg(&cases)
-        .arg("--report-dir")
-        .arg(&report_dir)
+    let output = suite(&target.url, &[], &cases, &report_dir)
         .env("RUST_LOG", "car_conformance=debug")
         .output()
         .unwrap();

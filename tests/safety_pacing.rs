@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use common::cases::{case, create, destroy, session_case, write_cases};
 use common::mock::InProcess as Mock;
 use common::report::{report, report_case};
-use common::{bin, shown, temp_dir, text};
+use common::{bin, shown, suite, temp_dir, text};
 
 /// Cases of the report that met RequestLimitExceeded without covering the rate limit.
 fn unasked_rate_limits(report: &Value) -> Vec<String> {
@@ -132,19 +132,8 @@ fn a_burst_runs_alone_and_gets_exactly_its_refusals_while_the_others_get_none() 
         case("sequential", &["RequestLimitExceeded"], sequential, vec![]),
     );
     write_cases(&cases, "mixed.json", all);
-    let output = bin()
-        .args([
-            "--target",
-            &mock.url(),
-            "--rate",
-            "10",
-            "--concurrency",
-            "4",
-            "--cases",
-        ])
-        .arg(&cases)
-        .arg("--report-dir")
-        .arg(&report_dir)
+    let flags = ["--rate", "10", "--concurrency", "4"];
+    let output = suite(&mock.url(), &flags, &cases, &report_dir)
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", shown(&output));

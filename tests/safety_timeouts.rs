@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use common::cases::{session_case, write_cases};
 use common::misbehaving::{Misbehaving, Misbehaviour};
 use common::report::{failure_text, report};
-use common::{bin, shown, temp_dir, text};
+use common::{shown, suite, temp_dir, text};
 
 /// Six session cases run two at a time, with `flags`, against a target that never answers;
 /// gives the run's output, how long it took, and its case and report directories (named after
@@ -23,13 +23,8 @@ fn run_against_silent(name: &str, flags: &[&str]) -> (Output, Duration, PathBuf,
     write_cases(&cases, "silent.json", six);
     let report_dir = temp_dir(&format!("{name}-report"));
     let started = Instant::now();
-    let output = bin()
-        .args(["--target", &server.url])
-        .args(flags)
-        .args(["--concurrency", "2", "--cases"])
-        .arg(&cases)
-        .arg("--report-dir")
-        .arg(&report_dir)
+    let flags = [flags, &["--concurrency", "2"]].concat();
+    let output = suite(&server.url, &flags, &cases, &report_dir)
         .output()
         .unwrap();
     (output, started.elapsed(), cases, report_dir)

@@ -64,6 +64,19 @@ pub fn bin() -> Command {
     command
 }
 
+/// The suite run on `cases` against `target` with `flags`, writing its report to `report_dir`.
+pub fn suite(target: &str, flags: &[&str], cases: &Path, report_dir: &Path) -> Command {
+    let mut command = bin();
+    command
+        .args(["--target", target])
+        .args(flags)
+        .arg("--cases")
+        .arg(cases)
+        .arg("--report-dir")
+        .arg(report_dir);
+    command
+}
+
 /// The binary run to completion with `args`.
 pub fn run(args: &[&str]) -> Output {
     bin().args(args).output().expect("the binary runs")
