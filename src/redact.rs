@@ -312,6 +312,20 @@ mod tests {
         // Nothing secret: the body as received.
         let plain = r#"{"a": "\u0041"}"#;
         assert_eq!(BodyRecord::new(plain.as_bytes()).text, plain);
+        // A body of megabytes: scrubbed in a window past the cut, or whole when it may hold an
+        // escape, and the straddling or escaped secret is gone either way.
+        let mut large = "x".repeat(BodyRecord::SHOWN - 6);
+        large.push_str("bodyStraddleSecret0001 ");
+        large.push_str(&"y".repeat(2 << 20));
+        let record = BodyRecord::new(large.as_bytes());
+        assert!(record.truncated && record.bytes == large.len());
+        assert!(!record.text.contains("bodySt"), "{}", &record.text[4000..]);
+        let large_escaped = format!(
+            r#"{{"Echo":"\u0062\u006fdyStraddleSecret0001","Pad":"{}"}}"#,
+            "y".repeat(2 << 20)
+        );
+        let record = BodyRecord::new(large_escaped.as_bytes());
+        assert!(!record.text.contains("dyStraddleSecret"), "{}", record.text);
     }
 
     #[test]
