@@ -71,6 +71,26 @@ impl Outcome {
         }
     }
 
+    /// A case that failed before its first step could run (its mock did not start, the runner
+    /// panicked): one failure at the case's level, labelled `label`.
+    pub fn failed_before_steps(case: &crate::case::Case, label: &str, kind: FailureKind) -> Self {
+        let mut outcome = Self::skipped(case, String::new());
+        outcome.skip_reason = None;
+        outcome.status = Status::Failed;
+        outcome.failures.push(Failure {
+            step: StepRef {
+                phase: "steps",
+                index: 0,
+                label: label.to_owned(),
+                copy: None,
+            },
+            exchange: None,
+            level: case.spec.level,
+            kind,
+        });
+        outcome
+    }
+
     /// Whether this outcome fails the run: a failure at `must` or `should` (each failure counts
     /// at the lower of the case's level and its check's).
     pub fn fails_run(&self) -> bool {

@@ -248,32 +248,11 @@ pub fn sample_request_ids(outcomes: &[Outcome], count: usize) -> Vec<RequestIdSa
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outcome::{BodyRecord, Exchange, RequestRecord, ResponseRecord, StepRef};
-    use crate::report::fixtures::outcome;
+    use crate::report::fixtures::{answered_with, outcome, step};
 
     fn answered(id: &str, body: &str) -> Outcome {
         let mut o = outcome(id, Level::Must, Status::Passed);
-        o.exchanges.push(Exchange {
-            step: StepRef {
-                phase: "steps",
-                index: 0,
-                label: "CreateSession".into(),
-                copy: None,
-            },
-            request: RequestRecord {
-                method: "POST".into(),
-                url: "http://127.0.0.1:1/".into(),
-                headers: vec![],
-                body: BodyRecord::new(b"{}"),
-            },
-            response: Some(ResponseRecord {
-                status: 200,
-                headers: vec![],
-                body: BodyRecord::new(body.as_bytes()),
-                latency_ms: 1,
-            }),
-            error: None,
-        });
+        o.exchanges.push(answered_with(step(), body));
         o
     }
 

@@ -2,10 +2,8 @@
 //! rows, differences, and the oracle's judgment.
 use super::*;
 use crate::case::catalogue::{Evidence, Rule};
-use crate::outcome::{
-    BodyRecord, Exchange, Failure, FailureKind, RequestRecord, ResponseRecord, Status, StepRef,
-};
-use crate::report::fixtures::{outcome, report};
+use crate::outcome::{BodyRecord, Exchange, Failure, FailureKind, Status, StepRef};
+use crate::report::fixtures::{answered_with, outcome, report};
 
 fn step(index: usize) -> StepRef {
     StepRef {
@@ -24,22 +22,7 @@ pub(crate) fn exchange(index: usize, answer: &str) -> Exchange {
         serde_json::json!({"Response": {"Error": {"Code": answer, "Message": "m"}, "RequestId": "r"}})
             .to_string()
     };
-    Exchange {
-        step: step(index),
-        request: RequestRecord {
-            method: "POST".into(),
-            url: "http://127.0.0.1:1/".into(),
-            headers: vec![],
-            body: BodyRecord::new(b"{}"),
-        },
-        response: Some(ResponseRecord {
-            status: 200,
-            headers: vec![],
-            body: BodyRecord::new(body.as_bytes()),
-            latency_ms: 1,
-        }),
-        error: None,
-    }
+    answered_with(step(index), &body)
 }
 
 /// A case answered `answers` step by step; failed at `failed` (an outcome check) if given.

@@ -7,7 +7,10 @@ use std::time::Duration;
 use super::coverage::{Coverage, Totals};
 use super::{FORMAT_VERSION, RunReport, SuiteInfo, Summary, TargetInfo, Verdict};
 use crate::case::Level;
-use crate::outcome::{Failure, FailureKind, Outcome, Status, StepRef};
+use crate::outcome::{
+    BodyRecord, Exchange, Failure, FailureKind, Outcome, RequestRecord, ResponseRecord, Status,
+    StepRef,
+};
 
 /// An outcome with no failure, exchange or note; a skipped one says "mock-only".
 pub(crate) fn outcome(id: &str, level: Level, status: Status) -> Outcome {
@@ -33,6 +36,26 @@ pub(crate) fn step() -> StepRef {
         index: 0,
         label: "CreateSession".into(),
         copy: None,
+    }
+}
+
+/// An exchange at `step`: a POST of `{}` answered 200 with `body`.
+pub(crate) fn answered_with(step: StepRef, body: &str) -> Exchange {
+    Exchange {
+        step,
+        request: RequestRecord {
+            method: "POST".into(),
+            url: "http://127.0.0.1:1/".into(),
+            headers: vec![],
+            body: BodyRecord::new(b"{}"),
+        },
+        response: Some(ResponseRecord {
+            status: 200,
+            headers: vec![],
+            body: BodyRecord::new(body.as_bytes()),
+            latency_ms: 1,
+        }),
+        error: None,
     }
 }
 

@@ -161,22 +161,10 @@ async fn own_mock(
 
 /// The outcome of a case whose own mock did not start: failed before any step.
 fn setup_failed(case: &Case, error: &mock::MockError, started: Instant) -> Outcome {
-    let mut outcome = Outcome::skipped(case, String::new());
-    outcome.skip_reason = None;
-    outcome.status = Status::Failed;
-    outcome.failures.push(Failure {
-        step: StepRef {
-            phase: "steps",
-            index: 0,
-            label: "requires.mock".to_owned(),
-            copy: None,
-        },
-        exchange: None,
-        level: case.spec.level,
-        kind: FailureKind::Setup {
-            error: error.to_string(),
-        },
-    });
+    let kind = FailureKind::Setup {
+        error: error.to_string(),
+    };
+    let mut outcome = Outcome::failed_before_steps(case, "requires.mock", kind);
     outcome.duration = started.elapsed();
     outcome
 }

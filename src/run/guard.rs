@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::cleanup::Ledger;
-use crate::outcome::{Failure, FailureKind, Outcome, Status, StepRef};
+use crate::outcome::{FailureKind, Outcome};
 use crate::plan::Settings;
 use crate::plan::budget;
 use crate::plan::safety::{DEFAULT_CASE, DEFAULT_CONCURRENCY, pacing_rate};
@@ -315,25 +315,12 @@ impl Guard {
 /// panic's message scrubbed of secrets.
 pub fn panicked(case: &crate::case::Case, payload: &(dyn std::any::Any + Send)) -> Outcome {
     let message = crate::redact::panic_message(payload).unwrap_or_default();
-    let mut outcome = Outcome::skipped(case, String::new());
-    outcome.skip_reason = None;
-    outcome.status = Status::Failed;
-    outcome.failures.push(Failure {
-        step: StepRef {
-            phase: "steps",
-            index: 0,
-            label: "case".to_owned(),
-            copy: None,
-        },
-        exchange: None,
-        level: case.spec.level,
-        kind: FailureKind::NotSent {
-            reason: format!(
-                "the runner failed internally (a bug in car-conformance; please report it): {message}"
-            ),
-        },
-    });
-    outcome
+    let kind = FailureKind::NotSent {
+        reason: format!(
+            "the runner failed internally (a bug in car-conformance; please report it): {message}"
+        ),
+    };
+    Outcome::failed_before_steps(case, "case", kind)
 }
 
 /// Resolves at Ctrl-C or SIGTERM; never when no handler could be installed.
@@ -363,6 +350,7 @@ async fn interrupt() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outcome::Status;
 
     #[test]
     fn a_run_is_paced_only_when_its_settings_ask_for_it() {
