@@ -1,5 +1,6 @@
 //! cli: the unit tests of `compare`'s command line: target specs, credential names, exit codes.
 use super::*;
+use crate::cli::exit::ran;
 use crate::run::RunError;
 use crate::send::timeout::Stop;
 
@@ -70,15 +71,6 @@ fn compared(ends: Vec<Result<Ending, RunError>>) -> Compared {
         comparison: None,
         stopped: None,
     }
-}
-
-fn ran(failed: bool, left_behind: bool, stop: Option<Stop>) -> Result<Ending, RunError> {
-    Ok(Ending::Ran {
-        failed,
-        left_behind,
-        stop,
-        unwritten: None,
-    })
 }
 
 #[test]

@@ -60,20 +60,22 @@ pub(super) fn code(ended: &Result<Ending, RunError>) -> u8 {
     }
 }
 
+/// A run that ended normally, as the exit-code tests (here and `compare`'s) build it.
+#[cfg(test)]
+pub(super) fn ran(failed: bool, left_behind: bool, stop: Option<Stop>) -> Result<Ending, RunError> {
+    Ok(Ending::Ran {
+        failed,
+        left_behind,
+        stop,
+        unwritten: None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
 
     use super::*;
-
-    fn ran(failed: bool, left_behind: bool, stop: Option<Stop>) -> Result<Ending, RunError> {
-        Ok(Ending::Ran {
-            failed,
-            left_behind,
-            stop,
-            unwritten: None,
-        })
-    }
 
     #[test]
     fn exit_codes_say_how_the_run_ended() {

@@ -43,13 +43,22 @@ pub fn write(
     report: &RunReport,
     extras: &Extras<'_>,
 ) -> Result<Vec<PathBuf>, WriteError> {
+    write_files(dir, render(report, extras))
+}
+
+/// Writes each `(name, text)` into `dir` (created when missing), atomically, and returns their
+/// paths. Every file is attempted even when one fails; the first failure is returned.
+pub(super) fn write_files(
+    dir: &Path,
+    files: impl IntoIterator<Item = (&'static str, String)>,
+) -> Result<Vec<PathBuf>, WriteError> {
     std::fs::create_dir_all(dir).map_err(|source| WriteError {
         path: dir.to_path_buf(),
         source,
     })?;
     let mut written = Vec::new();
     let mut first_error = None;
-    for (name, text) in render(report, extras) {
+    for (name, text) in files {
         let path = dir.join(name);
         match write_atomic(&path, text.as_bytes()) {
             Ok(()) => written.push(path),

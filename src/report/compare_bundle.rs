@@ -8,8 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::RunReport;
-use super::atomic::write_atomic;
-use super::bundle::scrub;
+use super::bundle::{scrub, write_files};
 use super::compare::Comparison;
 use super::json::WriteError;
 
@@ -41,28 +40,11 @@ pub fn write(
     comparison: &Comparison,
     secrets: &[String],
 ) -> Result<Vec<PathBuf>, WriteError> {
-    std::fs::create_dir_all(dir).map_err(|source| WriteError {
-        path: dir.to_path_buf(),
-        source,
-    })?;
     let texts = [
         to_json(reference, comparison),
         super::compare_render::markdown(comparison),
         super::compare_render::html(comparison),
     ];
-    let mut written = Vec::new();
-    let mut first_error = None;
-    for (name, text) in FILES.into_iter().zip(texts) {
-        let path = dir.join(name);
-        match write_atomic(&path, scrub(text, secrets).as_bytes()) {
-            Ok(()) => written.push(path),
-            Err(source) => {
-                first_error.get_or_insert(WriteError { path, source });
-            }
-        }
-    }
-    match first_error {
-        Some(error) => Err(error),
-        None => Ok(written),
-    }
+    let files = FILES.into_iter().zip(texts);
+    write_files(dir, files.map(|(name, text)| (name, scrub(text, secrets))))
 }
