@@ -14,7 +14,10 @@ checkout=$PWD
 work=$(mktemp -d)
 mock_pid=
 cleanup() {
-    if [[ -n "$mock_pid" ]]; then kill "$mock_pid" 2>/dev/null || true; fi
+    if [[ -n "$mock_pid" ]]; then
+        kill "$mock_pid" 2>/dev/null || true
+        wait "$mock_pid" 2>/dev/null || true
+    fi
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -63,7 +66,10 @@ else
 fi
 
 # The CI recipes' gate against a local "staging" server.
-isolated "$bin" mock --listen 127.0.0.1:0 >"$work/mock.out" 2>"$work/mock.log" &
+# Not through `isolated`: a function run in the background is a subshell, and $! would name it,
+# not the mock, which then outlived the script.
+env "${unset_vars[@]}" XDG_CACHE_HOME="$work/cache" "$bin" mock --listen 127.0.0.1:0 \
+    >"$work/mock.out" 2>"$work/mock.log" &
 mock_pid=$!
 url=
 for _ in $(seq 100); do
