@@ -306,18 +306,9 @@ pub fn execute(args: MockArgs) -> ExitCode {
     if let Err(problem) = config.validate() {
         return super::usage_error(problem);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match super::runtime(true) {
         Ok(runtime) => runtime,
-        Err(error) => {
-            anstream::eprintln!(
-                "{} cannot start the async runtime: {error}",
-                crate::report::console::error_label()
-            );
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     runtime.block_on(serve(config, &args))
 }

@@ -103,18 +103,9 @@ pub fn execute(args: MockCtlArgs) -> ExitCode {
         Ok(request) => request,
         Err(error) => return super::usage_error(error),
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match super::runtime(false) {
         Ok(runtime) => runtime,
-        Err(error) => {
-            anstream::eprintln!(
-                "{} cannot start the async runtime: {error}",
-                crate::report::console::error_label()
-            );
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let answer = runtime.block_on(async {
         let client = reqwest::Client::builder()

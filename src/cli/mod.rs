@@ -146,6 +146,23 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// A tokio runtime for a command (`multi_thread`: the mock serving many connections), or the
+/// one-line error printed and the exit code to return.
+pub(crate) fn runtime(multi_thread: bool) -> Result<tokio::runtime::Runtime, ExitCode> {
+    let mut builder = if multi_thread {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    builder.enable_all().build().map_err(|error| {
+        anstream::eprintln!(
+            "{} cannot start the async runtime: {error}",
+            crate::report::console::error_label()
+        );
+        ExitCode::FAILURE
+    })
+}
+
 /// Prints a one-line error to stderr and returns the usage exit code.
 pub(crate) fn usage_error(message: impl std::fmt::Display) -> ExitCode {
     anstream::eprintln!("{} {message}", crate::report::console::error_label());

@@ -45,9 +45,20 @@ pub struct Received {
 impl Received {
     /// The first value of header `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        first_value(&self.headers, name)
     }
+}
+
+impl Prepared {
+    /// The first value of header `name` (case-insensitive), as it will be sent.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        first_value(&self.headers, name)
+    }
+}
+
+fn first_value<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
 }

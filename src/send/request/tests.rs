@@ -76,12 +76,7 @@ fn check(built: &Built, server_token: Option<&str>) -> Result<String, Rejection>
 }
 
 fn header<'a>(built: &'a Built, name: &str) -> Option<&'a str> {
-    built
-        .prepared
-        .headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
+    built.prepared.header(name)
 }
 
 #[test]

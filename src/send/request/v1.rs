@@ -208,12 +208,7 @@ mod tests {
     }
 
     fn header<'a>(built: &'a Built, name: &str) -> Option<&'a str> {
-        built
-            .prepared
-            .headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        built.prepared.header(name)
     }
 
     #[test]
